@@ -1,0 +1,8 @@
+package stampede.core;
+
+/** The cache store could not be reached or did not answer in time. */
+public class StoreException extends RuntimeException {
+  public StoreException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
