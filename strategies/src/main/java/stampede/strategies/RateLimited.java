@@ -1,0 +1,162 @@
+package stampede.strategies;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import stampede.core.CacheStore;
+import stampede.core.Entry;
+import stampede.core.Event;
+import stampede.core.Fill;
+import stampede.core.Loader;
+import stampede.core.LoadingStrategy;
+import stampede.core.Metrics;
+import stampede.core.RejectedException;
+import stampede.core.StoreFill;
+import stampede.core.Ticker;
+import stampede.core.Ttl;
+
+/**
+ * A per-client rate limit on loads: each client (per {@code currentClient}) may start {@code burst} loads at
+ * once and {@code loadsPerSecond} on average after that; hits are never limited.
+ *
+ * <p><b>Prevents:</b> one client driving the source of truth with misses: a scraper walking cold keys, a
+ * buggy client with random keys, a retry loop. Over its limit a client gets a {@link RejectedException}
+ * ("too many requests", {@link Event#REJECTED}): nothing is loaded and nothing is cached. It does not stop
+ * many clients stampeding on one key; a {@code SingleFlight} or a lock does that.
+ *
+ * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user, from the
+ * request context) and a fair share per client matters more than serving every miss.
+ *
+ * <p><b>Costs:</b> a token bucket per client, on the ticker, updated under the bucket's lock on each miss.
+ * {@code currentClient} returning null counts as one shared anonymous client. Buckets are kept per client
+ * seen; once there are 10,000 or more, buckets that have refilled to {@code burst} (the same as no
+ * bucket) are dropped when a new client arrives, and the threshold doubles if most are still in use, so
+ * memory follows the number of recently active clients. A client pruned at that moment may get one extra load.
+ *
+ * <p><b>Source:</b> the token bucket (as in Guava's {@code RateLimiter} and Bucket4j) and HTTP 429 Too Many
+ * Requests (RFC 6585); the reason string is {@link RejectedException}'s "too many requests".
+ *
+ * <p>Composition: {@code RateLimited(fill)}. Outermost, {@code RateLimited(SingleFlight(StoreFill(Loader)))}
+ * charges every caller that misses; inside, {@code SingleFlight(RateLimited(StoreFill(Loader)))} charges only
+ * the caller that actually loads. As a {@link Fill} it limits any load path, e.g. a refresh.
+ */
+public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
+  private static final int PRUNE_AT = 10_000;
+  private final CacheStore<K, V> store;
+  private final Ticker ticker;
+  private final Metrics metrics;
+  private final Fill<K, V> fill;
+  private final Supplier<?> currentClient;
+  private final int burst;
+  private final double nanosPerLoad;
+  private final Object anonymous = new Object();
+  private final ConcurrentHashMap<Object, Bucket> buckets = new ConcurrentHashMap<>();
+  private volatile int pruneAt = PRUNE_AT;
+
+  /**
+   * @param currentClient  who is calling (e.g. a tenant id from the request context); read on each miss
+   * @param burst          loads a client may start at once, at least 1
+   * @param loadsPerSecond the sustained rate per client, positive
+   */
+  public RateLimited(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Fill<K, V> fill,
+      Supplier<?> currentClient, int burst, double loadsPerSecond) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+    this.fill = Objects.requireNonNull(fill, "fill");
+    this.currentClient = Objects.requireNonNull(currentClient, "currentClient");
+    if (burst < 1 || !(loadsPerSecond > 0) || Double.isInfinite(loadsPerSecond)) {
+      throw new IllegalArgumentException("need burst >= 1 and a positive finite rate: " + burst + ", "
+          + loadsPerSecond);
+    }
+    this.burst = burst;
+    this.nanosPerLoad = 1e9 / loadsPerSecond;
+  }
+
+  /** Loads and writes values fresh for {@code ttl}. */
+  public RateLimited(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Duration ttl,
+      Supplier<?> currentClient, int burst, double loadsPerSecond) {
+    this(store, ticker, metrics, new StoreFill<>(store, ticker, metrics, Ttl.fixed(ttl)), currentClient, burst,
+        loadsPerSecond);
+  }
+
+  @Override
+  public V get(K key, Loader<K, V> loader) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(loader, "loader");
+    Entry<V> entry = store.getOrMiss(key, metrics);
+    if (entry != null && entry.isFresh(ticker.read())) {
+      metrics.record(Event.HIT, key);
+      return entry.value();
+    }
+    metrics.record(Event.MISS, key);
+    return fill(key, entry, 0, loader);
+  }
+
+  /** Takes a token from the current client's bucket and loads, or throws {@link RejectedException}. */
+  @Override
+  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+    Object client = Objects.requireNonNullElse(currentClient.get(), anonymous);
+    long now = ticker.read();
+    if (!bucket(client, now).tryTake(now)) {
+      metrics.record(Event.REJECTED, key);
+      throw new RejectedException(key, "too many requests");
+    }
+    return fill.fill(key, seen, fence, loader);
+  }
+
+  /** Number of clients with a bucket (for tests and monitoring). */
+  public int clients() {
+    return buckets.size();
+  }
+
+  private Bucket bucket(Object client, long now) {
+    Bucket b = buckets.get(client);
+    if (b == null) {
+      if (buckets.size() >= pruneAt) {
+        prune(now);
+      }
+      b = buckets.computeIfAbsent(client, c -> new Bucket(now));
+    }
+    return b;
+  }
+
+  private synchronized void prune(long now) {
+    if (buckets.size() >= pruneAt) {
+      buckets.values().removeIf(b -> b.isFull(now)); // a full bucket is the same as a new one
+      pruneAt = Math.max(PRUNE_AT, 2 * buckets.size());
+    }
+  }
+
+  /** A token bucket: {@code burst} tokens at most, one more every {@code nanosPerLoad} of ticker time. */
+  private final class Bucket {
+    private double tokens = burst;
+    private long last;
+
+    Bucket(long now) {
+      last = now;
+    }
+
+    synchronized boolean tryTake(long now) {
+      refill(now);
+      if (tokens < 1) {
+        return false;
+      }
+      tokens -= 1;
+      return true;
+    }
+
+    synchronized boolean isFull(long now) {
+      refill(now);
+      return tokens >= burst;
+    }
+
+    private void refill(long now) {
+      if (now > last) {
+        tokens = Math.min(burst, tokens + (now - last) / nanosPerLoad);
+        last = now;
+      }
+    }
+  }
+}

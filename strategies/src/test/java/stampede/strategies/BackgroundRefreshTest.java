@@ -1,0 +1,156 @@
+package stampede.strategies;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.Counters;
+import stampede.core.Event;
+import stampede.core.Loader;
+import stampede.core.ManualTicker;
+import stampede.core.testing.ManualExecutor;
+import stampede.core.testing.StoreFixture;
+import stampede.core.testing.StoreKind;
+
+class BackgroundRefreshTest {
+  private static final Duration TTL = Duration.ofSeconds(60);
+  private static final Duration WINDOW = Duration.ofSeconds(30);
+  private static final Duration INITIAL = Duration.ofSeconds(1);
+  private static final Duration MAX = Duration.ofSeconds(3);
+  private final ManualTicker ticker = new ManualTicker();
+  private final Counters counters = new Counters();
+  private final ManualExecutor executor = new ManualExecutor();
+  private final AtomicInteger loads = new AtomicInteger();
+  private final AtomicBoolean dbDown = new AtomicBoolean();
+  private final Loader<String, String> db = key -> {
+    loads.incrementAndGet();
+    if (dbDown.get()) {
+      throw new IllegalStateException("db down");
+    }
+    return key + "@v" + loads.get();
+  };
+
+  private BackgroundRefresh<String, String> refresher(StoreFixture<String> f, int maxTrackedKeys) {
+    return new BackgroundRefresh<>(f.store, ticker, executor, counters, TTL, WINDOW, INITIAL, MAX, maxTrackedKeys);
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aKeyReadInTheWindowIsRefreshedOnceBeforeItExpires(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      assertEquals("k@v1", refresher.get("k", db));
+      ticker.advance(Duration.ofSeconds(20));
+      refresher.get("k", db);
+      assertEquals(0, executor.pending(), "40 s left: outside the window");
+      ticker.advance(Duration.ofSeconds(15));
+      for (int i = 0; i < 50; i++) {
+        assertEquals("k@v1", refresher.get("k", db));
+      }
+      assertEquals(1, executor.pending(), "one refresh for 50 reads");
+      assertEquals(0, refresher.refreshDue(), "none while one is queued");
+      executor.runAll();
+      ticker.advance(Duration.ofSeconds(30)); // past the first value's expiry
+      assertEquals("k@v2", refresher.get("k", db), "the reader never missed");
+      assertEquals(1, counters.get(Event.MISS));
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aFailedRefreshKeepsTheValueAndBacksOffDoublingToTheCap(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      refresher.get("k", db);
+      ticker.advance(Duration.ofSeconds(31)); // 29 s left: in the window
+      dbDown.set(true);
+      assertEquals(1, refresher.refreshDue());
+      executor.runAll();
+      assertEquals(1, counters.get(Event.REFRESH_FAILED));
+      assertEquals("k@v1", refresher.get("k", db), "the old value is still served");
+      // backoffs 1 s, 2 s, 3 s (capped), 3 s: no retry before each, one retry at it
+      for (long backoffMillis : new long[] {1000, 2000, 3000, 3000}) {
+        ticker.advance(Duration.ofMillis(backoffMillis - 1));
+        assertEquals(0, refresher.refreshDue(), "backing off " + backoffMillis + " ms");
+        refresher.get("k", db);
+        assertEquals(0, executor.pending(), "a read does not retry during the backoff either");
+        ticker.advance(Duration.ofMillis(1));
+        assertEquals(1, refresher.refreshDue(), "retried after " + backoffMillis + " ms");
+        executor.runAll();
+      }
+      assertEquals(5, counters.get(Event.REFRESH_FAILED));
+      dbDown.set(false);
+      ticker.advance(MAX);
+      assertEquals(1, refresher.refreshDue());
+      executor.runAll();
+      assertEquals("k@v7", refresher.get("k", db), "the refresh succeeded");
+      ticker.advance(Duration.ofSeconds(31));
+      assertEquals(1, refresher.refreshDue(), "success reset the backoff: due at once in the next window");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void warmLoadsUpFrontAndRefreshDueKeepsWarmKeysFresh(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      assertEquals(3, refresher.warm(List.of("a", "b", "c"), db));
+      assertEquals(0, refresher.warm(List.of("a", "b", "c"), db), "already fresh: nothing to load");
+      assertEquals("a@v1", refresher.get("a", db));
+      assertEquals(0, counters.get(Event.MISS), "warm keys hit");
+      ticker.advance(Duration.ofSeconds(45));
+      assertEquals(3, refresher.refreshDue());
+      assertEquals(3, executor.runAll());
+      ticker.advance(Duration.ofSeconds(20)); // past the warm values' expiry
+      assertTrue(refresher.get("b", db).matches("b@v[456]"), "the refreshed value");
+      assertEquals(0, counters.get(Event.MISS));
+      f.store.invalidate("c");
+      ticker.advance(Duration.ofSeconds(25)); // 15 s left on the refreshed values
+      assertEquals(2, refresher.refreshDue(), "a key gone from the store is no longer refreshed");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRejectingExecutorSkipsAndTriesAgainAndTrackingIsBounded(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicBoolean full = new AtomicBoolean(true);
+      BackgroundRefresh<String, String> refresher = new BackgroundRefresh<>(f.store, ticker, task -> {
+        if (full.get()) {
+          throw new RejectedExecutionException("queue full");
+        }
+        executor.execute(task);
+      }, counters, TTL, WINDOW, INITIAL, MAX, 2);
+      refresher.warm(List.of("a", "b", "c"), db);
+      ticker.advance(Duration.ofSeconds(45));
+      assertEquals(0, refresher.refreshDue());
+      assertEquals(2, counters.get(Event.REJECTED), "two tracked keys, both rejected");
+      full.set(false);
+      assertEquals(2, refresher.refreshDue(), "tried again, only the 2 tracked keys");
+      assertEquals("c@v3", refresher.get("c", db), "an untracked key is still served");
+      assertEquals(0, refresher.refreshDue());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void badInput(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      assertThrows(NullPointerException.class, () -> refresher.get(null, db));
+      assertThrows(NullPointerException.class, () -> refresher.get("k", null));
+      assertThrows(IllegalArgumentException.class, () -> new BackgroundRefresh<>(f.store, ticker, executor,
+          counters, TTL, TTL, INITIAL, MAX, 10), "window >= ttl");
+      assertThrows(IllegalArgumentException.class, () -> new BackgroundRefresh<>(f.store, ticker, executor,
+          counters, TTL, WINDOW, MAX, INITIAL, 10), "maxBackoff < initialBackoff");
+    }
+  }
+}

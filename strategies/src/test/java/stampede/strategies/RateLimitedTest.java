@@ -1,0 +1,148 @@
+package stampede.strategies;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.Counters;
+import stampede.core.Event;
+import stampede.core.Loader;
+import stampede.core.ManualTicker;
+import stampede.core.RejectedException;
+import stampede.core.testing.StoreFixture;
+import stampede.core.testing.StoreKind;
+
+class RateLimitedTest {
+  private static final Duration TTL = Duration.ofMinutes(10);
+  private final ManualTicker ticker = new ManualTicker();
+  private final Counters counters = new Counters();
+  private final AtomicInteger loads = new AtomicInteger();
+  private final AtomicReference<String> client = new AtomicReference<>("alice");
+  private final Loader<String, String> db = key -> key + "@v" + loads.incrementAndGet();
+
+  /** Burst 3, then one load per second. */
+  private RateLimited<String, String> limited(StoreFixture<String> f) {
+    return new RateLimited<>(f.store, ticker, counters, TTL, client::get, 3, 1.0);
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aBurstIsAllowedThenLoadsAreRejectedAndNothingIsCached(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RateLimited<String, String> limited = limited(f);
+      for (int i = 0; i < 3; i++) {
+        assertEquals("k" + i + "@v" + (i + 1), limited.get("k" + i, db));
+      }
+      RejectedException e = assertThrows(RejectedException.class, () -> limited.get("k3", db));
+      assertEquals("too many requests", e.reason());
+      assertEquals("k3", e.key());
+      assertTrue(e.getMessage().contains("too many requests"), e.getMessage());
+      assertEquals(3, loads.get(), "the rejected load did not run");
+      assertNull(f.store.get("k3"), "nothing cached");
+      assertEquals(1, counters.get(Event.REJECTED));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void tokensRefillOverTickerTimeUpToTheBurst(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RateLimited<String, String> limited = limited(f);
+      for (int i = 0; i < 3; i++) {
+        limited.get("a" + i, db);
+      }
+      ticker.advance(Duration.ofMillis(999));
+      assertThrows(RejectedException.class, () -> limited.get("b", db), "not a whole token yet");
+      ticker.advance(Duration.ofMillis(1));
+      assertEquals("b@v4", limited.get("b", db), "one token after 1 s");
+      assertThrows(RejectedException.class, () -> limited.get("c", db));
+      ticker.advance(Duration.ofHours(1));
+      for (int i = 0; i < 3; i++) {
+        limited.get("d" + i, db);
+      }
+      assertThrows(RejectedException.class, () -> limited.get("e", db), "an idle hour refills only the burst");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void clientsAreLimitedIndependently(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RateLimited<String, String> limited = limited(f);
+      for (int i = 0; i < 3; i++) {
+        limited.get("a" + i, db);
+      }
+      assertThrows(RejectedException.class, () -> limited.get("a3", db));
+      client.set("bob");
+      for (int i = 0; i < 3; i++) {
+        assertEquals("b" + i, limited.get("b" + i, key -> key));
+      }
+      assertThrows(RejectedException.class, () -> limited.get("b3", db));
+      client.set(null);
+      assertEquals("n0", limited.get("n0", key -> key), "no client: one shared anonymous bucket");
+      assertEquals(2, counters.get(Event.REJECTED));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void hitsAreNeverLimited(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RateLimited<String, String> limited = new RateLimited<>(f.store, ticker, counters, TTL, client::get, 1, 0.001);
+      assertEquals("k@v1", limited.get("k", db));
+      for (int i = 0; i < 1000; i++) {
+        assertEquals("k@v1", limited.get("k", db));
+      }
+      assertEquals(1000, counters.get(Event.HIT));
+      assertThrows(RejectedException.class, () -> limited.get("other", db), "only loads are limited");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void asAFillItGuardsAnyLoadPathAndPassesTheFence(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RateLimited<String, String> limited = limited(f);
+      for (int i = 0; i < 3; i++) {
+        assertEquals("k@v" + (i + 1), limited.fill("k", null, 5 + i, db));
+      }
+      assertEquals(7, f.store.get("k").fence());
+      assertThrows(RejectedException.class, () -> limited.fill("k", null, 8, db));
+      assertEquals("k@v3", f.store.get("k").value());
+      assertThrows(NullPointerException.class, () -> limited.get(null, db));
+      assertThrows(IllegalArgumentException.class,
+          () -> new RateLimited<>(f.store, ticker, counters, TTL, client::get, 0, 1.0));
+      assertThrows(IllegalArgumentException.class,
+          () -> new RateLimited<>(f.store, ticker, counters, TTL, client::get, 1, 0));
+    }
+  }
+
+  /** Store-independent bookkeeping: an inner fill that loads nothing keeps it fast. */
+  @Test
+  void onceThereAreManyClientsOnlyRefilledBucketsArePruned() {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      RateLimited<String, String> limited =
+          new RateLimited<>(f.store, ticker, counters, (key, seen, fence, loader) -> "v", client::get, 1, 1.0);
+      for (int i = 0; i < 9_999; i++) {
+        client.set("c" + i);
+        limited.fill("k", null, 0, db);
+      }
+      ticker.advance(Duration.ofSeconds(2)); // every c-client has refilled: same as no bucket
+      client.set("busy");
+      limited.fill("k", null, 0, db);
+      assertEquals(10_000, limited.clients());
+      client.set("new");
+      limited.fill("k", null, 0, db);
+      assertEquals(2, limited.clients(), "the refilled buckets were dropped, busy and new kept");
+      client.set("busy");
+      assertThrows(RejectedException.class, () -> limited.fill("k", null, 0, db), "busy's state was kept");
+    }
+  }
+}

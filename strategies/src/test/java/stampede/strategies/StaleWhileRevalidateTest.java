@@ -1,0 +1,157 @@
+package stampede.strategies;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.Counters;
+import stampede.core.Event;
+import stampede.core.LoadException;
+import stampede.core.Loader;
+import stampede.core.ManualTicker;
+import stampede.core.testing.ManualExecutor;
+import stampede.core.testing.StoreFixture;
+import stampede.core.testing.StoreKind;
+
+class StaleWhileRevalidateTest {
+  private static final Duration TTL = Duration.ofSeconds(10);
+  private static final Duration SWR = Duration.ofSeconds(5);
+  private static final Duration SIE = Duration.ofSeconds(30); // the fixtures retain stale entries for 1 min
+  private final ManualTicker ticker = new ManualTicker();
+  private final Counters counters = new Counters();
+  private final ManualExecutor executor = new ManualExecutor();
+  private final AtomicInteger loads = new AtomicInteger();
+  private final AtomicBoolean dbDown = new AtomicBoolean();
+  private final IllegalStateException down = new IllegalStateException("db down");
+  private final Loader<String, String> db = key -> {
+    loads.incrementAndGet();
+    if (dbDown.get()) {
+      throw down;
+    }
+    return key + "@v" + loads.get();
+  };
+
+  private StaleWhileRevalidate<String, String> swr(StoreFixture<String> f) {
+    return new StaleWhileRevalidate<>(f.store, ticker, executor, counters, TTL, SWR, SIE);
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void manyStaleReadsServeAtOnceAndStartOneRefresh(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      StaleWhileRevalidate<String, String> swr = swr(f);
+      assertEquals("k@v1", swr.get("k", db));
+      ticker.advance(TTL.plusSeconds(1));
+      List<Object> results = Callers.run(32, () -> swr.get("k", db));
+      results.forEach(r -> assertEquals("k@v1", r, "the stale value, without waiting"));
+      assertEquals(1, loads.get(), "nothing loaded in line");
+      assertEquals(1, executor.pending(), "one refresh for 32 stale reads");
+      assertEquals(32, counters.get(Event.STALE_SERVED));
+      executor.runAll();
+      assertEquals(2, loads.get());
+      assertEquals(0, swr.refreshing());
+      assertEquals("k@v2", swr.get("k", db), "the refreshed value is fresh");
+      assertEquals(1, counters.get(Event.HIT));
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aFailedRefreshKeepsTheOldValueAndTheNextStaleReadTriesAgain(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      StaleWhileRevalidate<String, String> swr = swr(f);
+      swr.get("k", db);
+      ticker.advance(TTL.plusSeconds(1));
+      dbDown.set(true);
+      assertEquals("k@v1", swr.get("k", db));
+      executor.runAll();
+      assertEquals(1, counters.get(Event.REFRESH_FAILED));
+      assertEquals("k@v1", f.store.get("k").value(), "the old value is kept");
+      assertEquals(0, swr.refreshing(), "the refresh flag is cleared");
+      assertEquals("k@v1", swr.get("k", db));
+      assertEquals(1, executor.pending(), "a new refresh is queued");
+      dbDown.set(false);
+      executor.runAll();
+      assertEquals("k@v3", swr.get("k", db));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void pastTheHardTtlItLoadsInLine(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      StaleWhileRevalidate<String, String> swr = swr(f);
+      swr.get("k", db);
+      ticker.advance(TTL.plus(SWR).plusNanos(1));
+      assertEquals("k@v2", swr.get("k", db), "stale beyond staleWhileRevalidate: loaded in line");
+      assertEquals(0, executor.pending());
+      assertEquals(2, counters.get(Event.MISS));
+      assertEquals(0, counters.get(Event.STALE_SERVED));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void staleIfErrorServesTheOldValueInsideItsBoundOnly(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      StaleWhileRevalidate<String, String> swr = swr(f);
+      swr.get("k", db);
+      dbDown.set(true);
+      ticker.advance(TTL.plus(SIE)); // stale for exactly staleIfError: still inside
+      assertEquals("k@v1", swr.get("k", db), "stale-if-error");
+      assertEquals(1, counters.get(Event.STALE_SERVED));
+      assertEquals(1, counters.get(Event.LOAD_FAILED));
+      ticker.advance(1);
+      LoadException e = assertThrows(LoadException.class, () -> swr.get("k", db), "outside the bound");
+      assertSame(down, e.getCause());
+      assertThrows(LoadException.class, () -> swr.get("absent", db), "nothing stale to serve");
+      assertNull(f.store.get("absent"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRejectingExecutorStillServesStaleAndClearsTheFlag(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicBoolean full = new AtomicBoolean(true);
+      StaleWhileRevalidate<String, String> swr = new StaleWhileRevalidate<>(f.store, ticker, task -> {
+        if (full.get()) {
+          throw new RejectedExecutionException("queue full");
+        }
+        executor.execute(task);
+      }, counters, TTL, SWR, SIE);
+      swr.get("k", db);
+      ticker.advance(TTL.plusSeconds(1));
+      assertEquals("k@v1", swr.get("k", db));
+      assertEquals(1, counters.get(Event.REJECTED));
+      assertEquals(0, swr.refreshing());
+      full.set(false);
+      assertEquals("k@v1", swr.get("k", db));
+      assertEquals(1, executor.runAll(), "the next stale read refreshes");
+      assertEquals("k@v2", swr.get("k", db));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void badInput(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      StaleWhileRevalidate<String, String> swr = swr(f);
+      assertThrows(NullPointerException.class, () -> swr.get(null, db));
+      assertThrows(NullPointerException.class, () -> swr.get("k", null));
+      assertInstanceOf(LoadException.class, assertThrows(RuntimeException.class, () -> swr.get("k", key -> null)));
+      assertThrows(IllegalArgumentException.class, () -> new StaleWhileRevalidate<>(f.store, ticker, executor,
+          counters, TTL, Duration.ofSeconds(-1), SIE));
+    }
+  }
+}
