@@ -1,0 +1,148 @@
+package stampede.strategies;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.Counters;
+import stampede.core.Entry;
+import stampede.core.Event;
+import stampede.core.Loader;
+import stampede.core.ManualTicker;
+import stampede.core.Metrics;
+import stampede.core.testing.StoreFixture;
+import stampede.core.testing.StoreKind;
+import stampede.strategies.Monitoring.MissStorm;
+
+/** Monitoring: a stampede on one key raises exactly one miss-storm alert per window; the hit ratio is right. */
+class MonitoringTest {
+  private static final int CALLERS = 64;
+  private static final Duration TTL = Duration.ofSeconds(10);
+  private static final Duration WINDOW = Duration.ofSeconds(1);
+  private final ManualTicker ticker = new ManualTicker();
+  private final Counters counters = new Counters();
+  private final List<MissStorm> alerts = new CopyOnWriteArrayList<>();
+
+  /** A 200 ms "database" read, long enough for every caller to miss. */
+  private final Loader<String, String> slowDb = key -> {
+    Thread.sleep(200);
+    return key + "@db";
+  };
+
+  private Monitoring monitoring(int threshold, int maxTrackedKeys) {
+    return new Monitoring(ticker, counters, WINDOW, threshold, maxTrackedKeys, alerts::add);
+  }
+
+  private void expiredEntry(StoreFixture<String> f, String key) {
+    long now = ticker.read();
+    f.store.put(key, new Entry<>("old", now - 2 * TTL.toNanos(), now - TTL.toNanos(), 0, 0));
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStampedeOnOneKeyRaisesExactlyOneAlertAndTheHitRatioFollows(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      Monitoring monitoring = monitoring(10, 1000);
+      CacheAside<String, String> strategy = new CacheAside<>(f.store, ticker, monitoring, TTL);
+      assertTrue(Double.isNaN(monitoring.hitRatio()), "no requests yet");
+      expiredEntry(f, "hot");
+      Callers.run(CALLERS, () -> strategy.get("hot", slowDb)).forEach(r -> assertInstanceOf(String.class, r));
+      long misses = counters.get(Event.MISS);
+      assertTrue(misses >= 10, "the naive baseline stampedes: " + misses + " misses");
+      assertEquals(List.of(new MissStorm("hot", 10, WINDOW)), alerts);
+      assertEquals(1, counters.get(Event.MISS_STORM), "recorded downstream once");
+      assertEquals(misses, monitoring.misses("hot"));
+      for (int i = 0; i < 100; i++) {
+        assertEquals("hot@db", strategy.get("hot", slowDb));
+      }
+      long total = CALLERS + 100;
+      assertEquals((double) (total - misses) / total, monitoring.hitRatio(), 1e-12);
+      assertEquals(counters.hitRatio(), monitoring.hitRatio(), 1e-12, "downstream saw every event");
+      assertEquals(1, alerts.size(), "hits raise nothing");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void noAlertBelowTheThreshold(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      Monitoring monitoring = monitoring(CALLERS + 1, 1000);
+      CacheAside<String, String> strategy = new CacheAside<>(f.store, ticker, monitoring, TTL);
+      expiredEntry(f, "hot");
+      Callers.run(CALLERS, () -> strategy.get("hot", slowDb));
+      assertTrue(monitoring.misses("hot") > 0);
+      assertEquals(List.of(), alerts);
+      assertEquals(0, counters.get(Event.MISS_STORM));
+    }
+  }
+
+  @Test
+  void eachWindowCountsAfreshAndMayAlertAgain() {
+    Monitoring monitoring = monitoring(3, 1000);
+    for (int i = 0; i < 2; i++) {
+      monitoring.record(Event.MISS, "k");
+    }
+    ticker.advance(WINDOW);
+    assertEquals(0, monitoring.misses("k"), "a new window");
+    for (int i = 0; i < 2; i++) {
+      monitoring.record(Event.MISS, "k");
+    }
+    assertEquals(List.of(), alerts, "2 + 2 misses in two windows are not a storm of 3");
+    monitoring.record(Event.MISS, "k");
+    monitoring.record(Event.MISS, "other");
+    for (int i = 0; i < 10; i++) {
+      monitoring.record(Event.MISS, "k");
+    }
+    assertEquals(List.of(new MissStorm("k", 3, WINDOW)), alerts, "once per key per window");
+    ticker.advance(WINDOW);
+    for (int i = 0; i < 3; i++) {
+      monitoring.record(Event.MISS, "k");
+    }
+    assertEquals(2, alerts.size(), "alerts again in a new window");
+    assertEquals(2, counters.get(Event.MISS_STORM));
+  }
+
+  @Test
+  void perKeyStateStaysBoundedAndAStormIsStillSeen() {
+    Monitoring monitoring = monitoring(20, 50);
+    for (int i = 0; i < 2000; i++) {
+      monitoring.record(Event.MISS, "cold" + i);
+      if (i % 5 == 0) { // a storm: far more misses than any other key
+        monitoring.record(Event.MISS, "storm");
+      }
+      assertTrue(monitoring.trackedKeys() <= 50, "tracked " + monitoring.trackedKeys());
+    }
+    assertEquals(List.of(new MissStorm("storm", 20, WINDOW)), alerts);
+    assertEquals(400, monitoring.misses("storm"));
+  }
+
+  @Test
+  void aThrowingAlertDoesNotFailTheRequestAndEveryEventIsForwarded() {
+    Counters downstream = new Counters();
+    Monitoring monitoring = new Monitoring(ticker, downstream, WINDOW, 1, 10, storm -> {
+      throw new IllegalStateException("pager down");
+    });
+    for (Event e : Event.values()) {
+      monitoring.record(e, "k");
+    }
+    assertEquals(2, downstream.get(Event.MISS_STORM), "the forwarded one and the one it raised");
+    assertEquals(1, downstream.get(Event.LOAD_STARTED));
+    assertEquals(0.5, monitoring.hitRatio());
+  }
+
+  @Test
+  void badInputIsAClearError() {
+    Metrics none = Metrics.none();
+    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, Duration.ZERO, 1, 1, s -> { }));
+    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, WINDOW, 0, 1, s -> { }));
+    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, WINDOW, 1, 0, s -> { }));
+    assertThrows(NullPointerException.class, () -> new Monitoring(ticker, none, WINDOW, 1, 1, null));
+  }
+}
