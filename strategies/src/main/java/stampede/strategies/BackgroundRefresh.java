@@ -31,11 +31,12 @@ import stampede.core.Ttl;
  * <p><b>Pick it when</b> the hot set is known or stable, values must never be served stale, and loads can run
  * in the background. Call {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
  *
- * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is
- * gone from the store, until its next read). About {@code maxTrackedKeys} keys are tracked; others are plain
- * cache-aside. A failed refresh ({@link Event#REFRESH_FAILED}) keeps the old value until it expires and backs
- * the key off on the ticker, {@code initialBackoff} doubling to {@code maxBackoff}; a success resets it. A
- * rejecting executor skips the refresh ({@link Event#REJECTED}); the next read or {@code refreshDue} retries.
+ * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is gone
+ * from the store, until its next read); each refresh re-reads the entry first and skips the load if it is no longer
+ * due. About {@code maxTrackedKeys} keys are tracked; others are plain cache-aside. A failed refresh
+ * ({@link Event#REFRESH_FAILED}) keeps the old value until it expires and backs the key off on the ticker,
+ * {@code initialBackoff} doubling to {@code maxBackoff}; a success resets it. A rejecting executor skips the
+ * refresh ({@link Event#REJECTED}); the next read or {@code refreshDue} retries.
  *
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps
  * the old value) and its issues #475 and #1794 (backoff after failed refreshes), per ANCHORS.md.
@@ -168,8 +169,14 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
   }
 
   private void run(K key, Tracked<K, V> t, Entry<V> seen) {
-    metrics.record(Event.REFRESH_STARTED, key);
     try {
+      // Skip if refreshed meanwhile: a caller that read the same due entry just before another refresh wrote
+      // (and cleared the flag) would otherwise load a second time.
+      Entry<V> current = store.getOrMiss(key, metrics);
+      if (current != null && current.supersedes(seen) && current.expireTime() - ticker.read() > windowNanos) {
+        return;
+      }
+      metrics.record(Event.REFRESH_STARTED, key);
       fill.fill(key, seen, 0, t.loader);
       t.backoff = 0;
       t.retryAt = Long.MIN_VALUE;

@@ -32,9 +32,10 @@ import stampede.core.Ticker;
  * where a miss would hurt, plus a view of the hot keys ({@link #hottest}).
  *
  * <p><b>Costs:</b> a map lookup and a {@code synchronized} counter update per request; at most
- * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key
- * per TTL, one in flight per key; a failed refresh ({@link Event#REFRESH_FAILED}) keeps the old value and the
- * next hit retries. Hot keys live longer, so invalidate them on writes. Hotness is per process.
+ * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key per
+ * TTL, one in flight per key, skipped if a re-read finds it refreshed meanwhile; a failed refresh
+ * ({@link Event#REFRESH_FAILED}) keeps the old value and the next hit retries. Hot keys live longer, so invalidate
+ * them on writes. Hotness is per process.
  *
  * <p><b>Source:</b> sturdyc's early refreshes and Caffeine's {@code refreshAfterWrite} (ANCHORS.md); Facebook's
  * memcache hot-key handling; the common practice of a longer-lived, refreshed copy of detected hot keys.
@@ -150,10 +151,16 @@ public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
   }
 
   private void prewarm(K key, Entry<V> seen, Loader<K, V> loader) {
-    metrics.record(Event.REFRESH_STARTED, key);
     try {
       executor.execute(() -> {
         try {
+          // Skip if refreshed meanwhile: a caller that read the same entry just before another refresh wrote
+          // (and cleared the flag) would otherwise load a second time.
+          Entry<V> current = store.getOrMiss(key, metrics);
+          if (current != null && current.supersedes(seen) && current.expireTime() - ticker.read() > prewarmNanos) {
+            return;
+          }
+          metrics.record(Event.REFRESH_STARTED, key);
           fill.fill(key, seen, 0, loader);
         } catch (RuntimeException e) {
           metrics.record(Event.REFRESH_FAILED, key);
