@@ -20,17 +20,15 @@ import stampede.core.Ttl;
  * the database for {@code openFor}, serving stale values (within {@code serveStaleFor}) or failing fast.
  *
  * <p><b>Prevents:</b> the retry stampede on a sick database, where every miss calls it again and keeps it down.
- * Open, the circuit costs the database nothing; half-open, one trial load at a time probes it (success closes
- * the circuit, failure reopens it).
+ * Open, it costs the database nothing; half-open, one trial load probes it (success closes, failure reopens).
  *
  * <p><b>Pick it when</b> the loader can fail for seconds at a time (overload, failover) and a fast error or a
  * bounded-stale value beats piling up slow calls.
  *
- * <p><b>Costs:</b> one short {@code synchronized} section per load (not per hit). While open, a miss gets the
- * stale value if usable ({@link Event#STALE_SERVED}), else {@link RejectedException} ("circuit open",
- * {@link Event#REJECTED}). State is per process, not per key: one breaker guards one database. Only a
- * {@link LoadException} counts as a failure, not a {@link RejectedException} from an inner protection. Open
- * time is ticker time.
+ * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit). Open, a miss gets a usable stale
+ * value ({@link Event#STALE_SERVED}) or {@link RejectedException} ("circuit open", {@link Event#REJECTED}).
+ * State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
+ * failure, not a {@link RejectedException} from an inner protection. Open time is ticker time.
  *
  * <p><b>Source:</b> Nygard, "Release It!" (closed, open, half-open); Failsafe's {@code CircuitBreaker};
  * FusionCache's fail-safe, which serves stale data on error (ANCHORS.md).
@@ -142,19 +140,16 @@ public final class CircuitBreaker<K, V> implements LoadingStrategy<K, V>, Fill<K
       trialInFlight = false;
       if (ok != null) {
         failures = 0;
-        transition(ok ? State.CLOSED : State.OPEN);
+        state = ok ? State.CLOSED : State.OPEN;
+        openedAt = ticker.read();
       }
     } else if (state == State.CLOSED && ok != null) { // a late outcome of a call admitted before opening is ignored
       failures = ok ? 0 : failures + 1;
       if (failures >= failureThreshold) {
         failures = 0;
-        transition(State.OPEN);
+        state = State.OPEN;
+        openedAt = ticker.read();
       }
     }
-  }
-
-  private void transition(State to) {
-    state = to;
-    openedAt = ticker.read();
   }
 }

@@ -154,8 +154,7 @@ public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
     try {
       executor.execute(() -> {
         try {
-          // Skip if refreshed meanwhile: a caller that read the same entry just before another refresh wrote
-          // (and cleared the flag) would otherwise load a second time.
+          // Skip if refreshed meanwhile (the caller read the entry just before another pre-warm wrote it).
           Entry<V> current = store.getOrMiss(key, metrics);
           if (current != null && current.supersedes(seen) && current.expireTime() - ticker.read() > prewarmNanos) {
             return;

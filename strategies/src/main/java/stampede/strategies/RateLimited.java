@@ -21,24 +21,22 @@ import stampede.core.Ttl;
  * once and {@code loadsPerSecond} on average after that; hits are never limited.
  *
  * <p><b>Prevents:</b> one client driving the source of truth with misses (a scraper walking cold keys, random
- * keys, a retry loop). Over its limit a client gets {@link RejectedException} ("too many requests",
- * {@link Event#REJECTED}); nothing is loaded or cached. It does not stop many clients stampeding on one key:
- * a {@code SingleFlight} or a lock does that.
+ * keys, a retry loop): over its limit it gets {@link RejectedException} ("too many requests",
+ * {@link Event#REJECTED}) and nothing is loaded or cached. It does not stop many clients on one key.
  *
  * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user) and a fair
  * share per client matters more than serving every miss.
  *
- * <p><b>Costs:</b> a token bucket per client on the ticker, updated under its lock on each miss; a null client
- * is one shared anonymous client. From 10,000 buckets on, refilled (full) buckets are dropped when a new
- * client arrives, and the threshold doubles if most are in use, so memory follows the recently active
- * clients. A client pruned at that moment may get one extra load.
+ * <p><b>Costs:</b> a token bucket per client on the ticker, updated under its lock on each miss (a null client
+ * is one shared anonymous client). From 10,000 buckets on, full buckets are dropped when a new client arrives
+ * (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at that
+ * moment may get one extra load.
  *
- * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j) and HTTP 429 Too Many Requests
- * (RFC 6585).
+ * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 (RFC 6585).
  *
- * <p>Composition: {@code RateLimited(fill)}. Outermost, {@code RateLimited(SingleFlight(StoreFill(Loader)))}
- * charges every caller that misses; {@code SingleFlight(RateLimited(StoreFill(Loader)))} charges only the
- * caller that loads. As a {@link Fill} it limits any load path, e.g. a refresh.
+ * <p>Composition: {@code RateLimited(SingleFlight(StoreFill(Loader)))} charges every caller that misses,
+ * {@code SingleFlight(RateLimited(StoreFill(Loader)))} only the one that loads. As a {@link Fill} it limits
+ * any load path, e.g. a refresh.
  */
 public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
   private static final int PRUNE_AT = 10_000;
@@ -136,8 +134,7 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
     }
 
     synchronized boolean tryTake(long now) {
-      refill(now);
-      if (tokens < 1) {
+      if (refill(now) < 1) {
         return false;
       }
       tokens -= 1;
@@ -145,15 +142,15 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
     }
 
     synchronized boolean isFull(long now) {
-      refill(now);
-      return tokens >= burst;
+      return refill(now) >= burst;
     }
 
-    private void refill(long now) {
+    private double refill(long now) {
       if (now > last) {
         tokens = Math.min(burst, tokens + (now - last) / nanosPerLoad);
         last = now;
       }
+      return tokens;
     }
   }
 }

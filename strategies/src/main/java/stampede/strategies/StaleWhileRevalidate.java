@@ -124,8 +124,7 @@ public final class StaleWhileRevalidate<K, V> implements LoadingStrategy<K, V> {
     try {
       executor.execute(() -> {
         try {
-          // Skip if refreshed meanwhile: a caller that read the same stale entry just before another refresh
-          // wrote (and cleared the flag) would otherwise load a second time.
+          // Skip if refreshed meanwhile (the caller read the stale entry just before another refresh wrote it).
           Entry<V> current = store.getOrMiss(key, metrics);
           if (current != null && current.isFresh(ticker.read()) && current.supersedes(stale)) {
             return;
