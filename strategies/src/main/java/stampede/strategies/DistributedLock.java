@@ -24,26 +24,24 @@ import stampede.core.Ttl;
  * Distributed lock (lease): across all nodes sharing the store, one caller per key loads; the others wait for
  * its signal, then read what it wrote.
  *
- * <p><b>Prevents:</b> the cross-node stampede (N nodes missing one key: 1 load, not N). The holder writes with
- * a fencing token, so a holder that lost its lease (GC pause, partition) cannot overwrite a newer value; a
- * crashed holder's lease runs out after {@code lease}, then a waiter loads.
+ * <p><b>Prevents:</b> the cross-node stampede (N nodes missing one key: 1 load, not N). Writes carry a fencing
+ * token, so a holder that lost its lease (GC pause, partition) cannot overwrite a newer value; a crashed
+ * holder's lease runs out after {@code lease} (the key waits that long), then a waiter loads.
  *
- * <p><b>Pick it when</b> loads are expensive for the backend and many nodes share one cache, with
- * {@link SingleFlight} in front ({@link TwoLevelCoalescing}) so a node sends one caller per key to the lock.
+ * <p><b>Pick it when</b> loads are expensive for the backend and many nodes share one cache.
  *
  * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish) plus waiting: one load time,
  * or the {@link Fallback} after {@code maxWait}. A watchdog renews the lease every lease/3 while the load runs,
- * so give a loader that may hang its own timeout; a long lease blocks the key that long after a crash. Leases
- * are timed by the lock service; freshness assumes node clocks agree within their skew. A loader error reaches
- * the holder only (unlike {@link SingleFlight}): waiters find no fresh value and one of them loads again. Lock
- * names are {@code key.toString()}.
+ * so give a loader that may hang its own timeout. A loader error reaches the holder only (unlike
+ * {@link SingleFlight}): waiters find no fresh value and one of them loads again. Leases are timed by the lock
+ * service; freshness assumes node clocks agree within their skew. Lock names are {@code key.toString()}.
  *
  * <p><b>Source:</b> Redis {@code SET NX PX} locks and Kleppmann's Redlock critique (fencing tokens); Redisson's
  * watchdog and {@code RFencedLock}; Facebook's memcache leases (NSDI 2013, 3.2.1); nginx
  * {@code proxy_cache_lock} and its timeout (the {@link Fallback#LOAD_WITHOUT_CACHING} default).
  *
- * <p>Composition: {@code SingleFlight(DistributedLock(StoreFill(Loader)))}; as a {@link Fill} it replaces
- * {@code fence} with its token.
+ * <p>Composition: {@code SingleFlight(DistributedLock(StoreFill(Loader)))} ({@link TwoLevelCoalescing}), so a
+ * node sends one caller per key to the lock; as a {@link Fill} it replaces {@code fence} with its token.
  */
 public final class DistributedLock<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
 

@@ -22,14 +22,14 @@ import stampede.core.Ticker;
 /**
  * Hot-key protection: counts requests per key over fixed windows; a key with {@code hotThreshold} requests in
  * the current or the last window is hot. Hot keys are written with {@code ttl x hotTtlMultiplier} and
- * refreshed in the background within {@code prewarmWindow} of expiry, so under load they never expire. Cold
+ * refreshed in the background within {@code prewarmWindow} of expiry, so under load they never expire; cold
  * keys behave as cache-aside.
  *
  * <p><b>Prevents:</b> the costliest stampede, on the few keys that carry most of the traffic. Only hot keys
- * pay for early refreshes, so the cost follows the skew, not the size of the key space.
+ * pay for early refreshes: the cost follows the skew, not the size of the key space.
  *
- * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale) and you want refreshes only
- * where a miss would hurt, plus a view of the hot keys ({@link #hottest}).
+ * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale); {@link #hottest} shows the
+ * hot keys.
  *
  * <p><b>Costs:</b> a map lookup and a {@code synchronized} counter update per request; at most
  * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key per
@@ -40,8 +40,7 @@ import stampede.core.Ticker;
  * <p><b>Source:</b> sturdyc's early refreshes and Caffeine's {@code refreshAfterWrite} (ANCHORS.md); Facebook's
  * memcache hot-key handling; the common practice of a longer-lived, refreshed copy of detected hot keys.
  *
- * <p>Composition: {@code HotKeyProtection(StoreFill(Loader))}; it owns its fill because the TTL depends on its
- * own counters.
+ * <p>Composition: {@code HotKeyProtection(StoreFill(Loader))}; it owns its fill, whose TTL depends on its counters.
  */
 public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
   private final CacheStore<K, V> store;
