@@ -22,27 +22,27 @@ import stampede.core.Ticker;
 import stampede.core.Ttl;
 
 /**
- * Refresh-ahead with cache warming: a tracked key that will expire within {@code refreshWindow} is reloaded
- * on an executor while still fresh, so its readers keep hitting. {@link #warm} fills keys up front.
+ * Refresh-ahead with cache warming: a tracked key that expires within {@code refreshWindow} is reloaded on an
+ * executor while still fresh, so its readers keep hitting; {@link #warm} fills keys up front.
  *
- * <p><b>Prevents:</b> the expiry stampede (and the cold-start one) for keys that are read or warmed: the
- * value is replaced before it expires, one refresh per key at a time, so no reader misses.
+ * <p><b>Prevents:</b> the expiry (and cold-start) stampede on keys that are read or warmed: one refresh per key
+ * replaces the value before it expires, and no reader misses.
  *
- * <p><b>Pick it when</b> the hot set is known or stable, values must stay fresh (never served stale), and loads
- * can run in the background. Call {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
+ * <p><b>Pick it when</b> the hot set is known or stable and values must never be served stale. Call
+ * {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
  *
- * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is
- * gone from the store, e.g. invalidated, or after a store error, until its next read). At most about
- * {@code maxTrackedKeys} keys are tracked; others are plain cache-aside. A failed refresh deletes nothing: the
- * old value is served until it expires ({@link Event#REFRESH_FAILED}) and the key backs off on the ticker,
- * {@code initialBackoff} doubling to {@code maxBackoff}; a success resets it. A rejecting executor (queue
- * full) skips the refresh ({@link Event#REJECTED}); the next read or {@code refreshDue} tries again.
+ * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is gone
+ * from the store, until its next read); each refresh re-reads the entry first and skips the load if it is no longer
+ * due. About {@code maxTrackedKeys} keys are tracked; others are plain cache-aside. A failed refresh
+ * ({@link Event#REFRESH_FAILED}) keeps the old value until it expires and backs the key off on the ticker,
+ * {@code initialBackoff} doubling to {@code maxBackoff}; a success resets it. A rejecting executor skips the
+ * refresh ({@link Event#REJECTED}); the next read or {@code refreshDue} retries.
  *
- * <p><b>Source:</b> per ANCHORS.md, Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed
- * refresh keeps the old value) and its issues #475 and #1794 (backoff after failed refreshes).
+ * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps
+ * the old value) and its issues #475 and #1794 (backoff after failed refreshes), per ANCHORS.md.
  *
- * <p>Composition: decides <em>when</em> to fill, outermost:
- * {@code BackgroundRefresh(DistributedLock(TtlJitter(Loader)))}; refreshes, warm-up and misses share the fill.
+ * <p>Composition: outermost, {@code BackgroundRefresh(DistributedLock(TtlJitter(Loader)))}; refreshes, warm-up
+ * and misses share the fill.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
   private final CacheStore<K, V> store;
@@ -67,10 +67,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
     this.initialBackoffNanos = initialBackoff.toNanos();
     this.maxBackoffNanos = maxBackoff.toNanos();
     this.maxTrackedKeys = maxTrackedKeys;
-    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos
-        || maxTrackedKeys <= 0) {
-      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, "
-          + "maxTrackedKeys > 0: " + refreshWindow + ", " + initialBackoff + ", " + maxBackoff + ", " + maxTrackedKeys);
+    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0) {
+      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys"
+          + " > 0: " + refreshWindow + ", " + initialBackoff + ", " + maxBackoff + ", " + maxTrackedKeys);
     }
   }
 
@@ -131,12 +130,10 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
     int started = 0;
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
       Entry<V> entry = store.getOrMiss(e.getKey(), metrics);
+      long now = ticker.read();
       if (entry == null) {
         tracked.remove(e.getKey(), e.getValue()); // gone from the store: stop refreshing it
-        continue;
-      }
-      long now = ticker.read();
-      if (entry.expireTime() - now <= windowNanos && refresh(e.getKey(), e.getValue(), entry, now)) {
+      } else if (entry.expireTime() - now <= windowNanos && refresh(e.getKey(), e.getValue(), entry, now)) {
         started++;
       }
     }
@@ -145,13 +142,10 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
 
   private Tracked<K, V> track(K key, Loader<K, V> loader) {
     Tracked<K, V> t = tracked.get(key);
-    if (t == null) {
-      if (tracked.size() >= maxTrackedKeys) {
-        return null;
-      }
+    if (t == null && tracked.size() < maxTrackedKeys) {
       t = tracked.computeIfAbsent(key, k -> new Tracked<>());
     }
-    if (t.loader != loader) {
+    if (t != null && t.loader != loader) {
       t.loader = loader; // the latest loader refreshes the key
     }
     return t;
@@ -172,8 +166,13 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V> {
   }
 
   private void run(K key, Tracked<K, V> t, Entry<V> seen) {
-    metrics.record(Event.REFRESH_STARTED, key);
     try {
+      // Skip if refreshed meanwhile (the caller read the due entry just before another refresh wrote it).
+      Entry<V> current = store.getOrMiss(key, metrics);
+      if (current != null && current.supersedes(seen) && current.expireTime() - ticker.read() > windowNanos) {
+        return;
+      }
+      metrics.record(Event.REFRESH_STARTED, key);
       fill.fill(key, seen, 0, t.loader);
       t.backoff = 0;
       t.retryAt = Long.MIN_VALUE;

@@ -19,24 +19,22 @@ import stampede.core.Ttl;
  * Circuit breaker around the loader: after {@code failureThreshold} consecutive failed loads it stops calling
  * the database for {@code openFor}, serving stale values (within {@code serveStaleFor}) or failing fast.
  *
- * <p><b>Prevents:</b> the retry stampede on a sick database: while it fails or times out, every miss would
- * call it again and keep it down. Open, the circuit costs the database nothing; half-open, one trial load at
- * a time probes it (success closes the circuit, failure reopens it).
+ * <p><b>Prevents:</b> the retry stampede on a sick database, where every miss calls it again and keeps it down.
+ * Open, it costs the database nothing; half-open, one trial load probes it (success closes, failure reopens).
  *
  * <p><b>Pick it when</b> the loader can fail for seconds at a time (overload, failover) and a fast error or a
- * bounded-stale value is better than piling up slow calls.
+ * bounded-stale value beats piling up slow calls.
  *
- * <p><b>Costs:</b> one short {@code synchronized} section per load (not per hit). While open, misses without a
- * usable stale entry get {@link RejectedException} ("circuit open", {@link Event#REJECTED}); with one, the
- * stale value ({@link Event#STALE_SERVED}). State is per process, not per key: one breaker guards one
- * database. A {@link RejectedException} from an inner protection is not a failure of the database and does
- * not count; only {@link LoadException} does. Open time is ticker time.
+ * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit). Open, a miss gets a usable stale
+ * value ({@link Event#STALE_SERVED}) or {@link RejectedException} ("circuit open", {@link Event#REJECTED}).
+ * State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
+ * failure, not a {@link RejectedException} from an inner protection. Open time is ticker time.
  *
- * <p><b>Source:</b> Nygard, "Release It!" (Circuit Breaker: closed, open, half-open); Failsafe's
- * {@code CircuitBreaker}; FusionCache's fail-safe, which serves stale data on error (ANCHORS.md).
+ * <p><b>Source:</b> Nygard, "Release It!" (closed, open, half-open); Failsafe's {@code CircuitBreaker};
+ * FusionCache's fail-safe, which serves stale data on error (ANCHORS.md).
  *
- * <p>Composition: {@code CircuitBreaker(fill)}, e.g. {@code SingleFlight(CircuitBreaker(StoreFill(Loader)))}:
- * coalesced waiters share one outcome, and the breaker counts loads, not callers.
+ * <p>Composition: {@code SingleFlight(CircuitBreaker(StoreFill(Loader)))}: coalesced waiters share one
+ * outcome, and the breaker counts loads, not callers.
  */
 public final class CircuitBreaker<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
   /** The breaker's state. */
@@ -99,7 +97,12 @@ public final class CircuitBreaker<K, V> implements LoadingStrategy<K, V>, Fill<K
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
     State admittedAs = admit();
     if (admittedAs == State.OPEN) {
-      return open(key, seen);
+      if (seen != null && seen.staleFor(ticker.read()) <= serveStaleNanos) {
+        metrics.record(Event.STALE_SERVED, key);
+        return seen.value();
+      }
+      metrics.record(Event.REJECTED, key);
+      throw new RejectedException(key, "circuit open");
     }
     boolean trial = admittedAs == State.HALF_OPEN;
     Boolean ok = null; // null: no verdict on the database (e.g. rejected by an inner protection)
@@ -137,28 +140,16 @@ public final class CircuitBreaker<K, V> implements LoadingStrategy<K, V>, Fill<K
       trialInFlight = false;
       if (ok != null) {
         failures = 0;
-        transition(ok ? State.CLOSED : State.OPEN);
+        state = ok ? State.CLOSED : State.OPEN;
+        openedAt = ticker.read();
       }
     } else if (state == State.CLOSED && ok != null) { // a late outcome of a call admitted before opening is ignored
       failures = ok ? 0 : failures + 1;
       if (failures >= failureThreshold) {
         failures = 0;
-        transition(State.OPEN);
+        state = State.OPEN;
+        openedAt = ticker.read();
       }
     }
-  }
-
-  private V open(K key, Entry<V> seen) {
-    if (seen != null && seen.staleFor(ticker.read()) <= serveStaleNanos) {
-      metrics.record(Event.STALE_SERVED, key);
-      return seen.value();
-    }
-    metrics.record(Event.REJECTED, key);
-    throw new RejectedException(key, "circuit open");
-  }
-
-  private void transition(State to) {
-    state = to;
-    openedAt = ticker.read();
   }
 }

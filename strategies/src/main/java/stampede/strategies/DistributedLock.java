@@ -21,33 +21,27 @@ import stampede.core.Ticker;
 import stampede.core.Ttl;
 
 /**
- * Distributed lock (lease): across every node sharing the store, one caller per key loads; the others wait
- * for its signal, then read what it wrote.
+ * Distributed lock (lease): across all nodes sharing the store, one caller per key loads; the others wait for
+ * its signal, then read what it wrote.
  *
- * <p><b>Prevents:</b> the cross-node stampede: N nodes missing the same key cost 1 load instead of N. The
- * holder gets a fencing token and writes with it, so a holder that lost its lease (GC pause, partition) can
- * no longer overwrite a newer value. A crashed holder's lease runs out after {@code lease}; a waiter then loads.
+ * <p><b>Prevents:</b> the cross-node stampede (N nodes missing one key: 1 load, not N). Writes carry a fencing
+ * token, so a holder that lost its lease (GC pause, partition) cannot overwrite a newer value; a crashed
+ * holder's lease runs out after {@code lease} (the key waits that long), then a waiter loads.
  *
- * <p><b>Pick it when</b> loads are expensive for the backend (a heavy query, a rate-limited API) and many
- * nodes share one cache. Put {@link SingleFlight} in front ({@link TwoLevelCoalescing}) so a node sends one
- * caller per key to the lock, not all of them.
+ * <p><b>Pick it when</b> loads are expensive for the backend and many nodes share one cache.
  *
- * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish) plus waiting: a waiter returns
- * one load time later, or falls back after {@code maxWait}. {@code lease} should exceed a normal load (the
- * watchdog renews it every lease/3 while the load runs); too long, and a crashed holder blocks the key that
- * long. Leases are timed by the lock service, not by node clocks; entry freshness assumes node clocks agree
- * within their skew. A loader error goes to the holder only (it is not cached): waiters, maybe on other nodes,
- * do not receive it as {@link SingleFlight}'s waiters do; they wake, find no fresh value, and one of them
- * takes the lock and loads again, within {@code maxWait}. A hung loader keeps its lease (the watchdog renews it
- * while it runs) and waiters take the fallback after {@code maxWait}: give the loader its own timeout. Lock
- * names are {@code key.toString()}.
+ * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish) plus waiting: one load time,
+ * or the {@link Fallback} after {@code maxWait}. A watchdog renews the lease every lease/3 while the load runs,
+ * so give a loader that may hang its own timeout. A loader error reaches the holder only (unlike
+ * {@link SingleFlight}): waiters find no fresh value and one of them loads again. Leases are timed by the lock
+ * service; freshness assumes node clocks agree within their skew. Lock names are {@code key.toString()}.
  *
  * <p><b>Source:</b> Redis {@code SET NX PX} locks and Kleppmann's Redlock critique (fencing tokens); Redisson's
- * lock watchdog and {@code RFencedLock}; Facebook's memcache leases (NSDI 2013, 3.2.1); nginx
+ * watchdog and {@code RFencedLock}; Facebook's memcache leases (NSDI 2013, 3.2.1); nginx
  * {@code proxy_cache_lock} and its timeout (the {@link Fallback#LOAD_WITHOUT_CACHING} default).
  *
- * <p>Composition: {@code DistributedLock(fill)}, e.g. {@code DistributedLock(StoreFill(Loader))}; as a
- * {@link Fill} it replaces {@code fence} with its token. Usually {@code SingleFlight(DistributedLock(...))}.
+ * <p>Composition: {@code SingleFlight(DistributedLock(StoreFill(Loader)))} ({@link TwoLevelCoalescing}), so a
+ * node sends one caller per key to the lock; as a {@link Fill} it replaces {@code fence} with its token.
  */
 public final class DistributedLock<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
 
@@ -77,8 +71,8 @@ public final class DistributedLock<K, V> implements LoadingStrategy<K, V>, Fill<
    * @param scheduler runs the lease watchdog
    * @param fill      the miss path the holder runs, with the fencing token (e.g. {@link StoreFill})
    * @param lease     lease length (at least 3 ms); waiters also poll every lease/4 in case a signal is lost
-   * @param maxWait   how long a caller tries to get the lock or a fresh value before {@code fallback} (it does
-   *                  not bound the holder's own load)
+   * @param maxWait   how long a caller tries for the lock or a fresh value before {@code fallback} (not a
+   *                  bound on the holder's own load)
    */
   public DistributedLock(CacheStore<K, V> store, Locks locks, Ticker ticker, RandomGenerator random,
       ScheduledExecutorService scheduler, Metrics metrics, Fill<K, V> fill, Duration lease, Duration maxWait,
@@ -195,15 +189,14 @@ public final class DistributedLock<K, V> implements LoadingStrategy<K, V>, Fill<
     metrics.record(Event.LOAD_STARTED, key);
     try {
       V value = loader.load(key);
-      if (value != null) {
-        return value; // not written: without the lock this caller may not be the only one loading
+      if (value == null) {
+        throw new LoadException(key, "loader returned null", null);
       }
+      return value; // not written: without the lock this caller may not be the only one loading
     } catch (Exception e) {
       metrics.record(Event.LOAD_FAILED, key);
       throw LoadException.wrap(key, e);
     }
-    metrics.record(Event.LOAD_FAILED, key);
-    throw new LoadException(key, "loader returned null", null);
   }
 
   private void quietly(K key, Runnable lockCall) {

@@ -21,27 +21,26 @@ import stampede.core.Ticker;
 
 /**
  * Hot-key protection: counts requests per key over fixed windows; a key with {@code hotThreshold} requests in
- * the current or the last window is hot. Hot keys are written with a longer TTL ({@code ttl x
- * hotTtlMultiplier}) and refreshed in the background within {@code prewarmWindow} of expiry, so under load
- * the hottest keys never expire. Cold keys behave as cache-aside.
+ * the current or the last window is hot. Hot keys are written with {@code ttl x hotTtlMultiplier} and
+ * refreshed in the background within {@code prewarmWindow} of expiry, so under load they never expire; cold
+ * keys behave as cache-aside.
  *
- * <p><b>Prevents:</b> the costliest stampede: the one on the few keys that carry most of the traffic. Only
- * hot keys pay for early refreshes, so the cost follows the skew, not the size of the key space.
+ * <p><b>Prevents:</b> the costliest stampede, on the few keys that carry most of the traffic. Only hot keys
+ * pay for early refreshes: the cost follows the skew, not the size of the key space.
  *
- * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale) and you want refreshes
- * only where a miss would hurt, plus a view of which keys are hot ({@link #hottest}).
+ * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale); {@link #hottest} shows the
+ * hot keys.
  *
  * <p><b>Costs:</b> a map lookup and a {@code synchronized} counter update per request; at most
- * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key
- * per TTL, one in flight per key; a failed refresh ({@link Event#REFRESH_FAILED}) keeps the old value and the
- * next hit retries. Hot keys live longer, so invalidate them on writes. Hotness is per process.
+ * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key per
+ * TTL, one in flight per key, skipped if a re-read finds it refreshed meanwhile; a failed refresh
+ * ({@link Event#REFRESH_FAILED}) keeps the old value and the next hit retries. Hot keys live longer, so invalidate
+ * them on writes. Hotness is per process.
  *
- * <p><b>Source:</b> sturdyc's early refreshes and Caffeine's {@code refreshAfterWrite} (one reload on the
- * executor, old value served; ANCHORS.md); Facebook's memcache hot-key handling; the common practice of
- * giving detected hot keys a longer-lived, refreshed copy.
+ * <p><b>Source:</b> sturdyc's early refreshes and Caffeine's {@code refreshAfterWrite} (ANCHORS.md); Facebook's
+ * memcache hot-key handling; the common practice of a longer-lived, refreshed copy of detected hot keys.
  *
- * <p>Composition: {@code HotKeyProtection(StoreFill(Loader))}, the TTL chosen per key; it owns its fill
- * because the TTL depends on its own counters.
+ * <p>Composition: {@code HotKeyProtection(StoreFill(Loader))}; it owns its fill, whose TTL depends on its counters.
  */
 public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
   private final CacheStore<K, V> store;
@@ -151,10 +150,15 @@ public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
   }
 
   private void prewarm(K key, Entry<V> seen, Loader<K, V> loader) {
-    metrics.record(Event.REFRESH_STARTED, key);
     try {
       executor.execute(() -> {
         try {
+          // Skip if refreshed meanwhile (the caller read the entry just before another pre-warm wrote it).
+          Entry<V> current = store.getOrMiss(key, metrics);
+          if (current != null && current.supersedes(seen) && current.expireTime() - ticker.read() > prewarmNanos) {
+            return;
+          }
+          metrics.record(Event.REFRESH_STARTED, key);
           fill.fill(key, seen, 0, loader);
         } catch (RuntimeException e) {
           metrics.record(Event.REFRESH_FAILED, key);

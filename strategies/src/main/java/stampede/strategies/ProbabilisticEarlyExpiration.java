@@ -26,22 +26,24 @@ import stampede.core.Ttl;
  * {@code r} one read recomputes with probability {@code exp(-r / (delta * beta))}, so under load some read
  * recomputes shortly before expiry and almost never much earlier.
  *
- * <p><b>Pick it when</b> keys are hot (many reads per {@code delta}), you want no lock, no background thread and
- * no extra store round trip, and an occasional duplicate early load is acceptable.
+ * <p><b>Pick it when</b> keys are hot (many reads per {@code delta}) and you want no lock, no background thread
+ * and no extra store round trip.
  *
- * <p><b>Costs:</b> one random draw and a logarithm per hit; the caller that draws a recompute pays the load in
- * line (as in the paper). It is probabilistic: two callers may both recompute early, and a key read rarely
- * still expires and misses. {@code beta > 1} favours earlier recomputes, {@code beta < 1} later ones; an entry
- * with {@code delta = 0} is never recomputed early. If an early recompute fails (or is rejected), the caller
- * gets the cached value, which is still fresh ({@link Event#REFRESH_FAILED}); nothing is cached. An early
- * recompute counts as {@link Event#REFRESH_STARTED}, not as a hit or a miss.
+ * <p><b>Costs:</b> one random draw and a logarithm per hit; the caller that draws a recompute pays the load in line
+ * (as in the paper). Early recomputes are not coalesced: on a key read many times per {@code delta}, several
+ * callers may draw a recompute before the first one has written, and each of them loads. Give it a
+ * {@link SingleFlight} as its fill to make those one load per process (a {@code DistributedLock} behind it for one
+ * across nodes). A key read rarely may still expire and miss. {@code beta > 1} favours earlier recomputes,
+ * {@code beta < 1} later ones; an entry with {@code delta = 0} is never recomputed early. If an early recompute
+ * fails (or is rejected), the caller gets the cached value, which is still fresh ({@link Event#REFRESH_FAILED});
+ * nothing is cached. An early recompute counts as {@link Event#REFRESH_STARTED}, not as a hit or a miss.
  *
  * <p><b>Source:</b> Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede Prevention",
  * VLDB 2015 (XFetch, {@code beta} defaults to 1), as summarised in ANCHORS.md.
  *
- * <p>Composition: decides <em>when</em> to fill, outermost: {@code ProbabilisticEarlyExpiration(fill)}, e.g.
- * {@code ProbabilisticEarlyExpiration(SingleFlight(TtlJitter(Loader)))} so that a real expiry still costs one
- * load per node.
+ * <p>Composition: decides <em>when</em> to fill, outermost: {@code ProbabilisticEarlyExpiration(fill)}, best
+ * {@code ProbabilisticEarlyExpiration(SingleFlight(TtlJitter(Loader)))}, so that simultaneous early recomputes
+ * and a real expiry each cost one load per node.
  */
 public final class ProbabilisticEarlyExpiration<K, V> implements LoadingStrategy<K, V> {
   private final CacheStore<K, V> store;

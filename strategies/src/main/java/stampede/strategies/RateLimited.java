@@ -20,26 +20,23 @@ import stampede.core.Ttl;
  * A per-client rate limit on loads: each client (per {@code currentClient}) may start {@code burst} loads at
  * once and {@code loadsPerSecond} on average after that; hits are never limited.
  *
- * <p><b>Prevents:</b> one client driving the source of truth with misses: a scraper walking cold keys, a
- * buggy client with random keys, a retry loop. Over its limit a client gets a {@link RejectedException}
- * ("too many requests", {@link Event#REJECTED}): nothing is loaded and nothing is cached. It does not stop
- * many clients stampeding on one key; a {@code SingleFlight} or a lock does that.
+ * <p><b>Prevents:</b> one client driving the source of truth with misses (a scraper walking cold keys, random
+ * keys, a retry loop): over its limit it gets {@link RejectedException} ("too many requests",
+ * {@link Event#REJECTED}) and nothing is loaded or cached. It does not stop many clients on one key.
  *
- * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user, from the
- * request context) and a fair share per client matters more than serving every miss.
+ * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user) and a fair
+ * share per client matters more than serving every miss.
  *
- * <p><b>Costs:</b> a token bucket per client, on the ticker, updated under the bucket's lock on each miss.
- * {@code currentClient} returning null counts as one shared anonymous client. Buckets are kept per client
- * seen; once there are 10,000 or more, buckets that have refilled to {@code burst} (the same as no
- * bucket) are dropped when a new client arrives, and the threshold doubles if most are still in use, so
- * memory follows the number of recently active clients. A client pruned at that moment may get one extra load.
+ * <p><b>Costs:</b> a token bucket per client on the ticker, updated under its lock on each miss (a null client
+ * is one shared anonymous client). From 10,000 buckets on, full buckets are dropped when a new client arrives
+ * (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at that
+ * moment may get one extra load.
  *
- * <p><b>Source:</b> the token bucket (as in Guava's {@code RateLimiter} and Bucket4j) and HTTP 429 Too Many
- * Requests (RFC 6585); the reason string is {@link RejectedException}'s "too many requests".
+ * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 (RFC 6585).
  *
- * <p>Composition: {@code RateLimited(fill)}. Outermost, {@code RateLimited(SingleFlight(StoreFill(Loader)))}
- * charges every caller that misses; inside, {@code SingleFlight(RateLimited(StoreFill(Loader)))} charges only
- * the caller that actually loads. As a {@link Fill} it limits any load path, e.g. a refresh.
+ * <p>Composition: {@code RateLimited(SingleFlight(StoreFill(Loader)))} charges every caller that misses,
+ * {@code SingleFlight(RateLimited(StoreFill(Loader)))} only the one that loads. As a {@link Fill} it limits
+ * any load path, e.g. a refresh.
  */
 public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
   private static final int PRUNE_AT = 10_000;
@@ -113,20 +110,18 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
 
   private Bucket bucket(Object client, long now) {
     Bucket b = buckets.get(client);
-    if (b == null) {
-      if (buckets.size() >= pruneAt) {
-        prune(now);
-      }
-      b = buckets.computeIfAbsent(client, c -> new Bucket(now));
+    if (b != null) {
+      return b;
     }
-    return b;
-  }
-
-  private synchronized void prune(long now) {
     if (buckets.size() >= pruneAt) {
-      buckets.values().removeIf(b -> b.isFull(now)); // a full bucket is the same as a new one
-      pruneAt = Math.max(PRUNE_AT, 2 * buckets.size());
+      synchronized (buckets) { // one prune at a time
+        if (buckets.size() >= pruneAt) {
+          buckets.values().removeIf(full -> full.isFull(now)); // a full bucket is the same as a new one
+          pruneAt = Math.max(PRUNE_AT, 2 * buckets.size());
+        }
+      }
     }
+    return buckets.computeIfAbsent(client, c -> new Bucket(now));
   }
 
   /** A token bucket: {@code burst} tokens at most, one more every {@code nanosPerLoad} of ticker time. */
@@ -139,8 +134,7 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
     }
 
     synchronized boolean tryTake(long now) {
-      refill(now);
-      if (tokens < 1) {
+      if (refill(now) < 1) {
         return false;
       }
       tokens -= 1;
@@ -148,15 +142,15 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
     }
 
     synchronized boolean isFull(long now) {
-      refill(now);
-      return tokens >= burst;
+      return refill(now) >= burst;
     }
 
-    private void refill(long now) {
+    private double refill(long now) {
       if (now > last) {
         tokens = Math.min(burst, tokens + (now - last) / nanosPerLoad);
         last = now;
       }
+      return tokens;
     }
   }
 }

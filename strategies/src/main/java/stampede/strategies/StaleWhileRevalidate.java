@@ -32,12 +32,13 @@ import stampede.core.Ttl;
  * does, so put a {@code SingleFlight} in the fill for cold or long-idle keys.
  *
  * <p><b>Costs:</b> readers may see values up to {@code staleWhileRevalidate} past expiry (up to
- * {@code staleIfError} while the loader fails); one executor task per stale key; a concurrent set of the keys
- * being refreshed. The store's retention must be at least {@code max(staleWhileRevalidate, staleIfError)}, or
- * stale entries are gone before they can be served. A failed refresh keeps the old value
- * ({@link Event#REFRESH_FAILED}) and the next stale read tries again; an executor that rejects the task
- * ({@link Event#REJECTED}) leaves the stale value served and the next stale read tries again. If the store is
- * down, every read is a miss and loads in line, and there is nothing stale to fall back on.
+ * {@code staleIfError} while the loader fails); one executor task per stale key, which re-reads the entry and skips
+ * the load if it was refreshed meanwhile; a concurrent set of the keys being refreshed. The store's retention must
+ * be at least {@code max(staleWhileRevalidate, staleIfError)}, or stale entries are gone before they can be served.
+ * A failed refresh keeps the old value ({@link Event#REFRESH_FAILED}) and the next stale read tries again; an
+ * executor that rejects the task ({@link Event#REJECTED}) leaves the stale value served and the next stale read
+ * tries again. If the store is down, every read is a miss and loads in line, and there is nothing stale to fall
+ * back on.
  *
  * <p><b>Source:</b> RFC 5861 ({@code stale-while-revalidate}, {@code stale-if-error}); per ANCHORS.md,
  * Caffeine's {@code refreshAfterWrite} (the old value is served while a single reload runs on the executor,
@@ -123,6 +124,11 @@ public final class StaleWhileRevalidate<K, V> implements LoadingStrategy<K, V> {
     try {
       executor.execute(() -> {
         try {
+          // Skip if refreshed meanwhile (the caller read the stale entry just before another refresh wrote it).
+          Entry<V> current = store.getOrMiss(key, metrics);
+          if (current != null && current.isFresh(ticker.read()) && current.supersedes(stale)) {
+            return;
+          }
           metrics.record(Event.REFRESH_STARTED, key);
           fill.fill(key, stale, 0, loader);
         } catch (RuntimeException e) {

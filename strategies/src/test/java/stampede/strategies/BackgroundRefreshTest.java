@@ -64,6 +64,32 @@ class BackgroundRefreshTest {
     }
   }
 
+  /** A read (or refreshDue) that saw the due entry just before another refresh wrote must not load again. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aDueReadOvertakenByAFinishedRefreshDoesNotLoadAgain(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RacingStore<String, String> store = new RacingStore<>(f.store);
+      BackgroundRefresh<String, String> refresher =
+          new BackgroundRefresh<>(store, ticker, executor, counters, TTL, WINDOW, INITIAL, MAX, 100);
+      refresher.get("k", db);
+      ticker.advance(Duration.ofSeconds(35)); // 25 s left: due
+      assertEquals("k@v1", refresher.get("k", db), "first reader: refresh queued");
+      store.afterNextGet(executor::runAll); // the second reader reads v1, then the first refresh runs and writes
+      assertEquals("k@v1", refresher.get("k", db));
+      assertEquals("k@v2", f.store.get("k").value());
+      executor.runAll();
+      assertEquals(2, loads.get(), "a get() on the overtaken entry: no second load");
+      ticker.advance(Duration.ofSeconds(35)); // v2 has 25 s left: due
+      assertEquals("k@v2", refresher.get("k", db), "refresh queued");
+      store.afterNextGet(executor::runAll); // refreshDue reads v2, then the queued refresh runs and writes
+      refresher.refreshDue();
+      executor.runAll();
+      assertEquals(3, loads.get(), "refreshDue on the overtaken entry: no second load");
+      assertEquals(2, counters.get(Event.REFRESH_STARTED));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void aFailedRefreshKeepsTheValueAndBacksOffDoublingToTheCap(StoreKind kind) {

@@ -102,9 +102,9 @@ class HotKeyProtectionTest {
       ticker.advance(SECOND); // 2 s before expiry: within prewarmWindow
       requests(s, "hot", 50);
       assertEquals(1, executor.pending(), "one refresh for 50 hits");
-      assertEquals(1, counters.get(Event.REFRESH_STARTED));
       assertEquals("hot@v1", s.get("hot", db), "the old value is served meanwhile");
       assertEquals(1, executor.runAll());
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
       assertEquals(2, loads.get());
       assertEquals(HOT_TTL.toNanos(), ttlOf(f.store, "hot"), "refreshed with the hot TTL");
       for (int t = 0; t < 120; t++) { // two minutes of sustained load, background work run each second
@@ -114,6 +114,26 @@ class HotKeyProtectionTest {
       }
       assertEquals(1, counters.get(Event.MISS), "the hot key never expired");
       assertTrue(loads.get() >= 5 && loads.get() <= 7, "about one refresh per 28 s: " + loads.get());
+    }
+  }
+
+  /** A hit that read the old entry just before another pre-warm wrote must not pre-warm (load) again. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aHitOvertakenByAFinishedPrewarmDoesNotLoadAgain(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RacingStore<String, String> store = new RacingStore<>(f.store);
+      HotKeyProtection<String, String> s = strategy(store, 100);
+      requests(s, "hot", 1); // loaded at t=0 with the cold TTL (10 s)
+      ticker.advance(Duration.ofSeconds(8)); // 2 s before expiry: within prewarmWindow
+      requests(s, "hot", THRESHOLD); // turns hot: the last of these hits queues a pre-warm
+      assertEquals(1, executor.pending());
+      store.afterNextGet(executor::runAll); // the next hit reads v1, then the pre-warm runs and writes
+      assertEquals("hot@v1", s.get("hot", db));
+      assertEquals("hot@v2", f.store.get("hot").value());
+      executor.runAll();
+      assertEquals(2, loads.get(), "one pre-warm load, not two");
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
     }
   }
 

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,14 +17,19 @@ import org.junit.jupiter.params.provider.EnumSource;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.Fill;
 import stampede.core.Loader;
 import stampede.core.ManualTicker;
+import stampede.core.Metrics;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
 import stampede.core.testing.StoreFixture;
 import stampede.core.testing.StoreKind;
 
 class ProbabilisticEarlyExpirationTest {
   private static final Duration TTL = Duration.ofSeconds(60);
   private static final long SECOND = 1_000_000_000L;
+  private static final int CALLERS = 8;
   private final ManualTicker ticker = new ManualTicker();
   private final Counters counters = new Counters();
   private final AtomicInteger loads = new AtomicInteger();
@@ -139,6 +146,54 @@ class ProbabilisticEarlyExpirationTest {
       assertThrows(NullPointerException.class, () -> xfetch.get(null, db));
       assertThrows(IllegalArgumentException.class,
           () -> new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.0, counters, TTL, 0));
+    }
+  }
+
+  /** XFetch is coordination-free: callers that all draw a recompute on the same entry each load... */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void simultaneousEarlyRecomputesAreNotCoalescedOnTheirOwn(StoreKind kind) throws Exception {
+    assertEquals(CALLERS, earlyRecomputesAtOnce(kind, false));
+  }
+
+  /** ...and SingleFlight as its fill makes them one load. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void overSingleFlightSimultaneousEarlyRecomputesCostOneLoad(StoreKind kind) throws Exception {
+    assertEquals(1, earlyRecomputesAtOnce(kind, true));
+  }
+
+  /**
+   * {@code CALLERS} callers read the same fresh entry and all decide to recompute early (u = 0.01, threshold
+   * exp(-1)); the load does not finish before every caller has decided. Returns the number of loads.
+   */
+  private int earlyRecomputesAtOnce(StoreKind kind, boolean singleFlight) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      freshEntry(f, SECOND, SECOND);
+      CountDownLatch allDecided = new CountDownLatch(CALLERS);
+      Metrics metrics = counters.and((event, key) -> {
+        if (event == Event.REFRESH_STARTED) {
+          allDecided.countDown();
+        }
+      });
+      Fill<String, String> fill = new StoreFill<>(f.store, ticker, metrics, Ttl.fixed(TTL));
+      if (singleFlight) {
+        fill = new SingleFlight<>(f.store, ticker, metrics, fill, Duration.ofSeconds(30));
+      }
+      ProbabilisticEarlyExpiration<String, String> xfetch =
+          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.99, metrics, fill, 1.0);
+      Loader<String, String> slowDb = key -> {
+        if (!allDecided.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("not every caller decided to recompute");
+        }
+        return db.load(key);
+      };
+      for (Object result : Callers.run(CALLERS, () -> xfetch.get("k", slowDb))) {
+        assertTrue(String.valueOf(result).matches("k@v\\d+"), "a loaded value: " + result);
+      }
+      assertEquals(CALLERS, counters.get(Event.REFRESH_STARTED), "every caller decided to recompute early");
+      assertEquals(0, counters.get(Event.REFRESH_FAILED));
+      return loads.get();
     }
   }
 

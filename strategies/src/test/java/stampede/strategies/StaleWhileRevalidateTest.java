@@ -65,6 +65,27 @@ class StaleWhileRevalidateTest {
     }
   }
 
+  /** Two callers read the same stale entry; the first one's refresh writes before the second asks for one. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStaleReadOvertakenByAFinishedRefreshDoesNotLoadAgain(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      RacingStore<String, String> store = new RacingStore<>(f.store);
+      StaleWhileRevalidate<String, String> swr =
+          new StaleWhileRevalidate<>(store, ticker, executor, counters, TTL, SWR, SIE);
+      swr.get("k", db);
+      ticker.advance(TTL.plusSeconds(1));
+      assertEquals("k@v1", swr.get("k", db), "first caller: stale served, refresh queued");
+      store.afterNextGet(executor::runAll); // the second caller reads v1, then the first refresh runs and writes
+      assertEquals("k@v1", swr.get("k", db), "second caller: the stale value it read");
+      assertEquals("k@v2", f.store.get("k").value());
+      executor.runAll();
+      assertEquals(2, loads.get(), "one load for the expiry, not two");
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
+      assertEquals("k@v2", swr.get("k", db));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void aFailedRefreshKeepsTheOldValueAndTheNextStaleReadTriesAgain(StoreKind kind) {
