@@ -38,6 +38,7 @@ enum Coalescing {
 
   static final Duration TTL = Duration.ofSeconds(10);
   static final Duration SWR = Duration.ofSeconds(5);
+  static final Duration SIE = Duration.ofSeconds(8);
   static final Duration REFRESH_WINDOW = Duration.ofSeconds(2);
 
   /** Whether the strategy coordinates across nodes (one load per key across all of them). */
@@ -109,12 +110,12 @@ enum Coalescing {
             lease, maxWait, DistributedLock.Fallback.FAIL);
         case STALE_WHILE_REVALIDATE -> new StaleWhileRevalidate<>(f.store, ticker, background, counters,
             new SingleFlight<>(f.store, ticker, counters, new StoreFill<>(f.store, ticker, counters, Ttl.fixed(TTL)),
-                maxWait), SWR, Duration.ZERO);
+                maxWait), SWR, SIE);
         case BACKGROUND_REFRESH -> new BackgroundRefresh<>(f.store, ticker, background, counters,
             new SingleFlight<>(f.store, ticker, counters, new StoreFill<>(f.store, ticker, counters, Ttl.fixed(TTL)),
                 maxWait), REFRESH_WINDOW, Duration.ofSeconds(1), Duration.ofSeconds(4), 1000);
         case STALE_WHILE_REVALIDATE_PLAIN -> new StaleWhileRevalidate<>(f.store, ticker, background, counters, TTL,
-            SWR, Duration.ZERO);
+            SWR, SIE);
         case BACKGROUND_REFRESH_PLAIN -> new BackgroundRefresh<>(f.store, ticker, background, counters, TTL,
             REFRESH_WINDOW, Duration.ofSeconds(1), Duration.ofSeconds(4), 1000);
       };
