@@ -140,12 +140,16 @@ enum Coalescing {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
       try {
         background.close();
       } finally {
         scheduler.shutdownNow();
-        scheduler.awaitTermination(5, TimeUnit.SECONDS);
+        try {
+          scheduler.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         for (int i = nodes.size() - 1; i >= 0; i--) {
           nodes.get(i).close();
         }

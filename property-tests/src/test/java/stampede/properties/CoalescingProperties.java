@@ -41,7 +41,8 @@ class CoalescingProperties {
       if (primed) {
         s.prime(keys, loader);
         for (String key : keys) {
-          check(loader.loadsOf(key) == 1, s, key, "priming loaded " + loader.loadsOf(key) + " times");
+          check(loader.loadsOf(key) == 1, s.describe() + ", key '" + key + "': priming loaded "
+              + loader.loadsOf(key) + " times");
           previousLoad.put(key, s.ticker.read());
         }
       }
@@ -66,37 +67,36 @@ class CoalescingProperties {
         }
         for (int k = 0; k < keyCount; k++) {
           String key = keys.get(k);
-          int callersOnKey = 0;
-          String first = null;
+          String where = context + ", key '" + key + "'";
+          List<String> values = new ArrayList<>();
           for (int i = k; i < callers; i += keyCount) {
-            callersOnKey++;
             Object r = results.get(i);
             if (r instanceof Throwable t) {
-              throw new AssertionError(context + ": caller " + i + " on key '" + key + "' failed: " + t, t);
+              throw new AssertionError(where + ": caller " + i + " failed: " + t, t);
             }
-            String value = (String) r;
-            long at = Harness.loadedAt(value);
-            if (primed) {
-              check(at == now || at == previousLoad.get(key), s, key, context + ": caller " + i + " got '" + value
-                  + "', neither this window's value nor the previous one");
-            } else {
-              check(at == now, s, key, context + ": caller " + i + " got '" + value + "', not loaded in this window");
-              check(first == null || first.equals(value), s, key, context + ": callers got different values '"
-                  + first + "' and '" + value + "'");
-            }
-            first = first == null ? value : first;
+            values.add((String) r);
           }
           int loads = loader.loadsOf(key) - before.get(key);
-          int expected = callersOnKey > 0 ? 1 : 0;
-          if (!strategy.exactPerWindow) {
-            check(loads >= expected && loader.maxRunningPerKey.get() <= 1, s, key, context + ": " + loads
-                + " refreshes of key '" + key + "' by " + callersOnKey + " callers, at most "
-                + loader.maxRunningPerKey.get() + " at a time; expected at least " + expected + ", one at a time");
-            previousLoad.put(key, now);
-            continue;
+          int expected = values.isEmpty() ? 0 : 1;
+          if (strategy.exactPerWindow) {
+            check(loads == expected, where + ": " + loads + " loader runs in one expiry window by " + values.size()
+                + " callers, expected exactly " + expected + " (" + s.counters + ")");
+          } else {
+            check(loads >= expected && loader.maxRunningPerKey.get() <= 1, where + ": " + loads + " refreshes by "
+                + values.size() + " callers, at most " + loader.maxRunningPerKey.get() + " at a time; expected at least "
+                + expected + ", one at a time");
           }
-          check(loads == expected, s, key, context + ": " + loads + " loader runs for key '" + key + "' in one expiry "
-              + "window by " + callersOnKey + " callers, expected exactly " + expected + " (" + s.counters + ")");
+          for (String value : values) {
+            long at = Harness.loadedAt(value);
+            if (primed) {
+              check(at == now || at == previousLoad.get(key), where + ": a caller got '" + value
+                  + "', neither this window's value nor the previous one");
+            } else {
+              check(at == now, where + ": a caller got '" + value + "', not loaded in this window");
+              check(value.equals(values.get(0)), where + ": callers got different values '" + values.get(0)
+                  + "' and '" + value + "'");
+            }
+          }
           previousLoad.put(key, now);
         }
       }
@@ -142,9 +142,9 @@ class CoalescingProperties {
     }
   }
 
-  private static void check(boolean ok, Coalescing.Setup s, String key, String message) {
+  private static void check(boolean ok, String message) {
     if (!ok) {
-      throw new AssertionError("[" + s.describe() + ", key '" + key + "'] " + message);
+      throw new AssertionError(message);
     }
   }
 }

@@ -169,10 +169,14 @@ final class Harness {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       pool.shutdownNow();
-      if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
-        throw new AssertionError("background executor did not stop");
+      try {
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+          throw new AssertionError("background executor did not stop");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
