@@ -24,7 +24,7 @@ import stampede.strategies.CacheAside;
  */
 class CoalescingProperties {
 
-  @Property(tries = 40)
+  @Property(tries = 80)
   void oneLoadPerKeyPerExpiryWindow(@ForAll Coalescing strategy, @ForAll StoreKind kind,
       @ForAll @IntRange(min = 2, max = 32) int callers, @ForAll @IntRange(min = 1, max = 3) int keyCount,
       @ForAll @IntRange(min = 1, max = 20) int loadMillis, @ForAll @IntRange(min = 0, max = 20) int jitterMillis,

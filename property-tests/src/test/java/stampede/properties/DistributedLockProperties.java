@@ -29,7 +29,7 @@ import stampede.strategies.DistributedLock;
  */
 class DistributedLockProperties {
 
-  @Property(tries = 15)
+  @Property(tries = 20)
   void mutualExclusionWithIncreasingTokens(@ForAll StoreKind kind, @ForAll @IntRange(min = 2, max = 4) int nodes,
       @ForAll @IntRange(min = 1, max = 4) int threadsPerNode, @ForAll @IntRange(min = 1, max = 4) int rounds,
       @ForAll @IntRange(min = 0, max = 3) int holdMillis, @ForAll long seed) throws Exception {
@@ -136,7 +136,7 @@ class DistributedLockProperties {
    * node are blocked while its lease lives, and one of them loads within the lease (plus a poll interval) after
    * the death; none falls back.
    */
-  @Property(tries = 8)
+  @Property(tries = 10)
   void deadHolderBlocksNoLongerThanItsLease(@ForAll StoreKind kind,
       @ForAll @IntRange(min = 100, max = 400) int leaseMillis, @ForAll @IntRange(min = 1, max = 4) int waiters,
       @ForAll long seed) throws Exception {

@@ -73,7 +73,7 @@ class LoadErrorProperties {
    * Callers coalesced on one load (single flight, and two-level coalescing on one node) all get that load's
    * error; it ran once; nothing is cached; the next call loads again.
    */
-  @Property(tries = 20)
+  @Property(tries = 30)
   void errorReachesEveryCoalescedWaiter(@ForAll("coalescers") Coalescing strategy, @ForAll StoreKind kind,
       @ForAll @IntRange(min = 2, max = 32) int callers, @ForAll @IntRange(min = 1, max = 20) int loadMillis,
       @ForAll long seed) throws Exception {

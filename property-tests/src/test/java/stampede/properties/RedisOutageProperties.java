@@ -74,7 +74,7 @@ class RedisOutageProperties {
   /** When Redis goes away. */
   enum When { BEFORE_CALLS, DURING_LOAD }
 
-  @Property(tries = 14)
+  @Property(tries = 20)
   void outageGivesValueOrClearErrorAndRecovers(@ForAll Kind kind, @ForAll When when,
       @ForAll @IntRange(min = 2, max = 8) int callers, @ForAll @IntRange(min = 1, max = 2) int nodeCount,
       @ForAll boolean primed, @ForAll @IntRange(min = 1, max = 20) int loadMillis, @ForAll long seed)
