@@ -15,6 +15,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import stampede.core.Counters;
 import stampede.core.EmbeddedRedis;
+import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Loader;
@@ -162,6 +163,43 @@ class RedisOutageProperties {
       scheduler.shutdownNow();
       scheduler.awaitTermination(5, TimeUnit.SECONDS);
       nodes.forEach(RedisStore::close);
+    }
+  }
+
+  /**
+   * {@link stampede.core.Locks#tryAcquire} promises a token "strictly greater than every token handed out before
+   * for name". After a restart (Redis without persistence comes back empty) the fence counter starts over, so a
+   * holder from before the restart finishing a slow load carries a higher token than the new holder and
+   * overwrites its newer value, and the newer holder's write is refused. Disabled: fails (see the final report).
+   */
+  @net.jqwik.api.Disabled("fails: RedisStore's fence counter restarts at 1 after a Redis restart (see the final report)")
+  @Property(tries = 5)
+  void fencingSurvivesRestart(@ForAll @IntRange(min = 2, max = 5) int acquisitionsBefore) throws Exception {
+    ensureUp();
+    ManualTicker ticker = new ManualTicker();
+    String prefix = "fence" + (++namespace) + ":";
+    try (RedisStore<String, String> oldNode = new RedisStore<>(client, ValueCodec.utf8(), ticker,
+        Duration.ofMinutes(1), prefix)) {
+      String key = "k";
+      long oldToken = 0;
+      for (int i = 0; i < acquisitionsBefore; i++) {
+        oldToken = oldNode.tryAcquire(key, "old", 60_000);
+        if (i < acquisitionsBefore - 1) {
+          oldNode.release(key, "old");
+        }
+      }
+      // the old holder (token oldToken) is still loading when Redis restarts, empty
+      redis.stop();
+      redis.restart();
+      LoadErrorProperties.check(reconnected(oldNode), "Redis did not come back");
+      long newToken = oldNode.tryAcquire(key, "new", 60_000);
+      long now = ticker.read();
+      oldNode.put(key, new Entry<>("new", now, now + TTL.toNanos(), 1, newToken));
+      boolean oldWritten = oldNode.put(key, new Entry<>("old", now, now + TTL.toNanos(), 1, oldToken));
+      LoadErrorProperties.check(newToken > oldToken && !oldWritten && "new".equals(oldNode.get(key).value()),
+          "RedisStore on a restarted Redis, key '" + key + "': token after restart " + newToken + " <= token "
+              + oldToken + " held across the restart; the old holder's late write " + (oldWritten ? "was accepted"
+              : "was refused") + " and the store now holds '" + oldNode.get(key).value() + "'");
     }
   }
 
