@@ -15,6 +15,7 @@ import stampede.core.testing.StoreFixture;
 import stampede.core.testing.StoreKind;
 import stampede.strategies.BackgroundRefresh;
 import stampede.strategies.DistributedLock;
+import stampede.strategies.LayeredStack;
 import stampede.strategies.SingleFlight;
 import stampede.strategies.StaleWhileRevalidate;
 import stampede.strategies.TwoLevelCoalescing;
@@ -34,8 +35,12 @@ enum Coalescing {
    */
   STALE_WHILE_REVALIDATE_PLAIN(false, false),
   /** BackgroundRefresh(StoreFill): as above (see the report: a second refresh in the same window happens). */
-  BACKGROUND_REFRESH_PLAIN(false, false);
+  BACKGROUND_REFRESH_PLAIN(false, false),
+  /** LayeredStack: Swr(SingleFlight(Lock(Jitter(Loader)))), across nodes. */
+  LAYERED_STACK(true, true);
 
+  /** LayeredStack's TTL jitter fraction: values live TTL x (1 +- JITTER). */
+  static final double JITTER = 0.1;
   static final Duration TTL = Duration.ofSeconds(10);
   static final Duration SWR = Duration.ofSeconds(5);
   static final Duration SIE = Duration.ofSeconds(8);
@@ -61,6 +66,7 @@ enum Coalescing {
   Duration windowStep() {
     return switch (this) {
       case STALE_WHILE_REVALIDATE, STALE_WHILE_REVALIDATE_PLAIN -> TTL.plusSeconds(1); // stale, within swr
+      case LAYERED_STACK -> Duration.ofNanos((long) (TTL.toNanos() * (1 + JITTER))).plusSeconds(1); // stale <= 3 s
       case BACKGROUND_REFRESH, BACKGROUND_REFRESH_PLAIN -> TTL.minus(REFRESH_WINDOW).plusMillis(500); // fresh, inside the refresh window
       default -> TTL.plusSeconds(1); // expired
     };
@@ -118,6 +124,14 @@ enum Coalescing {
             SWR, SIE);
         case BACKGROUND_REFRESH_PLAIN -> new BackgroundRefresh<>(f.store, ticker, background, counters, TTL,
             REFRESH_WINDOW, Duration.ofSeconds(1), Duration.ofSeconds(4), 1000);
+        case LAYERED_STACK -> {
+          Random jitter = new Random(random.nextLong());
+          yield new LayeredStack<>(f.store, f.locks, ticker, () -> {
+            synchronized (jitter) {
+              return jitter.nextDouble();
+            }
+          }, random, background, scheduler, counters, TTL, JITTER, SWR, SIE, lease, maxWait);
+        }
       };
     }
 

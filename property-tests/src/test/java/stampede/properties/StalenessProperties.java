@@ -34,11 +34,15 @@ class StalenessProperties {
    * serves up to {@code staleWhileRevalidate} past expiry, and up to {@code staleIfError} while loads fail.
    */
   static long boundNanos(Coalescing strategy, boolean loaderFailing) {
-    boolean swr = strategy == Coalescing.STALE_WHILE_REVALIDATE || strategy == Coalescing.STALE_WHILE_REVALIDATE_PLAIN;
+    boolean swr = strategy == Coalescing.STALE_WHILE_REVALIDATE || strategy == Coalescing.STALE_WHILE_REVALIDATE_PLAIN
+        || strategy == Coalescing.LAYERED_STACK;
     if (!swr) {
       return 0;
     }
-    return loaderFailing ? Math.max(Coalescing.SWR.toNanos(), Coalescing.SIE.toNanos()) : Coalescing.SWR.toNanos();
+    // the layered stack's jitter may let a value live up to JITTER x TTL longer than the TTL the check assumes
+    long jitter = strategy == Coalescing.LAYERED_STACK ? (long) (Coalescing.TTL.toNanos() * Coalescing.JITTER) : 0;
+    return jitter + (loaderFailing ? Math.max(Coalescing.SWR.toNanos(), Coalescing.SIE.toNanos())
+        : Coalescing.SWR.toNanos());
   }
 
   @Property(tries = 40)
