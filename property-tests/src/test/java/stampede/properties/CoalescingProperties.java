@@ -106,7 +106,7 @@ class CoalescingProperties {
   /** The naive baseline stampedes: several concurrent callers on an expired key all load. */
   @Property(tries = 10)
   void cacheAsideStampedes(@ForAll StoreKind kind, @ForAll @IntRange(min = 4, max = 32) int callers,
-      @ForAll @IntRange(min = 10, max = 20) int loadMillis, @ForAll boolean expiredRatherThanCold)
+      @ForAll @IntRange(min = 20, max = 50) int loadMillis, @ForAll boolean expiredRatherThanCold)
       throws Exception {
     ManualTicker ticker = new ManualTicker();
     Counters counters = new Counters();

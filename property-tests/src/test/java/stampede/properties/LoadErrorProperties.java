@@ -86,7 +86,7 @@ class LoadErrorProperties {
         loads.incrementAndGet();
         Thread.sleep(loadMillis);
         // hold the error until every other caller waits on this load, so all of them are coalesced waiters
-        Harness.await(() -> s.counters.get(Event.LOAD_COALESCED) >= callers - 1, Duration.ofSeconds(2));
+        Harness.await(() -> s.counters.get(Event.LOAD_COALESCED) >= callers - 1, Duration.ofSeconds(5));
         throw boom;
       };
       String context = s.describe() + ", key '" + key + "', " + callers + " callers";

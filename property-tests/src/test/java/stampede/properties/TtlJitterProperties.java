@@ -41,7 +41,7 @@ class TtlJitterProperties {
 
   /**
    * Keys loaded at one instant get expiries spread over the whole jitter interval, close to uniform
-   * (Kolmogorov-Smirnov at 1e-4), where the fixed-TTL baseline gives them all one expiry.
+   * (Kolmogorov-Smirnov at 1e-6), where the fixed-TTL baseline gives them all one expiry.
    */
   @Property(tries = 12)
   void jitterSpreadsExpiries(@ForAll StoreKind kind, @ForAll @IntRange(min = 50, max = 200) int keys,
@@ -81,7 +81,7 @@ class TtlJitterProperties {
         double cdf = (ttls[i] - low) / (2.0 * spread);
         d = Math.max(d, Math.max(Math.abs(cdf - (double) i / keys), Math.abs(cdf - (double) (i + 1) / keys)));
       }
-      double critical = Math.sqrt(-Math.log(1e-4 / 2) / 2) / Math.sqrt(keys);
+      double critical = Math.sqrt(-Math.log(1e-6 / 2) / 2) / Math.sqrt(keys);
       LoadErrorProperties.check(d <= critical, context + ": expiries not uniform, KS D " + d + " > " + critical);
       LoadErrorProperties.check(Arrays.stream(fixedTtls).distinct().count() == 1, context
           + ": the fixed-TTL baseline should expire all keys together");
