@@ -1,0 +1,247 @@
+package stampede.properties;
+
+import io.lettuce.core.RedisClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import stampede.core.Counters;
+import stampede.core.EmbeddedRedis;
+import stampede.core.Entry;
+import stampede.core.Event;
+import stampede.core.LoadException;
+import stampede.core.Loader;
+import stampede.core.LoadingStrategy;
+import stampede.core.ManualTicker;
+import stampede.core.RedisStore;
+import stampede.core.StoreException;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
+import stampede.core.ValueCodec;
+import stampede.strategies.CacheAside;
+import stampede.strategies.DistributedLock;
+import stampede.strategies.SingleFlight;
+import stampede.strategies.StaleWhileRevalidate;
+import stampede.strategies.TwoLevelCoalescing;
+
+/**
+ * Redis stopped before the calls or in the middle of a load, then restarted, on a dedicated embedded Redis (not
+ * the shared one): every call returns within a bound with a value or the documented error, no store exception
+ * leaks, and after the restart no lock is left over and the strategy loads and caches again.
+ */
+class RedisOutageProperties {
+  private static final Duration TTL = Duration.ofSeconds(10);
+  private static final Duration LEASE = Duration.ofMillis(400);
+  private static final Duration MAX_WAIT = Duration.ofSeconds(2);
+  private static final Duration CALL_BOUND = Duration.ofSeconds(15);
+  private static EmbeddedRedis redis;
+  private static RedisClient client;
+  private static int namespace;
+
+  @BeforeContainer
+  static void startRedis() {
+    redis = EmbeddedRedis.start();
+    client = RedisStore.client(redis.uri(), Duration.ofMillis(500));
+  }
+
+  @AfterContainer
+  static void stopRedis() {
+    if (client != null) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  /** The strategies and lock fallbacks under an outage. */
+  enum Kind {
+    CACHE_ASIDE, SINGLE_FLIGHT, STALE_WHILE_REVALIDATE, LOCK_LOAD_WITHOUT_CACHING, LOCK_SERVE_STALE_OR_LOAD,
+    LOCK_FAIL, TWO_LEVEL;
+
+    boolean locking() {
+      return name().startsWith("LOCK") || this == TWO_LEVEL;
+    }
+  }
+
+  /** When Redis goes away. */
+  enum When { BEFORE_CALLS, DURING_LOAD }
+
+  @Property(tries = 20)
+  void outageGivesValueOrClearErrorAndRecovers(@ForAll Kind kind, @ForAll When when,
+      @ForAll @IntRange(min = 2, max = 8) int callers, @ForAll @IntRange(min = 1, max = 2) int nodeCount,
+      @ForAll boolean primed, @ForAll @IntRange(min = 1, max = 20) int loadMillis, @ForAll long seed)
+      throws Exception {
+    ensureUp();
+    ManualTicker ticker = new ManualTicker();
+    Counters counters = new Counters();
+    String prefix = "outage" + (++namespace) + ":";
+    List<RedisStore<String, String>> nodes = new ArrayList<>();
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+    Harness.TrackingExecutor background = new Harness.TrackingExecutor();
+    try {
+      Random random = new Random(seed);
+      List<LoadingStrategy<String, String>> strategies = new ArrayList<>();
+      for (int i = 0; i < nodeCount; i++) {
+        RedisStore<String, String> store = new RedisStore<>(client, ValueCodec.utf8(), ticker, Duration.ofMinutes(1),
+            prefix);
+        nodes.add(store);
+        strategies.add(build(kind, store, ticker, counters, new Random(random.nextLong()), scheduler, background));
+      }
+      String key = "k";
+      String context = kind + " on a dedicated Redis x" + nodeCount + " node(s), key '" + key + "', outage " + when
+          + ", " + callers + " callers, " + (primed ? "stale entry present" : "cold");
+      Harness.CountingLoader loader = new Harness.CountingLoader(ticker, loadMillis);
+      if (primed) {
+        strategies.get(0).get(key, loader);
+        ticker.advance(TTL.plusSeconds(1)); // stale (within stale-while-revalidate)
+        background.awaitIdle(Duration.ofSeconds(5));
+      }
+      AtomicBoolean stopped = new AtomicBoolean();
+      Loader<String, String> outageLoader = k -> {
+        if (when == When.DURING_LOAD && stopped.compareAndSet(false, true)) {
+          redis.stop(); // Redis dies while this load runs
+        }
+        return loader.load(k);
+      };
+      if (when == When.BEFORE_CALLS) {
+        redis.stop();
+        stopped.set(true);
+      }
+      List<Object> results = Harness.race(callers, i -> 0L, i -> strategies.get(i % nodeCount).get(key, outageLoader),
+          CALL_BOUND, context);
+      background.awaitIdle(Duration.ofSeconds(10));
+      LoadErrorProperties.check(stopped.get(), context + ": Redis was never stopped (no load ran?)");
+      for (int i = 0; i < callers; i++) {
+        Object r = results.get(i);
+        if (r instanceof String value) {
+          LoadErrorProperties.check(value.startsWith(key + "#"), context + ": caller " + i + " got " + value);
+        } else if (kind == Kind.LOCK_FAIL && r instanceof LoadException e && e.getMessage().contains("fallback FAIL")) {
+          continue; // the documented, clear error
+        } else {
+          throw new AssertionError(context + ": caller " + i + " got neither a value nor the documented error: " + r
+              + (r instanceof StoreException ? " (a store failure leaked)" : ""), (Throwable) r);
+        }
+      }
+      LoadErrorProperties.check(counters.get(Event.STORE_ERROR) > 0, context + ": no STORE_ERROR recorded ("
+          + counters + ")");
+      // Redis comes back, empty
+      redis.restart();
+      for (RedisStore<String, String> node : nodes) {
+        LoadErrorProperties.check(reconnected(node), context + ": a node did not reconnect within 20 s");
+      }
+      for (RedisStore<String, String> node : nodes) {
+        LoadErrorProperties.check(node.lockHolder(key) == null, context + ": lock left over after restart: "
+            + node.lockHolder(key));
+      }
+      long t0 = System.nanoTime();
+      long acquired = nodes.get(0).tryAcquire(key, "probe", 1000);
+      LoadErrorProperties.check(acquired > 0 && nodes.get(0).release(key, "probe"), context
+          + ": the key's lock cannot be taken after restart (token " + acquired + ")");
+      int before = loader.loads.get();
+      String value = strategies.get(0).get(key, loader);
+      long took = System.nanoTime() - t0;
+      LoadErrorProperties.check(loader.loads.get() == before + 1 && value.startsWith(key + "#"), context
+          + ": after restart the strategy should load once, loaded " + (loader.loads.get() - before));
+      LoadErrorProperties.check(took < MAX_WAIT.toNanos(), context + ": the first call after restart took "
+          + Duration.ofNanos(took));
+      background.awaitIdle(Duration.ofSeconds(5));
+      LoadErrorProperties.check(nodes.get(0).get(key) != null, context + ": nothing cached after restart");
+    } finally {
+      if (!redis.isRunning()) {
+        redis.restart();
+      }
+      background.close();
+      scheduler.shutdownNow();
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+      nodes.forEach(RedisStore::close);
+    }
+  }
+
+  /**
+   * {@link stampede.core.Locks#tryAcquire} promises a token "strictly greater than every token handed out before
+   * for name". After a restart (Redis without persistence comes back empty) the fence counter starts over, so a
+   * holder from before the restart finishing a slow load carries a higher token than the new holder and
+   * overwrites its newer value, and the newer holder's write is refused. Disabled: fails (see the final report).
+   */
+  @net.jqwik.api.Disabled("fails: RedisStore's fence counter restarts at 1 after a Redis restart (see the final report)")
+  @Property(tries = 5)
+  void fencingSurvivesRestart(@ForAll @IntRange(min = 2, max = 5) int acquisitionsBefore) throws Exception {
+    ensureUp();
+    ManualTicker ticker = new ManualTicker();
+    String prefix = "fence" + (++namespace) + ":";
+    try (RedisStore<String, String> oldNode = new RedisStore<>(client, ValueCodec.utf8(), ticker,
+        Duration.ofMinutes(1), prefix)) {
+      String key = "k";
+      long oldToken = 0;
+      for (int i = 0; i < acquisitionsBefore; i++) {
+        oldToken = oldNode.tryAcquire(key, "old", 60_000);
+        if (i < acquisitionsBefore - 1) {
+          oldNode.release(key, "old");
+        }
+      }
+      // the old holder (token oldToken) is still loading when Redis restarts, empty
+      redis.stop();
+      redis.restart();
+      LoadErrorProperties.check(reconnected(oldNode), "Redis did not come back");
+      long newToken = oldNode.tryAcquire(key, "new", 60_000);
+      long now = ticker.read();
+      oldNode.put(key, new Entry<>("new", now, now + TTL.toNanos(), 1, newToken));
+      boolean oldWritten = oldNode.put(key, new Entry<>("old", now, now + TTL.toNanos(), 1, oldToken));
+      LoadErrorProperties.check(newToken > oldToken && !oldWritten && "new".equals(oldNode.get(key).value()),
+          "RedisStore on a restarted Redis, key '" + key + "': token after restart " + newToken + " <= token "
+              + oldToken + " held across the restart; the old holder's late write " + (oldWritten ? "was accepted"
+              : "was refused") + " and the store now holds '" + oldNode.get(key).value() + "'");
+    }
+  }
+
+  private static LoadingStrategy<String, String> build(Kind kind, RedisStore<String, String> store,
+      ManualTicker ticker, Counters counters, Random random, ScheduledThreadPoolExecutor scheduler,
+      Harness.TrackingExecutor background) {
+    return switch (kind) {
+      case CACHE_ASIDE -> new CacheAside<>(store, ticker, counters, TTL);
+      case SINGLE_FLIGHT -> new SingleFlight<>(store, ticker, counters, TTL, MAX_WAIT);
+      case STALE_WHILE_REVALIDATE -> new StaleWhileRevalidate<>(store, ticker, background, counters,
+          new SingleFlight<>(store, ticker, counters, new StoreFill<>(store, ticker, counters, Ttl.fixed(TTL)),
+              MAX_WAIT), Duration.ofSeconds(5), Duration.ofSeconds(8));
+      case LOCK_LOAD_WITHOUT_CACHING -> lock(store, ticker, counters, random, scheduler,
+          DistributedLock.Fallback.LOAD_WITHOUT_CACHING);
+      case LOCK_SERVE_STALE_OR_LOAD -> lock(store, ticker, counters, random, scheduler,
+          DistributedLock.Fallback.SERVE_STALE_OR_LOAD);
+      case LOCK_FAIL -> lock(store, ticker, counters, random, scheduler, DistributedLock.Fallback.FAIL);
+      case TWO_LEVEL -> new TwoLevelCoalescing<>(store, store, ticker, random, scheduler, counters, TTL, LEASE,
+          MAX_WAIT, DistributedLock.Fallback.LOAD_WITHOUT_CACHING);
+    };
+  }
+
+  private static DistributedLock<String, String> lock(RedisStore<String, String> store, ManualTicker ticker,
+      Counters counters, Random random, ScheduledThreadPoolExecutor scheduler, DistributedLock.Fallback fallback) {
+    return new DistributedLock<>(store, store, ticker, random, scheduler, counters, TTL, LEASE, MAX_WAIT, fallback);
+  }
+
+  private static void ensureUp() {
+    if (!redis.isRunning()) {
+      redis.restart();
+    }
+  }
+
+  /** Waits (sleeping) until the node answers again after the restart. */
+  private static boolean reconnected(RedisStore<String, String> node) throws InterruptedException {
+    return Harness.await(() -> {
+      try {
+        node.get("probe");
+        return true;
+      } catch (StoreException e) {
+        return false;
+      }
+    }, Duration.ofSeconds(20));
+  }
+}

@@ -1,0 +1,221 @@
+package stampede.properties;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import stampede.core.Counters;
+import stampede.core.Entry;
+import stampede.core.Event;
+import stampede.core.LoadException;
+import stampede.core.Loader;
+import stampede.core.LoadingStrategy;
+import stampede.core.ManualTicker;
+import stampede.core.testing.StoreFixture;
+import stampede.core.testing.StoreKind;
+import stampede.strategies.CacheAside;
+import stampede.strategies.DistributedLock;
+
+/**
+ * No caller ever gets a value staler than its strategy's documented bound, and a slow load under an old lock
+ * never overwrites a newer value (fencing).
+ */
+class StalenessProperties {
+
+  /**
+   * The documented staleness bound of each strategy: 0 (always fresh) except stale-while-revalidate, which
+   * serves up to {@code staleWhileRevalidate} past expiry, and up to {@code staleIfError} while loads fail.
+   */
+  static long boundNanos(Coalescing strategy, boolean loaderFailing) {
+    boolean swr = strategy == Coalescing.STALE_WHILE_REVALIDATE || strategy == Coalescing.STALE_WHILE_REVALIDATE_PLAIN
+        || strategy == Coalescing.LAYERED_STACK;
+    if (!swr) {
+      return 0;
+    }
+    // the layered stack's jitter may let a value live up to JITTER x TTL longer than the TTL the check assumes
+    long jitter = strategy == Coalescing.LAYERED_STACK ? (long) (Coalescing.TTL.toNanos() * Coalescing.JITTER) : 0;
+    return jitter + (loaderFailing ? Math.max(Coalescing.SWR.toNanos(), Coalescing.SIE.toNanos())
+        : Coalescing.SWR.toNanos());
+  }
+
+  @Property(tries = 40)
+  void noValueStalerThanTheDocumentedBound(@ForAll Coalescing strategy, @ForAll StoreKind kind,
+      @ForAll boolean baseline,
+      @ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 25_000) Integer> advanceMillis,
+      @ForAll @Size(min = 1, max = 30) List<Boolean> loaderFails, @ForAll long seed) throws Exception {
+    try (Coalescing.Setup s = strategy.new Setup(kind, 1, seed)) {
+      LoadingStrategy<String, String> target = baseline
+          ? new CacheAside<>(s.nodes.get(0).store, s.ticker, s.counters, Coalescing.TTL) : s.strategies.get(0);
+      String name = baseline ? "CacheAside on " + kind : s.describe();
+      Harness.CountingLoader loader = new Harness.CountingLoader(s.ticker, 0);
+      String key = "k";
+      for (int i = 0; i < advanceMillis.size(); i++) {
+        s.ticker.advance(Duration.ofMillis(advanceMillis.get(i)));
+        boolean failing = loaderFails.get(i % loaderFails.size());
+        loader.failure = failing ? () -> new Exception("db down") : null;
+        long now = s.ticker.read();
+        long bound = baseline ? 0 : boundNanos(strategy, failing);
+        String context = name + ", key '" + key + "', step " + i + ", loader " + (failing ? "failing" : "up");
+        try {
+          String value = target.get(key, loader);
+          long expireTime = Harness.loadedAt(value) + Coalescing.TTL.toNanos();
+          long staleNanos = now - expireTime;
+          if (staleNanos > bound) {
+            throw new AssertionError(context + ": got '" + value + "', stale by " + Duration.ofNanos(staleNanos)
+                + ", documented bound " + Duration.ofNanos(bound) + " (" + s.counters + ")");
+          }
+        } catch (LoadException e) {
+          if (!failing) {
+            throw new AssertionError(context + ": LoadException while the loader works: " + e, e);
+          }
+        }
+        if (!s.background.awaitIdle(Duration.ofSeconds(10))) {
+          throw new AssertionError(context + ": background refresh did not finish");
+        }
+      }
+    }
+  }
+
+  /** The store's fence rule, on both stores: a put is refused exactly when the stored entry has a higher fence. */
+  @Property(tries = 60)
+  void storeRefusesLowerFence(@ForAll StoreKind kind,
+      @ForAll @Size(min = 1, max = 20) List<@IntRange(min = 0, max = 5) Integer> fences) {
+    ManualTicker ticker = new ManualTicker();
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      Entry<String> current = null;
+      for (int i = 0; i < fences.size(); i++) {
+        long now = ticker.read();
+        Entry<String> e = new Entry<>("v" + i, now, now + Coalescing.TTL.toNanos(), 1, fences.get(i));
+        boolean expected = current == null || current.fence() <= e.fence();
+        boolean written = f.store.put("k", e);
+        if (written != expected) {
+          throw new AssertionError(kind + ", key 'k': put with fence " + e.fence() + " over fence "
+              + (current == null ? "none" : current.fence()) + " returned " + written + ", expected " + expected);
+        }
+        if (expected) {
+          current = e;
+        }
+        Entry<String> stored = f.store.get("k");
+        if (!current.equals(stored)) {
+          throw new AssertionError(kind + ", key 'k': stored " + stored + ", expected " + current);
+        }
+        ticker.advance(1000);
+      }
+    }
+  }
+
+  /**
+   * A holder whose lease ran out (its watchdog stalled, as in a GC pause) finishes its slow load after a new
+   * holder wrote: its write carries the older fencing token and is refused, whichever write lands first.
+   */
+  @Property(tries = 12)
+  void slowOldLoadNeverOverwritesNewerValue(@ForAll StoreKind kind,
+      @ForAll @IntRange(min = 30, max = 150) int leaseMillis, @ForAll boolean oldWriteLandsFirst,
+      @ForAll @IntRange(min = 0, max = 10) int newLoadMillis, @ForAll long seed) throws Exception {
+    ManualTicker ticker = new ManualTicker();
+    Counters counters = new Counters();
+    ScheduledThreadPoolExecutor stalled = new ScheduledThreadPoolExecutor(1);
+    ScheduledThreadPoolExecutor healthy = new ScheduledThreadPoolExecutor(1);
+    CountDownLatch unstall = new CountDownLatch(1);
+    stalled.execute(() -> {
+      try {
+        unstall.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    List<StoreFixture<String>> nodes = new ArrayList<>();
+    Thread oldHolder = null;
+    CountDownLatch finishOld = new CountDownLatch(1);
+    try {
+      StoreFixture<String> a = kind.open(ticker);
+      nodes.add(a);
+      StoreFixture<String> b = a.node();
+      nodes.add(b);
+      Duration lease = Duration.ofMillis(leaseMillis);
+      DistributedLock<String, String> lockA = new DistributedLock<>(a.store, a.locks, ticker,
+          new java.util.Random(seed), stalled, counters, Coalescing.TTL, lease, Duration.ofSeconds(5),
+          DistributedLock.Fallback.FAIL);
+      DistributedLock<String, String> lockB = new DistributedLock<>(b.store, b.locks, ticker,
+          new java.util.Random(~seed), healthy, counters, Coalescing.TTL, lease, Duration.ofSeconds(5),
+          DistributedLock.Fallback.FAIL);
+      String key = "fenced";
+      CountDownLatch oldStarted = new CountDownLatch(1);
+      AtomicReference<Object> oldResult = new AtomicReference<>();
+      Loader<String, String> slowOld = k -> {
+        oldStarted.countDown();
+        if (!finishOld.await(10, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("never released");
+        }
+        return "old";
+      };
+      oldHolder = new Thread(() -> {
+        try {
+          oldResult.set(lockA.get(key, slowOld));
+        } catch (Throwable t) {
+          oldResult.set(t);
+        }
+      }, "old-holder");
+      oldHolder.start();
+      String context = "DistributedLock on " + kind + ", key '" + key + "', lease " + lease + ", old write "
+          + (oldWriteLandsFirst ? "first" : "last");
+      LoadErrorProperties.check(oldStarted.await(5, TimeUnit.SECONDS), context + ": old holder never loaded");
+      // the old holder's lease runs out: its watchdog is stalled
+      if (kind == StoreKind.CAFFEINE) {
+        ticker.advance(lease.plusMillis(1)); // LocalLocks leases run on the ticker
+      } else {
+        Thread.sleep(leaseMillis + 30);
+      }
+      String fresh = lockB.get(key, k -> {
+        if (oldWriteLandsFirst) {
+          finishOld.countDown();
+          oldHolderJoin(oldResult);
+        }
+        Thread.sleep(newLoadMillis);
+        return "new";
+      });
+      finishOld.countDown();
+      oldHolder.join(10_000);
+      LoadErrorProperties.check(!oldHolder.isAlive(), context + ": the old holder hung");
+      LoadErrorProperties.check("new".equals(fresh), context + ": the new holder got " + fresh);
+      Entry<String> stored = a.store.get(key);
+      LoadErrorProperties.check(stored != null && "new".equals(stored.value()), context + ": the store holds "
+          + stored + " after the new holder wrote 'new' (old holder returned " + oldResult.get() + ", "
+          + counters + ")");
+      if (!oldWriteLandsFirst) {
+        LoadErrorProperties.check(counters.get(Event.FENCED_WRITE) >= 1, context + ": the old write was not fenced ("
+            + counters + ")");
+      }
+      LoadErrorProperties.check("new".equals(b.store.get(key).value()) && "new".equals(lockA.get(key, slowOld)),
+          context + ": a later read does not see the newer value");
+    } finally {
+      finishOld.countDown();
+      unstall.countDown();
+      if (oldHolder != null) {
+        oldHolder.join(10_000);
+      }
+      stalled.shutdownNow();
+      healthy.shutdownNow();
+      stalled.awaitTermination(5, TimeUnit.SECONDS);
+      healthy.awaitTermination(5, TimeUnit.SECONDS);
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        nodes.get(i).close();
+      }
+    }
+  }
+
+  /** Waits for the old holder's get to return (it wrote, or was refused) before the new one writes. */
+  private static void oldHolderJoin(AtomicReference<Object> oldResult) throws InterruptedException {
+    if (!Harness.await(() -> oldResult.get() != null, Duration.ofSeconds(10))) {
+      throw new IllegalStateException("old holder did not finish");
+    }
+  }
+
+}
