@@ -16,6 +16,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -34,7 +35,9 @@ import java.util.concurrent.TimeUnit;
  * as a {@link CorruptEntryException}; {@link #put} overwrites it.
  *
  * <p><b>Locks.</b> {@code SET prefix+"lock:"+name owner NX PX lease}, and on success {@code INCR
- * prefix+"fence:"+name} for the fencing token, in one script. Release and renew compare the owner in a script.
+ * prefix+"fence:"+name} for the fencing token, in one script. The token is at least Redis's clock in
+ * microseconds, so it still grows after Redis restarts empty (unless the server's clock goes back further than
+ * the restart took). Release and renew compare the owner in a script.
  * Signals are {@code PUBLISH prefix+"signal:"+name}; one {@code PSUBSCRIBE prefix+"signal:*"} per store
  * dispatches them to local watchers (every store sees every signal: fine for a reference, costly for very
  * many keys).
@@ -56,11 +59,16 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, Locks, AutoClos
       "redis.call('HSET', KEYS[1], 'v', ARGV[1], 'w', ARGV[2], 'e', ARGV[3], 'd', ARGV[4], 'f', ARGV[5])",
       "redis.call('PEXPIRE', KEYS[1], ARGV[6])",
       "return 1");
+  // The token is max(counter + 1, Redis TIME in microseconds): a Redis restarted empty (no persistence) loses
+  // the counter, and the clock floor keeps the next token above every token handed out before the restart.
   private static final String ACQUIRE = String.join("\n",
-      "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then",
-      "  return redis.call('INCR', KEYS[2])",
-      "end",
-      "return 0");
+      "if redis.replicate_commands then redis.replicate_commands() end",
+      "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
+      "local t = redis.call('TIME')",
+      "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
+      "local n = redis.call('INCR', KEYS[2])",
+      "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
+      "return n");
   private static final String RELEASE =
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
   private static final String RENEW =
@@ -232,8 +240,8 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, Locks, AutoClos
           @Override
           public void message(String pattern, String channel, byte[] message) {
             Set<CountDownLatch> set = watchers.get(channel);
-            if (set != null) {
-              set.forEach(CountDownLatch::countDown);
+            if (set != null) { // a snapshot: a watcher registered while this signal is dispatched waits for the next
+              List.copyOf(set).forEach(CountDownLatch::countDown);
             }
           }
         });

@@ -168,11 +168,10 @@ class RedisOutageProperties {
 
   /**
    * {@link stampede.core.Locks#tryAcquire} promises a token "strictly greater than every token handed out before
-   * for name". After a restart (Redis without persistence comes back empty) the fence counter starts over, so a
-   * holder from before the restart finishing a slow load carries a higher token than the new holder and
-   * overwrites its newer value, and the newer holder's write is refused. Disabled: fails (see the final report).
+   * for name", also across a restart: Redis without persistence comes back empty and a plain counter would start
+   * over, so a holder from before the restart, finishing a slow load, would carry a higher token than the new
+   * holder and overwrite its newer value. RedisStore floors its tokens at Redis's clock in microseconds.
    */
-  @net.jqwik.api.Disabled("fails: RedisStore's fence counter restarts at 1 after a Redis restart (see the final report)")
   @Property(tries = 5)
   void fencingSurvivesRestart(@ForAll @IntRange(min = 2, max = 5) int acquisitionsBefore) throws Exception {
     ensureUp();

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import net.jqwik.api.Disabled;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -46,8 +45,6 @@ class RefreshRaceProperties {
         : Refresher.SWR_OVER_SINGLE_FLIGHT, windows);
   }
 
-  @Disabled("fails: StaleWhileRevalidate, BackgroundRefresh and HotKeyProtection over a plain StoreFill refresh a "
-      + "second time for a caller that read the old entry before the first refresh ended (see the final report)")
   @Property(tries = 10)
   void plainRefreshersLoadOncePerWindow(@ForAll StoreKind kind, @ForAll("plain") Refresher refresher,
       @ForAll @IntRange(min = 1, max = 3) int windows) throws Exception {
