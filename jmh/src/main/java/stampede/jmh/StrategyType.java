@@ -74,6 +74,18 @@ public enum StrategyType {
       return new TtlJitter<>(env.store, env.ticker, uniform(), env.counters, env.ttl, 0.2);
     }
   },
+  /**
+   * SingleFlight over TtlJitter (+-20%): coalescing plus jitter, without the rest of the layered stack; next to
+   * SINGLE_FLIGHT it isolates what jitter does to a mass expiry.
+   */
+  SINGLE_FLIGHT_JITTER {
+    @Override
+    LoadingStrategy<String, String> strategy(Env env) {
+      TtlJitter<String, String> jitter = new TtlJitter<>(env.store, env.ticker, uniform(), env.counters, env.ttl,
+          0.2);
+      return new SingleFlight<>(env.store, env.ticker, env.counters, jitter, Duration.ofSeconds(5));
+    }
+  },
   /** XFetch, beta 1: one caller recomputes early with a probability rising towards expiry. */
   XFETCH {
     @Override
