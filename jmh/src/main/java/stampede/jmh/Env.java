@@ -38,7 +38,11 @@ public final class Env implements AutoCloseable {
   public final Ticker ticker = Ticker.system();
   public final Counters counters = new Counters();
   public final RandomGenerator random = new Random(42);
-  /** Background loads (refreshes); bounded, so an overload shows up as REJECTED instead of a queue. */
+  /**
+   * Background loads (refreshes) and the Caffeine peers' loads: 16 threads (loads park, so threads are cheap;
+   * at least as many as the callers, so the async peer is not capped below them) and a bounded queue, so an
+   * overload shows up as REJECTED instead of an unbounded queue.
+   */
   public final ThreadPoolExecutor executor;
   /** Caffeine's own maintenance (the store's and the peers'): never the common pool. */
   public final ExecutorService cacheExecutor;
@@ -52,7 +56,7 @@ public final class Env implements AutoCloseable {
     this.storeType = storeType;
     this.db = db;
     this.ttl = ttl;
-    this.executor = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000),
+    this.executor = new ThreadPoolExecutor(16, 16, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000),
         daemons("bench-loader"));
     this.cacheExecutor = Executors.newSingleThreadExecutor(daemons("bench-caffeine"));
     this.scheduler = Executors.newScheduledThreadPool(1, daemons("bench-scheduler"));

@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * against TTL_JITTER shows that jitter alone does not coalesce (a key that expires alone is still stampeded by
  * every caller that reads it meanwhile). Only the first expiry after the warm-up is synchronised, so iterations are short.
  *
- * <p>The peak is bounded by the callers (16) plus the background loaders (4): jitter can only lower it when the
+ * <p>The peak is bounded by the callers (16) plus the background loaders: jitter can only lower it when the
  * spread-out expiry rate times the load time is below that bound (here 200 keys / 200 ms x ~5.5 ms = ~6 loads
  * at once, against 16 without jitter). With thousands of keys and slow loads both cases saturate the callers;
  * raise {@code keys} and {@code dbLatencyMs} to see that.
