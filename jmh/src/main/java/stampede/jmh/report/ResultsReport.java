@@ -97,13 +97,22 @@ public final class ResultsReport {
     written.forEach(p -> System.out.println("wrote " + p));
   }
 
-  /** Reads the JSON, writes one table per scenario present into {@code outDir}; returns the files written. */
+  /**
+   * Reads the JSON, writes one table per scenario present into {@code outDir} and deletes the tables of
+   * scenarios absent from it (left by an earlier run); returns the files written.
+   */
   public static List<Path> write(Path json, Path outDir) throws IOException {
     List<Result> results = parse(Files.readString(json, StandardCharsets.UTF_8));
     Map<String, Object> info = runInfo(outDir.resolve("run-info.json"));
     Files.createDirectories(outDir);
+    Map<String, String> tables = render(results, info);
+    for (Scenario sc : SCENARIOS) {
+      if (!tables.containsKey(sc.file())) {
+        Files.deleteIfExists(outDir.resolve(sc.file())); // a table of an earlier run would not match the JSON
+      }
+    }
     List<Path> written = new ArrayList<>();
-    for (Map.Entry<String, String> e : render(results, info).entrySet()) {
+    for (Map.Entry<String, String> e : tables.entrySet()) {
       Path p = outDir.resolve(e.getKey());
       Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
       written.add(p);

@@ -72,6 +72,7 @@ class ResultsReportTest {
     Path json = dir.resolve("jmh-result.json");
     Files.writeString(json, fixture());
     Files.writeString(dir.resolve("run-info.json"), MachineInfo.toJson(new java.util.LinkedHashMap<>(INFO)));
+    Files.writeString(dir.resolve("mass-expiry.md"), "left by an earlier run");
     List<Path> written = ResultsReport.write(json, dir);
     assertEquals(List.of(dir.resolve("hot-key.md"), dir.resolve("hit-path.md")), written);
     assertFalse(Files.exists(dir.resolve("mass-expiry.md")));
