@@ -1,0 +1,386 @@
+package stampede.jmh.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import stampede.jmh.StoreType;
+import stampede.jmh.StrategyType;
+
+/**
+ * Turns a JMH JSON result file into one Markdown table per scenario ({@code hot-key.md},
+ * {@code spread-keys.md}, {@code mass-expiry.md}, {@code failing-database.md}, {@code hit-path.md}), each
+ * stamped with the machine and JVM from {@code run-info.json} (next to the tables) when present.
+ *
+ * <p>Regenerate tables from an existing result:
+ * <pre>java -cp jmh/target/benchmarks.jar stampede.jmh.report.ResultsReport results/jmh-result.json results</pre>
+ *
+ * <p>Counters come from {@link stampede.jmh.Outcome} (AuxCounters, also counted during ramp-up/down), so only
+ * ratios are printed: loads / episodes, errors / calls, stale / calls; loads/s divides the loads by the
+ * measured time (forks x iterations x iteration time) and is approximate for the same reason.
+ */
+public final class ResultsReport {
+
+  /** One scenario: which benchmark class feeds it, its file and title. */
+  record Scenario(String benchmarkClass, String file, String title, String description) { }
+
+  static final List<Scenario> SCENARIOS = List.of(
+      new Scenario("HotKeyBenchmark", "hot-key.md", "Hot key",
+          "One key, many concurrent callers, repeated expiry episodes."),
+      new Scenario("SpreadKeysBenchmark", "spread-keys.md", "Spread keys",
+          "Many keys (Zipf or uniform), many callers: the cost when most keys are not contended."),
+      new Scenario("MassExpiryBenchmark", "mass-expiry.md", "Mass expiry (\"midnight\")",
+          "All keys written at once with the same TTL, then read at random: the load spike at expiry."),
+      new Scenario("FailingDatabaseBenchmark", "failing-database.md", "Failing / slow database",
+          "The database fails (or slows 10x) for part of every period: errors vs stale served."),
+      new Scenario("HitPathBenchmark", "hit-path.md", "Hit path overhead",
+          "One thread reading one fresh cached key, against raw Caffeine getIfPresent and raw Lettuce GET."));
+
+  /** One benchmark x params result, the parts the tables use. */
+  public record Result(String benchmarkClass, String method, String mode, int threads, int forks,
+      int iterations, double iterationSeconds, Map<String, String> params, double score, double scoreError,
+      String unit, Map<String, Double> percentiles, Map<String, List<Double>> secondaryRaw) {
+
+    String param(String name) {
+      return params.getOrDefault(name, "");
+    }
+
+    /** Sum of a secondary metric over every fork and iteration (NaN if absent). */
+    double sum(String metric) {
+      List<Double> raw = secondaryRaw.get(metric);
+      if (raw == null) {
+        return Double.NaN;
+      }
+      double s = 0;
+      for (double d : raw) {
+        s += d;
+      }
+      return s;
+    }
+
+    double max(String metric) {
+      List<Double> raw = secondaryRaw.get(metric);
+      if (raw == null || raw.isEmpty()) {
+        return Double.NaN;
+      }
+      return raw.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
+
+    /** Milliseconds per unit of the primary score's time unit (ms/op, us/op, ns/op, s/op). */
+    double millisPerUnit() {
+      String u = unit.split("/")[0];
+      return switch (u) {
+        case "s" -> 1000.0;
+        case "ms" -> 1.0;
+        case "us" -> 0.001;
+        case "ns" -> 0.000001;
+        default -> Double.NaN;
+      };
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 2) {
+      System.err.println("usage: ResultsReport <jmh-result.json> <output dir>");
+      System.exit(2);
+    }
+    List<Path> written = write(Path.of(args[0]), Path.of(args[1]));
+    written.forEach(p -> System.out.println("wrote " + p));
+  }
+
+  /**
+   * Reads the JSON, writes one table per scenario present into {@code outDir} and deletes the tables of
+   * scenarios absent from it (left by an earlier run); returns the files written.
+   */
+  public static List<Path> write(Path json, Path outDir) throws IOException {
+    List<Result> results = parse(Files.readString(json, StandardCharsets.UTF_8));
+    Map<String, Object> info = runInfo(outDir.resolve("run-info.json"));
+    Files.createDirectories(outDir);
+    Map<String, String> tables = render(results, info);
+    for (Scenario sc : SCENARIOS) {
+      if (!tables.containsKey(sc.file())) {
+        Files.deleteIfExists(outDir.resolve(sc.file())); // a table of an earlier run would not match the JSON
+      }
+    }
+    List<Path> written = new ArrayList<>();
+    for (Map.Entry<String, String> e : tables.entrySet()) {
+      Path p = outDir.resolve(e.getKey());
+      Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
+      written.add(p);
+    }
+    return written;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> runInfo(Path file) throws IOException {
+    if (Files.isReadable(file)) {
+      return (Map<String, Object>) Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+    }
+    return MachineInfo.collect();
+  }
+
+  /** Parses JMH's JSON result format. */
+  @SuppressWarnings("unchecked")
+  public static List<Result> parse(String json) {
+    List<Result> out = new ArrayList<>();
+    for (Object o : (List<Object>) Json.parse(json)) {
+      Map<String, Object> r = (Map<String, Object>) o;
+      String benchmark = (String) r.get("benchmark");
+      String[] parts = benchmark.split("\\.");
+      String cls = parts.length >= 2 ? parts[parts.length - 2] : benchmark;
+      String method = parts[parts.length - 1];
+      Map<String, String> params = new LinkedHashMap<>();
+      Object ps = r.get("params");
+      if (ps instanceof Map<?, ?> pm) {
+        pm.forEach((k, v) -> params.put(String.valueOf(k), String.valueOf(v)));
+      }
+      Map<String, Object> primary = (Map<String, Object>) r.get("primaryMetric");
+      Map<String, Double> pct = new TreeMap<>();
+      Object pcts = primary.get("scorePercentiles");
+      if (pcts instanceof Map<?, ?> pmap) {
+        pmap.forEach((k, v) -> pct.put(String.valueOf(k), Json.num(v)));
+      }
+      Map<String, List<Double>> secondary = new LinkedHashMap<>();
+      Object sec = r.get("secondaryMetrics");
+      if (sec instanceof Map<?, ?> smap) {
+        for (Map.Entry<?, ?> e : smap.entrySet()) {
+          List<Double> raw = new ArrayList<>();
+          Object rd = ((Map<String, Object>) e.getValue()).get("rawData");
+          if (rd instanceof List<?> forks) {
+            for (Object fork : forks) {
+              for (Object v : (List<Object>) fork) {
+                raw.add(Json.num(v));
+              }
+            }
+          }
+          secondary.put(String.valueOf(e.getKey()), raw);
+        }
+      }
+      out.add(new Result(cls, method, String.valueOf(r.get("mode")), (int) Json.num(r.get("threads")),
+          (int) Json.num(r.get("forks")), (int) Json.num(r.get("measurementIterations")),
+          seconds(String.valueOf(r.get("measurementTime"))), params, Json.num(primary.get("score")),
+          Json.num(primary.get("scoreError")), String.valueOf(primary.get("scoreUnit")), pct, secondary));
+    }
+    return out;
+  }
+
+  /** "2 s", "500 ms", "1 min" to seconds. */
+  static double seconds(String time) {
+    String[] p = time.trim().split("\\s+");
+    if (p.length != 2) {
+      return Double.NaN;
+    }
+    double v = Double.parseDouble(p[0]);
+    return switch (p[1]) {
+      case "ns" -> v / 1e9;
+      case "us" -> v / 1e6;
+      case "ms" -> v / 1e3;
+      case "s" -> v;
+      case "min" -> v * 60;
+      case "hr" -> v * 3600;
+      default -> Double.NaN;
+    };
+  }
+
+  /** File name to Markdown, for every scenario with at least one result. */
+  public static Map<String, String> render(List<Result> results, Map<String, Object> info) {
+    Map<String, String> files = new LinkedHashMap<>();
+    for (Scenario sc : SCENARIOS) {
+      List<Result> rs = results.stream().filter(r -> r.benchmarkClass().equals(sc.benchmarkClass())).toList();
+      if (rs.isEmpty()) {
+        continue;
+      }
+      StringBuilder md = new StringBuilder();
+      md.append("# ").append(sc.title()).append("\n\n").append(sc.description()).append("\n\n");
+      md.append(stamp(info)).append("\n");
+      md.append(sc.benchmarkClass().equals("HitPathBenchmark") ? hitPathTable(rs) : sampledTable(rs));
+      md.append("\nGenerated by `stampede.jmh.report.ResultsReport` from `jmh-result.json`; see README.md for how"
+          + " to read the columns.\n");
+      files.put(sc.file(), md.toString());
+    }
+    return files;
+  }
+
+  static String stamp(Map<String, Object> info) {
+    Object cores = info.getOrDefault("cores", "?");
+    if (cores instanceof Number n) {
+      cores = n.longValue();
+    }
+    return "Machine: " + cores + " cores, " + info.getOrDefault("os", "?") + ", CPU "
+        + info.getOrDefault("cpuModel", "?") + ". JVM: " + info.getOrDefault("jvmVersion", "?") + ", "
+        + info.getOrDefault("jvmVendor", "?") + ". Date: " + info.getOrDefault("date", "?") + ". Profile: "
+        + info.getOrDefault("profile", "?") + ".\n";
+  }
+
+  /** Columns for the SampleTime scenarios (hot key, spread keys, mass expiry, failing database). */
+  static String sampledTable(List<Result> rs) {
+    List<String> varying = varyingParams(rs);
+    StringBuilder b = new StringBuilder();
+    String constant = constantParams(rs);
+    if (!constant.isEmpty()) {
+      b.append("Parameters: ").append(constant).append(". Threads: ").append(rs.get(0).threads()).append(".\n\n");
+    }
+    List<String> head = new ArrayList<>(List.of("strategy", "store"));
+    head.addAll(varying);
+    head.addAll(List.of("loader calls per expiry", "throughput (calls/s)", "p50 (ms)", "p99 (ms)",
+        "p99.9 (ms)", "stale served", "errors", "peak concurrent loads", "loads/s"));
+    row(b, head);
+    row(b, head.stream().map(h -> "---").toList());
+    for (Result r : sorted(rs)) {
+      List<String> cells = new ArrayList<>(List.of(r.param("strategy"), r.param("store")));
+      varying.forEach(v -> cells.add(r.param(v)));
+      double loads = r.sum("loads");
+      double calls = r.sum("calls");
+      double meanMs = r.score() * r.millisPerUnit();
+      double measured = r.forks() * r.iterations() * r.iterationSeconds();
+      cells.add(fmt(loads / r.sum("episodes"), 2));
+      cells.add(fmt(r.threads() * 1000.0 / meanMs, 0));
+      cells.add(fmtMs(r.percentiles().get("50.0"), r));
+      cells.add(fmtMs(r.percentiles().get("99.0"), r));
+      cells.add(fmtMs(r.percentiles().get("99.9"), r));
+      cells.add(pct(r.sum("staleServed"), calls));
+      cells.add(pct(r.sum("errors"), calls));
+      cells.add(fmt(r.max("peakLoads"), 0));
+      cells.add(fmt(loads / measured, 1));
+      row(b, cells);
+    }
+    naRows(b, rs, head.size() - 2 - varying.size(), varying.size());
+    return b.toString();
+  }
+
+  static String hitPathTable(List<Result> rs) {
+    StringBuilder b = new StringBuilder();
+    Map<String, Double> raw = new LinkedHashMap<>();
+    for (Result r : rs) {
+      if (r.method().equals("rawCaffeineGetIfPresent")) {
+        raw.put("CAFFEINE", r.score());
+      } else if (r.method().equals("rawLettuceGet")) {
+        raw.put("REDIS", r.score());
+      }
+    }
+    String unit = rs.get(0).unit();
+    List<String> head = List.of("strategy", "store", "time per hit (" + unit + ")", "error (99.9%)",
+        "vs raw store read");
+    row(b, head);
+    row(b, head.stream().map(h -> "---").toList());
+    for (Result r : rs) {
+      if (r.method().startsWith("raw")) {
+        String store = r.method().equals("rawCaffeineGetIfPresent") ? "CAFFEINE" : "REDIS";
+        String name = store.equals("CAFFEINE") ? "raw Caffeine getIfPresent" : "raw Lettuce GET";
+        row(b, List.of(name, store, fmt(r.score(), 3), fmt(r.scoreError(), 3), "1.00x"));
+      }
+    }
+    for (Result r : sorted(rs.stream().filter(r -> !r.method().startsWith("raw")).toList())) {
+      Double base = raw.get(r.param("store"));
+      row(b, List.of(r.param("strategy"), r.param("store"), fmt(r.score(), 3), fmt(r.scoreError(), 3),
+          base == null ? "n/a" : fmt(r.score() / base, 2) + "x"));
+    }
+    naRows(b, rs.stream().filter(r -> !r.method().startsWith("raw")).toList(), 3, 0);
+    return b.toString();
+  }
+
+  /** "n/a" rows for strategies that ran on Caffeine but have no Redis variant, when Redis rows exist. */
+  static void naRows(StringBuilder b, List<Result> rs, int valueColumns, int paramColumns) {
+    boolean anyRedis = rs.stream().anyMatch(r -> r.param("store").equals("REDIS"));
+    if (!anyRedis) {
+      return;
+    }
+    Set<String> done = new LinkedHashSet<>();
+    for (Result r : sorted(rs)) {
+      String s = r.param("strategy");
+      if (!done.add(s)) {
+        continue;
+      }
+      boolean runsOnRedis;
+      try {
+        runsOnRedis = StrategyType.valueOf(s).runsOn(StoreType.REDIS);
+      } catch (IllegalArgumentException e) {
+        continue;
+      }
+      if (!runsOnRedis) {
+        List<String> cells = new ArrayList<>(List.of(s, "REDIS"));
+        for (int i = 0; i < paramColumns + valueColumns; i++) {
+          cells.add("n/a");
+        }
+        row(b, cells);
+      }
+    }
+  }
+
+  static List<Result> sorted(List<Result> rs) {
+    return rs.stream().sorted(Comparator.comparingInt((Result r) -> ordinal(r.param("strategy")))
+        .thenComparing(r -> r.param("store"))
+        .thenComparing(r -> r.params().toString())).toList();
+  }
+
+  static int ordinal(String strategy) {
+    try {
+      return StrategyType.valueOf(strategy).ordinal();
+    } catch (IllegalArgumentException e) {
+      return Integer.MAX_VALUE;
+    }
+  }
+
+  static List<String> varyingParams(List<Result> rs) {
+    Map<String, Set<String>> values = new LinkedHashMap<>();
+    for (Result r : rs) {
+      r.params().forEach((k, v) -> values.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(v));
+    }
+    List<String> out = new ArrayList<>();
+    values.forEach((k, v) -> {
+      if (v.size() > 1 && !k.equals("strategy") && !k.equals("store")) {
+        out.add(k);
+      }
+    });
+    return out;
+  }
+
+  static String constantParams(List<Result> rs) {
+    Map<String, Set<String>> values = new LinkedHashMap<>();
+    for (Result r : rs) {
+      r.params().forEach((k, v) -> values.computeIfAbsent(k, x -> new LinkedHashSet<>()).add(v));
+    }
+    List<String> out = new ArrayList<>();
+    values.forEach((k, v) -> {
+      if (v.size() == 1 && !k.equals("strategy") && !k.equals("store")) {
+        out.add(k + "=" + v.iterator().next());
+      }
+    });
+    return String.join(", ", out);
+  }
+
+  static void row(StringBuilder b, List<String> cells) {
+    b.append("| ").append(String.join(" | ", cells)).append(" |\n");
+  }
+
+  static String fmt(Double v, int decimals) {
+    if (v == null || v.isNaN() || v.isInfinite()) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%,." + decimals + "f", v);
+  }
+
+  static String fmtMs(Double v, Result r) {
+    if (v == null) {
+      return "-";
+    }
+    double ms = v * r.millisPerUnit();
+    return fmt(ms, ms < 0.1 ? 4 : ms < 10 ? 2 : 1);
+  }
+
+  static String pct(double part, double whole) {
+    if (Double.isNaN(part) || Double.isNaN(whole) || whole == 0) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%.2f%%", 100.0 * part / whole);
+  }
+}

@@ -1,0 +1,94 @@
+package stampede.jmh.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ResultsReportTest {
+
+  static String fixture() throws IOException {
+    try (InputStream in = ResultsReportTest.class.getResourceAsStream("/jmh-fixture.json")) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  static final Map<String, Object> INFO = Map.of("cores", 2.0, "os", "Linux 6 amd64", "cpuModel", "Test CPU",
+      "jvmVersion", "17.0.15", "jvmVendor", "Test", "date", "2026-01-01T00:00:00Z", "profile", "quick");
+
+  @Test
+  void parsesJmhJson() throws IOException {
+    List<ResultsReport.Result> rs = ResultsReport.parse(fixture());
+    assertEquals(5, rs.size());
+    ResultsReport.Result first = rs.get(0);
+    assertEquals("HotKeyBenchmark", first.benchmarkClass());
+    assertEquals("get", first.method());
+    assertEquals(8, first.threads());
+    assertEquals("CACHE_ASIDE", first.param("strategy"));
+    assertEquals(80.0, first.sum("loads"));
+    assertEquals(8.0, first.max("peakLoads"));
+    assertEquals(25.0, first.percentiles().get("99.9"));
+    assertEquals(2.0, first.iterationSeconds());
+    assertTrue(Double.isNaN(rs.get(4).scoreError()), "JMH writes NaN as a string");
+  }
+
+  @Test
+  void hotKeyTableRowsAreRatios() throws IOException {
+    Map<String, String> files = ResultsReport.render(ResultsReport.parse(fixture()), INFO);
+    String md = files.get("hot-key.md");
+    assertTrue(md.contains("Machine: 2 cores, Linux 6 amd64, CPU Test CPU. JVM: 17.0.15, Test."), md);
+    assertTrue(md.contains("Parameters: dbLatencyMs=5-50, ttlMs=300. Threads: 8."), md);
+    // loads/episodes = 80/10; calls/s = 8 threads / 0.008 ms; errors 20/2000; peak = max; loads/s = 80 / (1x2x2 s)
+    assertTrue(md.contains("| CACHE_ASIDE | CAFFEINE | 8.00 | 1,000,000 | 0.0002 | 0.50 | 25.0 | 0.00% | 1.00% | 8 | 20.0 |"),
+        md);
+    assertTrue(md.contains("| SINGLE_FLIGHT | REDIS | 1.00 | 8,000 | 0.50 | 20.0 | 45.0 | 1.00% | 0.00% | 1 | 3.0 |"),
+        md);
+    // absent counters print "-", and the Caffeine peer gets an n/a row for Redis
+    assertTrue(md.contains("| CAFFEINE_ASYNC_GET | CAFFEINE | 1.00 | 800,000 | 0.0002 | 0.0200 | 30.0 | - | - | - | 2.5 |"),
+        md);
+    assertTrue(md.contains("| CAFFEINE_ASYNC_GET | REDIS | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |"), md);
+    // rows follow the StrategyType order
+    assertTrue(md.indexOf("CACHE_ASIDE") < md.indexOf("SINGLE_FLIGHT"));
+  }
+
+  @Test
+  void hitPathTableComparesWithTheRawStoreRead() throws IOException {
+    String md = ResultsReport.render(ResultsReport.parse(fixture()), INFO).get("hit-path.md");
+    assertTrue(md.contains("| raw Caffeine getIfPresent | CAFFEINE | 0.020 | 0.001 | 1.00x |"), md);
+    assertTrue(md.contains("| SINGLE_FLIGHT | CAFFEINE | 0.100 | - | 5.00x |"), md);
+  }
+
+  @Test
+  void onlyScenariosWithResultsGetAFile(@TempDir Path dir) throws IOException {
+    Path json = dir.resolve("jmh-result.json");
+    Files.writeString(json, fixture());
+    Files.writeString(dir.resolve("run-info.json"), MachineInfo.toJson(new java.util.LinkedHashMap<>(INFO)));
+    Files.writeString(dir.resolve("mass-expiry.md"), "left by an earlier run");
+    List<Path> written = ResultsReport.write(json, dir);
+    assertEquals(List.of(dir.resolve("hot-key.md"), dir.resolve("hit-path.md")), written);
+    assertFalse(Files.exists(dir.resolve("mass-expiry.md")));
+    assertTrue(Files.readString(dir.resolve("hot-key.md")).contains("Profile: quick."));
+  }
+
+  @Test
+  void jsonParserHandlesEscapesAndNesting() {
+    Object v = Json.parse("{\"a\": [1, -2.5e1, true, null, \"x\\\"y\\u0041\"], \"b\": {}}");
+    assertEquals("{a=[1.0, -25.0, true, null, x\"yA], b={}}", v.toString());
+    assertEquals("\"q\\\"\\n\"", Json.quote("q\"\n"));
+  }
+
+  @Test
+  void timeUnits() {
+    assertEquals(0.5, ResultsReport.seconds("500 ms"));
+    assertEquals(2.0, ResultsReport.seconds("2 s"));
+  }
+}
