@@ -122,6 +122,8 @@ public final class BenchmarkRunner {
         List<StrategyType> failing = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING",
             "STALE_WHILE_REVALIDATE", "BACKGROUND_REFRESH", "RATE_LIMITED", "CIRCUIT_BREAKER", "LOAD_SHEDDER",
             "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
+        List<StrategyType> failingRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "STALE_WHILE_REVALIDATE",
+            "CIRCUIT_BREAKER", "LAYERED_STACK");
         List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
             "STALE_WHILE_REVALIDATE", "HOT_KEY_PROTECTION", "LAYERED_STACK");
         Duration ms300 = Duration.ofMillis(300);
@@ -138,6 +140,8 @@ public final class BenchmarkRunner {
             new Plan("MassExpiryBenchmark", "get", midnightRedis, redis, params(), 1, s1, 2, s1, 1, 1.2),
             new Plan("FailingDatabaseBenchmark", "get", failing, caffeine, params("failure", "FAIL"), 1, s1, 2, s2, 1,
                 0),
+            new Plan("FailingDatabaseBenchmark", "get", failingRedis, redis, params("failure", "FAIL"), 1, s1, 2, s2,
+                1, 0),
             new Plan("HitPathBenchmark", "strategyGet", all, caffeine, params(), 1, ms300, 1, ms700, 1, 0),
             // on Redis the loopback round trip dominates a hit: a subset shows whether any strategy adds one
             new Plan("HitPathBenchmark", "strategyGet", hitRedis, redis, params(), 1, ms300, 1, ms700, 1, 0),

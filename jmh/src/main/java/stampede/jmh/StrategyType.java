@@ -93,6 +93,18 @@ public enum StrategyType {
       return new ProbabilisticEarlyExpiration<>(env.store, env.ticker, uniform(), env.counters, env.ttl, 1.0);
     }
   },
+  /**
+   * XFetch over SingleFlight, as its javadoc recommends: simultaneous early recomputes on one hot key cost one
+   * load per process instead of one per caller that drew a recompute.
+   */
+  XFETCH_SINGLE_FLIGHT {
+    @Override
+    LoadingStrategy<String, String> strategy(Env env) {
+      SingleFlight<String, String> once = new SingleFlight<>(env.store, env.ticker, env.counters, env.ttl,
+          Duration.ofSeconds(5));
+      return new ProbabilisticEarlyExpiration<>(env.store, env.ticker, uniform(), env.counters, once, 1.0);
+    }
+  },
   /** Serves stale for one TTL while one background refresh runs; stale-if-error 10 s. */
   STALE_WHILE_REVALIDATE {
     @Override

@@ -23,8 +23,9 @@ import stampede.core.Ttl;
  * <p><b>Prevents:</b> the expiry stampede on a hot key, with no lock and no coordination, across any number of
  * nodes: a caller recomputes when {@code now - delta * beta * ln(u) >= expiry}, {@code u} uniform in (0, 1],
  * {@code delta} the last load's duration (stored with the entry by {@code StoreFill}). At remaining time
- * {@code r} one read recomputes with probability {@code exp(-r / (delta * beta))}, so under load some read
- * recomputes shortly before expiry and almost never much earlier.
+ * {@code r} one read recomputes with probability {@code exp(-r / (delta * beta))}, so a read rate of a few per
+ * {@code delta} makes some read recompute shortly before expiry; at much higher rates the small chances add up
+ * and recomputes start earlier and more often (see Costs).
  *
  * <p><b>Pick it when</b> keys are hot (many reads per {@code delta}) and you want no lock, no background thread
  * and no extra store round trip.
