@@ -19,4 +19,14 @@ final class BenchSupport {
     Database db = new Database(latency[0], latency[1], Duration.ofMillis(ttlMs).toNanos() / 2);
     return new Env(store, db, Duration.ofMillis(ttlMs));
   }
+
+  /** Trial teardown: stops the strategy's background work, then closes the store (and its Redis, if any). */
+  static void close(BenchCache cache, Env env) {
+    if (cache != null) {
+      cache.close();
+    }
+    if (env != null) {
+      env.close();
+    }
+  }
 }

@@ -79,12 +79,7 @@ public class FailingDatabaseBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      if (cache != null) {
-        cache.close();
-      }
-      if (env != null) {
-        env.close();
-      }
+      BenchSupport.close(cache, env);
     }
   }
 

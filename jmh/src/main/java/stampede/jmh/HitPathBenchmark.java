@@ -72,12 +72,7 @@ public class HitPathBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      if (cache != null) {
-        cache.close();
-      }
-      if (env != null) {
-        env.close();
-      }
+      BenchSupport.close(cache, env);
     }
   }
 

@@ -74,12 +74,7 @@ public class HotKeyBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      if (cache != null) {
-        cache.close();
-      }
-      if (env != null) {
-        env.close();
-      }
+      BenchSupport.close(cache, env);
     }
   }
 

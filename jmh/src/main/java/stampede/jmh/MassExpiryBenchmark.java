@@ -112,12 +112,7 @@ public class MassExpiryBenchmark {
       if (warmers != null) {
         warmers.shutdownNow();
       }
-      if (cache != null) {
-        cache.close();
-      }
-      if (env != null) {
-        env.close();
-      }
+      BenchSupport.close(cache, env);
     }
   }
 

@@ -66,12 +66,7 @@ public class SpreadKeysBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      if (cache != null) {
-        cache.close();
-      }
-      if (env != null) {
-        env.close();
-      }
+      BenchSupport.close(cache, env);
     }
   }
 
