@@ -33,8 +33,8 @@ import stampede.strategies.StaleWhileRevalidate;
 import stampede.strategies.TwoLevelCoalescing;
 
 /**
- * Redis stopped before the calls or in the middle of a load, then restarted, on a dedicated embedded Redis (not
- * the shared one): every call returns within a bound with a value or the documented error, no store exception
+ * Redis stopped before the calls or in the middle of a load, then restarted, or paused (slow), on a dedicated
+ * embedded Redis (not the shared one): every call returns within a bound with a value or the documented error, no store exception
  * leaks, and after the restart no lock is left over and the strategy loads and caches again.
  */
 class RedisOutageProperties {
@@ -163,6 +163,68 @@ class RedisOutageProperties {
       scheduler.shutdownNow();
       scheduler.awaitTermination(5, TimeUnit.SECONDS);
       nodes.forEach(RedisStore::close);
+    }
+  }
+
+  /**
+   * Redis slow rather than down: {@code CLIENT PAUSE} holds every command for three times the client's 500 ms
+   * timeout. Every call still returns within a bound, with a loaded value, a stale one, or the documented
+   * {@code fallback FAIL} error; the timeouts are counted as STORE_ERROR; once the pause is over the strategy
+   * answers and caches again.
+   */
+  @Property(tries = 8)
+  void slowRedisTimesOutToTheLoader(@ForAll Kind kind, @ForAll @IntRange(min = 2, max = 6) int callers,
+      @ForAll boolean primed, @ForAll long seed) throws Exception {
+    ensureUp();
+    ManualTicker ticker = new ManualTicker();
+    Counters counters = new Counters();
+    String prefix = "slow" + (++namespace) + ":";
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+    Harness.TrackingExecutor background = new Harness.TrackingExecutor();
+    try (RedisStore<String, String> store = new RedisStore<>(client, ValueCodec.utf8(), ticker,
+        Duration.ofMinutes(1), prefix);
+        var admin = client.connect()) {
+      LoadingStrategy<String, String> strategy = build(kind, store, ticker, counters, new Random(seed), scheduler,
+          background);
+      String key = "k";
+      String context = kind + " on a paused Redis, key '" + key + "', " + callers + " callers, "
+          + (primed ? "stale entry present" : "cold");
+      Harness.CountingLoader loader = new Harness.CountingLoader(ticker, 5);
+      if (primed) {
+        strategy.get(key, loader);
+        ticker.advance(TTL.plusSeconds(1));
+        background.awaitIdle(Duration.ofSeconds(5));
+      }
+      long pauseMillis = 1500;
+      long pausedAt = System.nanoTime();
+      admin.sync().clientPause(pauseMillis);
+      List<Object> results = Harness.race(callers, i -> 0L, i -> strategy.get(key, loader), Duration.ofSeconds(10),
+          context);
+      for (int i = 0; i < callers; i++) {
+        Object r = results.get(i);
+        boolean documented = r instanceof String v && v.startsWith(key + "#")
+            || kind == Kind.LOCK_FAIL && r instanceof LoadException e && e.getMessage().contains("fallback FAIL");
+        if (!documented) {
+          throw new AssertionError(context + ": caller " + i + " got neither a value nor the documented error: " + r
+              + (r instanceof StoreException ? " (a store failure leaked)" : ""), r instanceof Throwable t ? t : null);
+        }
+      }
+      long raceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt);
+      LoadErrorProperties.check(counters.get(Event.STORE_ERROR) > 0, context
+          + ": no STORE_ERROR recorded while Redis was paused (" + counters + ", calls took " + raceMillis + " ms)");
+      background.awaitIdle(Duration.ofSeconds(10));
+      // the pause ends: the strategy answers from Redis again and a value is cached
+      LoadErrorProperties.check(reconnected(store), context + ": Redis did not answer after the pause");
+      Thread.sleep(100); // commands that timed out client-side still run on Redis once it is unpaused
+      ticker.advance(TTL.plusSeconds(10)); // past every value written so far, including stale bounds
+      String value = strategy.get(key, loader);
+      background.awaitIdle(Duration.ofSeconds(5));
+      LoadErrorProperties.check(value.startsWith(key + "#") && store.get(key) != null, context
+          + ": after the pause the strategy returned " + value + " and cached " + store.get(key));
+    } finally {
+      background.close();
+      scheduler.shutdownNow();
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
     }
   }
 
