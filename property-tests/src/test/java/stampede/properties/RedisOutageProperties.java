@@ -34,8 +34,8 @@ import stampede.strategies.TwoLevelCoalescing;
 
 /**
  * Redis stopped before the calls or in the middle of a load, then restarted, or paused (slow), on a dedicated
- * embedded Redis (not the shared one): every call returns within a bound with a value or the documented error, no store exception
- * leaks, and after the restart no lock is left over and the strategy loads and caches again.
+ * embedded Redis (not the shared one): every call returns within a bound with a value or the documented error,
+ * no store exception leaks, and afterwards no lock is left over and the strategy loads and caches again.
  */
 class RedisOutageProperties {
   private static final Duration TTL = Duration.ofSeconds(10);
