@@ -16,7 +16,7 @@ public final class LocalLocks implements Locks {
 
   private final Ticker ticker;
   private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, AtomicLong> fences = new ConcurrentHashMap<>();
+  private final AtomicLong fence = new AtomicLong(); // one counter: increasing for all names, so for each name
   private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
 
   public LocalLocks(Ticker ticker) {
@@ -32,7 +32,7 @@ public final class LocalLocks implements Locks {
       if (cur != null && cur.expiresAt > now) {
         return cur;
       }
-      token[0] = fences.computeIfAbsent(k, x -> new AtomicLong()).incrementAndGet();
+      token[0] = fence.incrementAndGet();
       return new Lease(owner, now + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
     });
     return token[0];
@@ -68,28 +68,17 @@ public final class LocalLocks implements Locks {
 
   @Override
   public Watch watch(String name) {
-    CountDownLatch latch = new CountDownLatch(1);
-    Set<CountDownLatch> set = watchers.computeIfAbsent(name, k -> ConcurrentHashMap.newKeySet());
-    set.add(latch);
-    return new Watch() {
-      @Override
-      public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-        return latch.await(timeout, unit);
-      }
-
-      @Override
-      public void close() {
-        set.remove(latch);
-      }
-    };
+    return Watchers.watch(watchers, name);
   }
 
   @Override
   public void signal(String name) {
-    Set<CountDownLatch> set = watchers.get(name);
-    if (set != null) {
-      set.forEach(CountDownLatch::countDown);
-    }
+    Watchers.signal(watchers, name);
+  }
+
+  /** How many names have a watcher now (for tests: closed watches leave nothing behind). */
+  int watchedNames() {
+    return watchers.size();
   }
 
   /** The current holder of {@code name}, or null (for tests and diagnostics). */

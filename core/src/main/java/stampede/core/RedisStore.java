@@ -16,7 +16,6 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -200,21 +199,12 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, Locks, AutoClos
   @Override
   public Watch watch(String name) {
     subscribe();
-    CountDownLatch latch = new CountDownLatch(1);
-    Set<CountDownLatch> set = watchers.computeIfAbsent(prefix + "signal:" + name,
-        k -> ConcurrentHashMap.newKeySet());
-    set.add(latch);
-    return new Watch() {
-      @Override
-      public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-        return latch.await(timeout, unit);
-      }
+    return Watchers.watch(watchers, prefix + "signal:" + name);
+  }
 
-      @Override
-      public void close() {
-        set.remove(latch);
-      }
-    };
+  /** How many names have a watcher now (for tests: closed watches leave nothing behind). */
+  int watchedNames() {
+    return watchers.size();
   }
 
   @Override
@@ -239,10 +229,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, Locks, AutoClos
         ps.addListener(new RedisPubSubAdapter<>() {
           @Override
           public void message(String pattern, String channel, byte[] message) {
-            Set<CountDownLatch> set = watchers.get(channel);
-            if (set != null) { // a snapshot: a watcher registered while this signal is dispatched waits for the next
-              List.copyOf(set).forEach(CountDownLatch::countDown);
-            }
+            Watchers.signal(watchers, channel);
           }
         });
         ps.sync().psubscribe(prefix + "signal:*");
