@@ -34,8 +34,8 @@ import stampede.core.Ticker;
  * <p><b>Costs:</b> a map lookup and a {@code synchronized} counter update per request; at most
  * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background load per hot key per
  * TTL, one in flight per key, skipped if a re-read finds it refreshed meanwhile; a failed refresh
- * ({@link Event#REFRESH_FAILED}) keeps the old value and the next hit retries. Hot keys live longer, so invalidate
- * them on writes. Hotness is per process.
+ * ({@link Event#REFRESH_FAILED}) or one the executor refuses ({@link Event#REJECTED}) keeps the old value and the
+ * next hit retries. Hot keys live longer, so invalidate them on writes. Hotness is per process.
  *
  * <p><b>Source:</b> sturdyc's early refreshes and Caffeine's {@code refreshAfterWrite} (ANCHORS.md); Facebook's
  * memcache hot-key handling; the common practice of a longer-lived, refreshed copy of detected hot keys.
@@ -168,7 +168,7 @@ public final class HotKeyProtection<K, V> implements LoadingStrategy<K, V> {
       });
     } catch (RejectedExecutionException e) {
       refreshing.remove(key);
-      metrics.record(Event.REFRESH_FAILED, key);
+      metrics.record(Event.REJECTED, key);
     }
   }
 

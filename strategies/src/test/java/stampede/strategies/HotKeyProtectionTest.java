@@ -138,6 +138,30 @@ class HotKeyProtectionTest {
   }
 
   @Test
+  void aPrewarmRefusedByAFullExecutorIsRejectedAndTheNextHitRetries() {
+    CaffeineStore<String, String> store = new CaffeineStore<>(ticker, Runnable::run, 1000, Duration.ofMinutes(1));
+    java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.concurrent.Executor bounded = task -> {
+      if (full.get()) {
+        throw new java.util.concurrent.RejectedExecutionException("queue full");
+      }
+      executor.execute(task);
+    };
+    HotKeyProtection<String, String> s = new HotKeyProtection<>(store, ticker, bounded, counters, TTL, THRESHOLD,
+        SECOND, 3.0, Duration.ofSeconds(2), 100);
+    requests(s, "hot", THRESHOLD);
+    ticker.advance(Duration.ofMillis(8500));
+    requests(s, "hot", THRESHOLD - 1);
+    assertEquals("hot@v1", s.get("hot", db), "the caller is served the cached value");
+    assertEquals(1, counters.get(Event.REJECTED), "the refused pre-warm is counted as rejected");
+    assertEquals(0, counters.get(Event.REFRESH_FAILED), "nothing was loaded, so nothing failed");
+    full.set(false);
+    assertEquals("hot@v1", s.get("hot", db));
+    assertEquals(1, executor.runAll(), "the next hit pre-warms");
+    assertEquals("hot@v2", store.get("hot").value());
+  }
+
+  @Test
   void aFailedPrewarmKeepsTheOldValueAndTheNextHitRetries() {
     CaffeineStore<String, String> store = new CaffeineStore<>(ticker, Runnable::run, 1000, Duration.ofMinutes(1));
     HotKeyProtection<String, String> s = strategy(store, 100);
