@@ -14,6 +14,7 @@ import stampede.core.Ttl;
 import stampede.core.testing.StoreFixture;
 import stampede.core.testing.StoreKind;
 import stampede.strategies.BackgroundRefresh;
+import stampede.strategies.CacheAside;
 import stampede.strategies.DistributedLock;
 import stampede.strategies.LayeredStack;
 import stampede.strategies.SingleFlight;
@@ -107,8 +108,9 @@ enum Coalescing {
       Duration lease = Duration.ofSeconds(2);
       Duration maxWait = Duration.ofSeconds(10);
       return switch (strategy) {
+        // the deliberately broken single flight: SingleFlight without its in-flight map is exactly CacheAside
         case SINGLE_FLIGHT -> Harness.broken()
-            ? new BrokenSingleFlight<>(f.store, ticker, counters, TTL)
+            ? new CacheAside<>(f.store, ticker, counters, TTL)
             : new SingleFlight<>(f.store, ticker, counters, TTL, maxWait);
         case DISTRIBUTED_LOCK -> new DistributedLock<>(f.store, f.locks, ticker, random, scheduler, counters, TTL,
             lease, maxWait, DistributedLock.Fallback.FAIL);

@@ -9,12 +9,12 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import stampede.core.CacheStore;
 import stampede.core.Counters;
-import stampede.core.Entry;
 import stampede.core.LoadingStrategy;
 import stampede.core.ManualTicker;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
 import stampede.core.testing.ManualExecutor;
+import stampede.core.testing.RacingStore;
 import stampede.core.testing.StoreFixture;
 import stampede.core.testing.StoreKind;
 import stampede.strategies.BackgroundRefresh;
@@ -63,7 +63,7 @@ class RefreshRaceProperties {
     Counters counters = new Counters();
     ManualExecutor executor = new ManualExecutor();
     try (StoreFixture<String> f = kind.open(ticker)) {
-      PausingStore store = new PausingStore(f.store);
+      RacingStore<String, String> store = new RacingStore<>(f.store);
       LoadingStrategy<String, String> strategy = build(refresher, store, ticker, executor, counters);
       Harness.CountingLoader loader = new Harness.CountingLoader(ticker, 0);
       String key = "k";
@@ -81,7 +81,14 @@ class RefreshRaceProperties {
         // the late reader reads the old entry and is paused right after the read
         CountDownLatch paused = new CountDownLatch(1);
         CountDownLatch resume = new CountDownLatch(1);
-        store.pauseNextGet(paused, resume);
+        store.afterNextGet(() -> {
+          paused.countDown();
+          try {
+            resume.await(5, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
         AtomicReference<Object> late = new AtomicReference<>();
         Thread lateReader = new Thread(() -> {
           try {
@@ -125,44 +132,5 @@ class RefreshRaceProperties {
       case HOT_KEY_PLAIN -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 1, Duration.ofHours(1),
           2.0, Duration.ofSeconds(2), 100);
     };
-  }
-
-  /** Delegates to a real store; the next get, once armed, returns its entry only after being resumed. */
-  static final class PausingStore implements CacheStore<String, String> {
-    private final CacheStore<String, String> delegate;
-    private final AtomicReference<CountDownLatch[]> armed = new AtomicReference<>();
-
-    PausingStore(CacheStore<String, String> delegate) {
-      this.delegate = delegate;
-    }
-
-    void pauseNextGet(CountDownLatch paused, CountDownLatch resume) {
-      armed.set(new CountDownLatch[] {paused, resume});
-    }
-
-    @Override
-    public Entry<String> get(String key) {
-      Entry<String> e = delegate.get(key);
-      CountDownLatch[] latches = armed.getAndSet(null);
-      if (latches != null) {
-        latches[0].countDown();
-        try {
-          latches[1].await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException ex) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return e;
-    }
-
-    @Override
-    public boolean put(String key, Entry<String> entry) {
-      return delegate.put(key, entry);
-    }
-
-    @Override
-    public void invalidate(String key) {
-      delegate.invalidate(key);
-    }
   }
 }

@@ -19,6 +19,7 @@ import stampede.core.Event;
 import stampede.core.Loader;
 import stampede.core.ManualTicker;
 import stampede.core.testing.ManualExecutor;
+import stampede.core.testing.RacingStore;
 import stampede.core.testing.StoreFixture;
 import stampede.core.testing.StoreKind;
 

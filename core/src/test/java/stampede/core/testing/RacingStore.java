@@ -1,32 +1,32 @@
-package stampede.strategies;
+package stampede.core.testing;
 
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 
 /**
  * A store that runs a hook once, right after its next read has returned from the real store: deterministically,
  * "something happened between this caller's read and what it does next" (e.g. another refresh ran and wrote).
- * For single-threaded tests.
+ * The hook runs on the reading thread; it may run the queued work itself or block until another thread has.
  */
-final class RacingStore<K, V> implements CacheStore<K, V> {
+public final class RacingStore<K, V> implements CacheStore<K, V> {
   private final CacheStore<K, V> store;
-  private Runnable afterNextGet;
+  private final AtomicReference<Runnable> afterNextGet = new AtomicReference<>();
 
-  RacingStore(CacheStore<K, V> store) {
+  public RacingStore(CacheStore<K, V> store) {
     this.store = Objects.requireNonNull(store, "store");
   }
 
-  /** Runs {@code hook} once, after the next {@link #get} has read (and before it returns). */
-  void afterNextGet(Runnable hook) {
-    this.afterNextGet = hook;
+  /** Runs {@code hook} once, after the next {@link #get} (on any thread) has read, before it returns. */
+  public void afterNextGet(Runnable hook) {
+    afterNextGet.set(Objects.requireNonNull(hook, "hook"));
   }
 
   @Override
   public Entry<V> get(K key) {
     Entry<V> entry = store.get(key);
-    Runnable hook = afterNextGet;
-    afterNextGet = null;
+    Runnable hook = afterNextGet.getAndSet(null);
     if (hook != null) {
       hook.run();
     }
