@@ -2,50 +2,97 @@ package stampede.strategies;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
+import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
-import stampede.core.StoreFill;
+import stampede.core.RejectedException;
 import stampede.core.Ticker;
-import stampede.core.Ttl;
 
 /**
- * Naive cache-aside: read the cache; on a miss, every caller loads and writes. The baseline.
+ * Cache-aside, the one read path: read the store; serve a fresh entry; otherwise load through the {@link Fill}. A
+ * {@link Policy} decides <em>when</em> to load instead: serve a stale value while one background refresh replaces
+ * it ({@link StaleWhileRevalidate}), refresh a fresh value early ({@link ProbabilisticEarlyExpiration},
+ * {@link HotKeyProtection}, {@link BackgroundRefresh}). {@code stampede.core.Fill} draws the whole nesting.
  *
- * <p><b>Prevents:</b> nothing. When a hot key expires, every concurrent caller misses and calls the loader:
- * C callers on N nodes cost up to C x N loads per expiry. That is the stampede the other strategies are
- * measured against.
+ * <p><b>Prevents:</b> nothing by itself: when a hot key expires, C callers on N nodes each miss and load, up to
+ * C x N loads per expiry. That is the stampede the fills below it ({@link SingleFlight}, {@link DistributedLock})
+ * and the policies prevent; with the plain policy and a {@code StoreFill} it is the baseline they are measured
+ * against.
  *
- * <p><b>Pick it when</b> keys are cold, loads are cheap, or concurrency per key is low, and you want the
- * simplest thing that works.
+ * <p><b>Pick it when</b> you read a cache: every strategy here runs on it. Alone, for cold keys or cheap loads.
  *
- * <p><b>Costs:</b> one store read per call, nothing else; no coordination.
+ * <p><b>Costs:</b> one store read and one clock read per call. A refreshing policy adds one executor task per key
+ * at a time (a concurrent set of the keys being refreshed); the task re-reads the entry and skips the load if a
+ * fresh one was written meanwhile. A failed refresh keeps the old value ({@link Event#REFRESH_FAILED}); an
+ * executor that refuses the task ({@link Event#REFRESH_REJECTED}) leaves the next read to try again. With
+ * {@code staleIfError}, an in-line load that fails or is refused answers with the stale entry if it is at most that
+ * stale ({@link Event#STALE_SERVED}).
  *
- * <p><b>Source:</b> the cache-aside pattern (lazy loading), as in the AWS and Azure caching guides.
+ * <p><b>Source:</b> the cache-aside pattern (Microsoft, "Cache-Aside pattern", Azure Architecture Center);
+ * stale-if-error from RFC 5861, section 4; one refresh per key on an executor as Caffeine's
+ * {@code refreshAfterWrite} does.
  *
- * <p>Composition: {@code CacheAside(fill)}; the default fill is {@code StoreFill(Loader)} with a fixed TTL.
+ * <p><b>Copy with it:</b> CacheStore.java, Entry.java, Event.java, Fill.java,
+ * LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
-  private final CacheStore<K, V> store;
-  private final Ticker ticker;
-  private final Metrics metrics;
-  private final Fill<K, V> fill;
 
-  /** Loads through {@code fill} on a miss. */
-  public CacheAside(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Fill<K, V> fill) {
-    this.store = Objects.requireNonNull(store, "store");
-    this.ticker = Objects.requireNonNull(ticker, "ticker");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
-    this.fill = Objects.requireNonNull(fill, "fill");
+  /**
+   * What the read path does with the entry it read: serve it fresh ({@code HIT}); serve it fresh and refresh it
+   * in the background; serve it stale and refresh it in the background; or load now, in line, through the fill.
+   */
+  public enum Action { HIT, HIT_AND_REFRESH, STALE_AND_REFRESH, LOAD }
+
+  /** Decides when to load. */
+  @FunctionalInterface
+  public interface Policy<K, V> {
+    /**
+     * Called once per {@code get}, with the entry read ({@code null} if none) and the store clock's {@code now};
+     * anything but {@link Action#LOAD} for a null entry is taken as {@code LOAD}.
+     */
+    Action decide(K key, Entry<V> entry, long now);
+
+    /** Called when a background refresh of {@code key} ends: {@code failure} is null on success. */
+    default void refreshed(K key, Throwable failure) {
+    }
+
+    /** The plain policy: a fresh entry is a hit, anything else loads. */
+    static <K, V> Policy<K, V> untilExpiry() {
+      return (key, entry, now) -> entry != null && entry.isFresh(now) ? Action.HIT : Action.LOAD;
+    }
   }
 
-  /** Loads and writes values fresh for {@code ttl}. */
-  public CacheAside(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Duration ttl) {
-    this(store, ticker, metrics, new StoreFill<>(store, ticker, metrics, Ttl.fixed(ttl)));
+  private final CacheStore<K, V> store;
+  private final Ticker clock;
+  private final Fill<K, V> fill;
+  private final Metrics metrics;
+  private final Policy<K, V> policy;
+  private final Executor refresher;
+  private final long staleIfErrorNanos;
+  private final Set<K> refreshing = ConcurrentHashMap.newKeySet();
+
+  private CacheAside(Builder<K, V> b) {
+    this.store = b.store;
+    this.clock = b.store.ticker();
+    this.fill = b.fill;
+    this.metrics = b.metrics;
+    this.policy = b.policy;
+    this.refresher = b.refresher;
+    this.staleIfErrorNanos = b.staleIfError == null ? -1 : b.staleIfError.toNanos();
+  }
+
+  /** A read path over {@code store} that loads through {@code fill} (e.g. a {@code StoreFill}). */
+  public static <K, V> Builder<K, V> builder(CacheStore<K, V> store, Fill<K, V> fill) {
+    return new Builder<>(store, fill);
   }
 
   @Override
@@ -53,11 +100,114 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     Entry<V> entry = store.getOrMiss(key, metrics);
-    if (entry != null && entry.isFresh(ticker.read())) {
-      metrics.record(Event.HIT, key);
-      return entry.value();
+    Action action = policy.decide(key, entry, clock.read());
+    if (entry == null || action == Action.LOAD) {
+      metrics.record(Event.MISS, key);
+      try {
+        return fill.fill(key, entry, 0, loader);
+      } catch (LoadException | RejectedException e) {
+        if (entry != null && entry.staleFor(clock.read()) <= staleIfErrorNanos) {
+          metrics.record(Event.STALE_SERVED, key);
+          return entry.value();
+        }
+        throw e;
+      }
     }
-    metrics.record(Event.MISS, key);
-    return fill.fill(key, entry, 0, loader);
+    if (action != Action.HIT) {
+      refresh(key, entry, loader);
+    }
+    metrics.record(action == Action.STALE_AND_REFRESH ? Event.STALE_SERVED : Event.HIT, key);
+    return entry.value();
+  }
+
+  /**
+   * Starts a background refresh of {@code key}, the caller having read {@code seen}, unless one is queued or
+   * running in this process.
+   *
+   * @return true if a refresh was started
+   */
+  public boolean refresh(K key, Entry<V> seen, Loader<K, V> loader) {
+    if (!refreshing.add(key)) {
+      return false;
+    }
+    try {
+      refresher.execute(() -> runRefresh(key, seen, loader));
+      return true;
+    } catch (RuntimeException e) { // RejectedExecutionException, or whatever else the executor throws
+      refreshing.remove(key);
+      metrics.record(Event.REFRESH_REJECTED, key);
+      return false;
+    }
+  }
+
+  /** Background refreshes queued or running (for tests and monitoring). */
+  public int refreshing() {
+    return refreshing.size();
+  }
+
+  private void runRefresh(K key, Entry<V> seen, Loader<K, V> loader) {
+    Throwable failure = null;
+    try {
+      if (store.freshSince(key, seen, metrics) == null) { // skip if a fresh value was written meanwhile
+        metrics.record(Event.REFRESH_STARTED, key);
+        fill.fill(key, seen, 0, loader);
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+      metrics.record(Event.REFRESH_FAILED, key); // the old value stays in the store
+    } finally {
+      refreshing.remove(key);
+      policy.refreshed(key, failure);
+    }
+  }
+
+  /** Settings of a {@link CacheAside}, with their defaults. */
+  public static final class Builder<K, V> {
+    private final CacheStore<K, V> store;
+    private final Fill<K, V> fill;
+    private Metrics metrics = Metrics.none();
+    private Policy<K, V> policy = Policy.untilExpiry();
+    private Executor refresher = task -> {
+      throw new IllegalStateException("this policy refreshes in the background: give it an executor");
+    };
+    private Duration staleIfError;
+
+    private Builder(CacheStore<K, V> store, Fill<K, V> fill) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.fill = Objects.requireNonNull(fill, "fill");
+    }
+
+    /** Receives HIT, MISS, STALE_SERVED, REFRESH_* and store events; default {@link Metrics#none()}. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * When to load, and the executor its background refreshes run on (bounded, ideally; {@code Runnable::run}
+     * refreshes in line on the reader that triggers it). Default: {@link Policy#untilExpiry()}, which never
+     * refreshes.
+     */
+    public Builder<K, V> policy(Policy<K, V> policy, Executor refresher) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      this.refresher = Objects.requireNonNull(refresher, "refresher");
+      return this;
+    }
+
+    /**
+     * How long past expiry an entry may still answer a load that failed or was refused (RFC 5861's
+     * {@code stale-if-error}); the store's retention must be at least this. Default: never.
+     */
+    public Builder<K, V> staleIfError(Duration maxStale) {
+      if (maxStale.isNegative()) {
+        throw new IllegalArgumentException("staleIfError < 0: " + maxStale);
+      }
+      this.staleIfError = maxStale;
+      return this;
+    }
+
+    public CacheAside<K, V> build() {
+      return new CacheAside<>(this);
+    }
   }
 }

@@ -2,106 +2,76 @@ package stampede.strategies;
 
 import java.time.Duration;
 import java.util.Objects;
-import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.LoadException;
 import stampede.core.Loader;
-import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
-import stampede.core.StoreFill;
 import stampede.core.Ticker;
-import stampede.core.Ttl;
 
 /**
- * Circuit breaker around the loader: after {@code failureThreshold} consecutive failed loads it stops calling
- * the database for {@code openFor}, serving stale values (within {@code serveStaleFor}) or failing fast.
+ * Circuit breaker, a {@link Fill} around the loader: after {@code failureThreshold} consecutive failed loads it
+ * stops calling the database for {@code openFor} and fails fast with {@link RejectedException} ("circuit open");
+ * the read path's {@code staleIfError} turns that into a bounded-stale value where it has one.
  *
- * <p><b>Prevents:</b> the retry stampede on a sick database, where every miss calls it again and keeps it down.
- * Open, it costs the database nothing; half-open, one trial load probes it (success closes, failure reopens).
+ * <p><b>Prevents:</b> the retry stampede on a sick database, where every miss calls it again and keeps it down. Open,
+ * it costs the database nothing; half-open, one trial load probes it (success closes, failure reopens).
  *
  * <p><b>Pick it when</b> the loader can fail for seconds at a time (overload, failover) and a fast error or a
- * bounded-stale value beats piling up slow calls.
+ * bounded-stale value beats piling up slow calls. Put it under a {@link SingleFlight}, so coalesced waiters share
+ * one outcome and the breaker counts loads, not callers.
  *
- * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit). Open, a miss gets a usable stale
- * value ({@link Event#STALE_SERVED}) or {@link RejectedException} ("circuit open", {@link Event#REJECTED}).
- * State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
- * failure, not a {@link RejectedException} from an inner protection. Open time is ticker time.
+ * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit); {@link Event#CIRCUIT_OPEN} per refused
+ * call. State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
+ * failure, not a {@link RejectedException} from an inner protection. Open time is measured on a monotonic
+ * {@link Ticker}.
  *
- * <p><b>Source:</b> Nygard, "Release It!" (closed, open, half-open); Failsafe's {@code CircuitBreaker};
- * FusionCache's fail-safe, which serves stale data on error (ANCHORS.md).
+ * <p><b>Source:</b> Nygard, "Release It!" (2007; closed, open, half-open); Failsafe's {@code CircuitBreaker}.
  *
- * <p>Composition: {@code SingleFlight(CircuitBreaker(StoreFill(Loader)))}: coalesced waiters share one
- * outcome, and the breaker counts loads, not callers.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
+ * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
-public final class CircuitBreaker<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
+public final class CircuitBreaker<K, V> implements Fill<K, V> {
   /** The breaker's state. */
   public enum State { CLOSED, OPEN, HALF_OPEN }
 
-  private final CacheStore<K, V> store;
-  private final Ticker ticker;
-  private final Metrics metrics;
   private final Fill<K, V> fill;
+  private final Metrics metrics;
+  private final Ticker ticker;
   private final int failureThreshold;
   private final long openForNanos;
-  private final long serveStaleNanos;
   private State state = State.CLOSED; // guarded by this
   private int failures;               // consecutive, while closed
   private long openedAt;
   private boolean trialInFlight;
 
   /**
-   * @param fill             the miss path it guards (e.g. {@link StoreFill})
+   * @param fill             the miss path it guards (e.g. a {@code StoreFill})
    * @param failureThreshold consecutive failed loads that open the circuit, at least 1
-   * @param openFor          how long the circuit stays open before a trial load (ticker time)
-   * @param serveStaleFor    how stale an entry may be and still be served while open (zero: only just-expired)
+   * @param openFor          how long the circuit stays open before a trial load
+   * @param metrics          receives {@link Event#CIRCUIT_OPEN}
+   * @param ticker           a monotonic clock: {@link Ticker#system()} outside tests
    */
-  public CircuitBreaker(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Fill<K, V> fill,
-      int failureThreshold, Duration openFor, Duration serveStaleFor) {
-    this.store = Objects.requireNonNull(store, "store");
-    this.ticker = Objects.requireNonNull(ticker, "ticker");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
+  public CircuitBreaker(Fill<K, V> fill, int failureThreshold, Duration openFor, Metrics metrics, Ticker ticker) {
     this.fill = Objects.requireNonNull(fill, "fill");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+    this.ticker = Objects.requireNonNull(ticker, "ticker");
     this.failureThreshold = failureThreshold;
     this.openForNanos = openFor.toNanos();
-    this.serveStaleNanos = serveStaleFor.toNanos();
-    if (failureThreshold < 1 || openForNanos <= 0 || serveStaleNanos < 0) {
-      throw new IllegalArgumentException("need failureThreshold >= 1, openFor > 0, serveStaleFor >= 0: "
-          + failureThreshold + ", " + openFor + ", " + serveStaleFor);
+    if (failureThreshold < 1 || openForNanos <= 0) {
+      throw new IllegalArgumentException("need failureThreshold >= 1 and openFor > 0: " + failureThreshold + ", "
+          + openFor);
     }
-  }
-
-  /** Loads and writes values fresh for {@code ttl}. */
-  public CircuitBreaker(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Duration ttl,
-      int failureThreshold, Duration openFor, Duration serveStaleFor) {
-    this(store, ticker, metrics, new StoreFill<>(store, ticker, metrics, Ttl.fixed(ttl)),
-        failureThreshold, openFor, serveStaleFor);
-  }
-
-  @Override
-  public V get(K key, Loader<K, V> loader) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(loader, "loader");
-    Entry<V> entry = store.getOrMiss(key, metrics);
-    if (entry != null && entry.isFresh(ticker.read())) {
-      metrics.record(Event.HIT, key);
-      return entry.value();
-    }
-    metrics.record(Event.MISS, key);
-    return fill(key, entry, 0, loader);
   }
 
   @Override
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
     State admittedAs = admit();
     if (admittedAs == State.OPEN) {
-      if (seen != null && seen.staleFor(ticker.read()) <= serveStaleNanos) {
-        metrics.record(Event.STALE_SERVED, key);
-        return seen.value();
-      }
-      metrics.record(Event.REJECTED, key);
+      metrics.record(Event.CIRCUIT_OPEN, key);
       throw new RejectedException(key, "circuit open");
     }
     boolean trial = admittedAs == State.HALF_OPEN;

@@ -1,70 +1,111 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.function.DoubleSupplier;
-import java.util.random.RandomGenerator;
+import java.util.concurrent.ThreadLocalRandom;
 import stampede.core.CacheStore;
-import stampede.core.Loader;
-import stampede.core.LoadingStrategy;
 import stampede.core.Locks;
 import stampede.core.Metrics;
-import stampede.core.Ticker;
+import stampede.core.StoreFill;
 
 /**
- * The combination the seeds recommend for a hot key shared by many nodes: jittered TTLs, a distributed lock
- * with in-process coalescing, and stale-while-revalidate on top. Layers compose outer-first through
- * {@link stampede.core.Fill}:
+ * The layered combination for a hot key shared by many nodes, built in one place: jittered TTLs, a distributed
+ * lock with in-process coalescing, and stale-while-revalidate with stale-if-error on top. The layers nest as
+ * {@code stampede.core.Fill} draws them:
  *
  * <pre>
- *   StaleWhileRevalidate( SingleFlight( DistributedLock( TtlJitter(Loader) ) ) )
- *          |                   |               |               '-- loads; the entry lives ttl +/- fraction
- *          |                   |               '-- one loader across nodes; writes with its fencing token
- *          |                   '-- one caller per node goes to the lock; the others wait in process
- *          '-- when: fresh -> hit; just stale -> serve it, refresh once in the background;
- *              long stale or absent -> load in line (stale-if-error on failure)
+ *   CacheAside + StaleWhileRevalidate, staleIfError
+ *    '-- TwoLevelCoalescing = SingleFlight( DistributedLock( StoreFill(TtlJitter) ) )
  * </pre>
  *
- * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot
- * key on many nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry
- * (readers get the stale value while the one refresh runs). A failing database degrades to stale data for
- * {@code staleIfError}.
+ * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on
+ * many nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the
+ * stale value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}.
  *
- * <p><b>Pick it when</b> a key is read by many threads on many nodes, loads are expensive, and values may be
- * a little stale. For a single process, drop the lock: {@code StaleWhileRevalidate(SingleFlight(TtlJitter))}.
+ * <p><b>Pick it when</b> a key is read by many threads on many nodes, loads are expensive, and values may be a
+ * little stale. For a single process, leave the lock out: {@code CacheAside(SingleFlight(StoreFill(TtlJitter)))}
+ * with the same policy.
  *
- * <p><b>Costs:</b> the sum of the layers: staleness up to {@code staleWhileRevalidate} past expiry, 2-3 lock
- * round trips per node per expiry, one background task per stale key per node, and the store's retention
- * must be at least {@code max(staleWhileRevalidate, staleIfError)}.
+ * <p><b>Costs:</b> the sum of the layers: staleness up to {@code staleWhileRevalidate} past expiry (up to
+ * {@code staleIfError} while loads fail), 2-3 lock round trips per node per expiry, one background task per stale
+ * key per node. The store's retention must be at least the larger stale bound.
  *
- * <p><b>Source:</b> RFC 5861; Redis {@code SET NX PX} leases with fencing (Kleppmann, Redisson); Go's
- * singleflight; FusionCache (fail-safe, memory-level protection plus a distributed locker); TTL jitter as in
- * sturdyc. Each layer's javadoc has the details; copy the five classes together.
+ * <p><b>Source:</b> each layer's javadoc: RFC 5861; Redis {@code SET NX PX} leases with fencing (Kleppmann 2016);
+ * Go's singleflight; FusionCache (fail-safe, memory-level protection plus a distributed locker); TTL jitter.
+ *
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java,
+ * Entry.java, Event.java, Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java,
+ * Metrics.java, RejectedException.java, SingleFlight.java, StaleWhileRevalidate.java, StoreException.java,
+ * StoreFill.java, Ticker.java, Ttl.java, TtlJitter.java, TwoLevelCoalescing.java.
  */
-public final class LayeredStack<K, V> implements LoadingStrategy<K, V> {
-  private final StaleWhileRevalidate<K, V> outer;
-
-  /**
-   * @param jitter    random source for the TTL jitter, [0,1)
-   * @param tokens    random source for lock owner tokens (seeded differently on every node)
-   * @param refresher runs stale-while-revalidate's background refreshes
-   * @param watchdog  renews the lock's lease while a load runs
-   */
-  public LayeredStack(CacheStore<K, V> store, Locks locks, Ticker ticker, DoubleSupplier jitter,
-      RandomGenerator tokens, Executor refresher, ScheduledExecutorService watchdog, Metrics metrics,
-      Duration ttl, double jitterFraction, Duration staleWhileRevalidate, Duration staleIfError,
-      Duration lease, Duration maxWait) {
-    TtlJitter<K, V> writer = new TtlJitter<>(store, ticker, jitter, metrics, ttl, jitterFraction);
-    DistributedLock<K, V> lock = new DistributedLock<>(store, locks, ticker, tokens, watchdog, metrics, writer,
-        lease, maxWait, DistributedLock.Fallback.SERVE_STALE_OR_LOAD);
-    SingleFlight<K, V> flight = new SingleFlight<>(store, ticker, metrics, lock, maxWait.plus(lease));
-    this.outer = new StaleWhileRevalidate<>(store, ticker, refresher, metrics, flight, staleWhileRevalidate,
-        staleIfError);
+public final class LayeredStack {
+  private LayeredStack() {
   }
 
-  @Override
-  public V get(K key, Loader<K, V> loader) {
-    return outer.get(key, loader);
+  /**
+   * The stack over {@code store} and {@code locks}: values live {@code ttl} (jittered) and are refreshed on
+   * {@code refresher}.
+   */
+  public static <K, V> Builder<K, V> builder(CacheStore<K, V> store, Locks<K> locks, Duration ttl,
+      Executor refresher) {
+    return new Builder<>(store, locks, ttl, refresher);
+  }
+
+  /** Settings of the stack, with their defaults. */
+  public static final class Builder<K, V> {
+    private final CacheStore<K, V> store;
+    private final Locks<K> locks;
+    private final Duration ttl;
+    private final Executor refresher;
+    private Metrics metrics = Metrics.none();
+    private double jitter = 0.1;
+    private Duration staleWhileRevalidate;
+    private Duration staleIfError;
+    private Duration lease = Duration.ofSeconds(30);
+    private Duration maxWait = Duration.ofSeconds(5);
+
+    private Builder(CacheStore<K, V> store, Locks<K> locks, Duration ttl, Executor refresher) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.locks = Objects.requireNonNull(locks, "locks");
+      this.ttl = Objects.requireNonNull(ttl, "ttl");
+      this.refresher = Objects.requireNonNull(refresher, "refresher");
+      this.staleWhileRevalidate = ttl;
+      this.staleIfError = ttl;
+    }
+
+    /** Receives every layer's events; default none. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** TTL jitter as a fraction of the TTL, in [0, 1); default 0.1 (+/-10%). */
+    public Builder<K, V> jitter(double fraction) {
+      this.jitter = fraction;
+      return this;
+    }
+
+    /** Both stale bounds past expiry (RFC 5861): default one TTL each. */
+    public Builder<K, V> stale(Duration whileRevalidate, Duration ifError) {
+      this.staleWhileRevalidate = Objects.requireNonNull(whileRevalidate, "whileRevalidate");
+      this.staleIfError = Objects.requireNonNull(ifError, "ifError");
+      return this;
+    }
+
+    /** The lock's lease and how long a caller waits for it; default 30 s and 5 s (see {@link DistributedLock}). */
+    public Builder<K, V> lock(Duration lease, Duration maxWait) {
+      this.lease = Objects.requireNonNull(lease, "lease");
+      this.maxWait = Objects.requireNonNull(maxWait, "maxWait");
+      return this;
+    }
+
+    public CacheAside<K, V> build() {
+      TtlJitter<K> ttls = new TtlJitter<>(ttl, jitter, () -> ThreadLocalRandom.current().nextDouble());
+      DistributedLock<K, V> lock = DistributedLock.builder(store, locks, new StoreFill<>(store, metrics, ttls))
+          .metrics(metrics).lease(lease).maxWait(maxWait).build();
+      return CacheAside.builder(store, new TwoLevelCoalescing<>(store, lock, metrics)).metrics(metrics)
+          .policy(new StaleWhileRevalidate<>(staleWhileRevalidate), refresher).staleIfError(staleIfError).build();
+    }
   }
 }

@@ -20,21 +20,22 @@ import stampede.core.Ticker;
  * (many callers missing one key at once); the alert names the key, so you know where to add
  * {@code SingleFlight}, a lock or early refresh, or that one you have is not working.
  *
- * <p><b>Pick it when</b> you run any strategy in production: pass it as that strategy's metrics, e.g.
- * {@code new CacheAside<>(store, ticker, new Monitoring(ticker, counters, ...), ttl)}.
+ * <p><b>Pick it when</b> you run any strategy in production: pass it as the metrics of the read path and its fills,
+ * e.g. {@code CacheAside.builder(store, fill).metrics(Monitoring.builder(counters).build())}.
  *
  * <p><b>Costs:</b> two {@link LongAdder}s, and for a miss a map lookup and a {@code synchronized} counter
  * update; at most {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped, so a storm that
  * starts among more distinct missing keys than that may be seen late). The alert runs on the caller's
  * thread, so keep it quick; if it throws, the exception is dropped, as a request must not fail because of
- * its monitoring. Counts are per process; windows are ticker time.
+ * its monitoring. Counts are per process; windows are measured on a monotonic {@link Ticker}.
  *
- * <p><b>Source:</b> FusionCache's and sturdyc's event counters (ANCHORS.md: sturdyc counts stale values
- * served); Facebook memcache's measurement of the database query rate on herd-prone keys; the common
- * practice of alerting on per-key miss rates (Google SRE book, "Monitoring Distributed Systems").
+ * <p><b>Source:</b> FusionCache's and sturdyc's event counters (sturdyc counts stale values served); Nishtala et
+ * al., "Scaling Memcache at Facebook", NSDI 2013 (the database query rate on herd-prone keys); Beyer et al., "Site
+ * Reliability Engineering" (O'Reilly 2016), chapter 6, "Monitoring Distributed Systems".
  *
- * <p>Composition: not a layer of the fill; it wraps the metrics of any strategy:
- * {@code Strategy(..., Monitoring(downstream Metrics))}.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
+ * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class Monitoring implements Metrics {
   /** {@code misses} misses of {@code key} within one {@code window}. */
@@ -51,26 +52,23 @@ public final class Monitoring implements Metrics {
   private final LongAdder misses = new LongAdder();
   private final ConcurrentHashMap<Object, Misses> perKey = new ConcurrentHashMap<>();
 
-  /**
-   * @param downstream         receives every event, and {@link Event#MISS_STORM}
-   * @param window             the window misses are counted over (ticker time)
-   * @param missStormThreshold misses of one key within a window that make a storm, at least 1
-   * @param maxTrackedKeys     bound on the per-key counters kept
-   * @param alert              called once per key per window with a storm
-   */
-  public Monitoring(Ticker ticker, Metrics downstream, Duration window, int missStormThreshold,
-      int maxTrackedKeys, Consumer<MissStorm> alert) {
-    this.ticker = Objects.requireNonNull(ticker, "ticker");
-    this.downstream = Objects.requireNonNull(downstream, "downstream");
-    this.window = Objects.requireNonNull(window, "window");
-    this.alert = Objects.requireNonNull(alert, "alert");
+  private Monitoring(Builder b) {
+    this.ticker = b.ticker;
+    this.downstream = b.downstream;
+    this.window = b.window;
+    this.alert = b.alert;
     this.windowNanos = window.toNanos();
-    this.missStormThreshold = missStormThreshold;
-    this.maxTrackedKeys = maxTrackedKeys;
+    this.missStormThreshold = b.missStormThreshold;
+    this.maxTrackedKeys = b.maxTrackedKeys;
     if (windowNanos <= 0 || missStormThreshold < 1 || maxTrackedKeys < 1) {
       throw new IllegalArgumentException("need window > 0, missStormThreshold >= 1, maxTrackedKeys >= 1: "
           + window + ", " + missStormThreshold + ", " + maxTrackedKeys);
     }
+  }
+
+  /** Forwards every event to {@code downstream} (e.g. {@code Counters}), and {@link Event#MISS_STORM}. */
+  public static Builder builder(Metrics downstream) {
+    return new Builder(downstream);
   }
 
   @Override
@@ -143,6 +141,49 @@ public final class Monitoring implements Metrics {
       }
       count += n;
       return count;
+    }
+  }
+
+  /** Settings of a {@link Monitoring}, with their defaults. */
+  public static final class Builder {
+    private final Metrics downstream;
+    private Ticker ticker = Ticker.system();
+    private Duration window = Duration.ofSeconds(1);
+    private int missStormThreshold = 100;
+    private int maxTrackedKeys = 10_000;
+    private Consumer<MissStorm> alert = storm -> { };
+
+    private Builder(Metrics downstream) {
+      this.downstream = Objects.requireNonNull(downstream, "downstream");
+    }
+
+    /** The clock of the windows, monotonic; default {@link Ticker#system()}. */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** {@code misses} (at least 1) of one key within one {@code window} make a storm; default 100 per second. */
+    public Builder missStorm(int misses, Duration window) {
+      this.missStormThreshold = misses;
+      this.window = Objects.requireNonNull(window, "window");
+      return this;
+    }
+
+    /** Bound on the per-key counters kept; default 10,000. */
+    public Builder maxTrackedKeys(int maxTrackedKeys) {
+      this.maxTrackedKeys = maxTrackedKeys;
+      return this;
+    }
+
+    /** Called once per key per window with a storm; default nothing (the event still goes downstream). */
+    public Builder alert(Consumer<MissStorm> alert) {
+      this.alert = Objects.requireNonNull(alert, "alert");
+      return this;
+    }
+
+    public Monitoring build() {
+      return new Monitoring(this);
     }
   }
 }

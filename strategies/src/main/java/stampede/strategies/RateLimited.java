@@ -1,49 +1,45 @@
 package stampede.strategies;
 
-import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.Loader;
-import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
-import stampede.core.StoreFill;
 import stampede.core.Ticker;
-import stampede.core.Ttl;
 
 /**
- * A per-client rate limit on loads: each client (per {@code currentClient}) may start {@code burst} loads at
- * once and {@code loadsPerSecond} on average after that; hits are never limited.
+ * A per-client rate limit on loads, a {@link Fill}: each client (per {@code currentClient}) may start {@code burst}
+ * loads at once and {@code loadsPerSecond} on average after that; hits never reach it.
  *
- * <p><b>Prevents:</b> one client driving the source of truth with misses (a scraper walking cold keys, random
- * keys, a retry loop): over its limit it gets {@link RejectedException} ("too many requests",
- * {@link Event#REJECTED}) and nothing is loaded or cached. It does not stop many clients on one key.
+ * <p><b>Prevents:</b> one client driving the source of truth with misses (a scraper walking cold keys, random keys,
+ * a retry loop): over its limit it gets {@link RejectedException} ("too many requests", {@link Event#RATE_LIMITED}) and
+ * nothing is loaded or cached. It does not stop many clients on one key.
  *
- * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user) and a fair
- * share per client matters more than serving every miss.
+ * <p><b>Pick it when</b> misses are expensive, clients are identifiable (API key, tenant, user) and a fair share per
+ * client matters more than serving every miss. Above a {@link SingleFlight} it charges every caller that misses;
+ * below it, only the one that loads.
  *
- * <p><b>Costs:</b> a token bucket per client on the ticker, updated under its lock on each miss (a null client
- * is one shared anonymous client). From 10,000 buckets on, full buckets are dropped when a new client arrives
- * (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at that
- * moment may get one extra load.
+ * <p><b>Costs:</b> a token bucket per client on a monotonic {@link Ticker}, updated under its lock on each load (a
+ * null client is one shared anonymous client). From 10,000 buckets on, full buckets are dropped when a new client
+ * arrives (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at
+ * that moment may get one extra load.
  *
- * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 (RFC 6585).
+ * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 "Too Many Requests" (RFC
+ * 6585, section 4).
  *
- * <p>Composition: {@code RateLimited(SingleFlight(StoreFill(Loader)))} charges every caller that misses,
- * {@code SingleFlight(RateLimited(StoreFill(Loader)))} only the one that loads. As a {@link Fill} it limits
- * any load path, e.g. a refresh.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
+ * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
-public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V> {
+public final class RateLimited<K, V> implements Fill<K, V> {
   private static final int PRUNE_AT = 10_000;
-  private final CacheStore<K, V> store;
-  private final Ticker ticker;
-  private final Metrics metrics;
   private final Fill<K, V> fill;
+  private final Metrics metrics;
+  private final Ticker ticker;
   private final Supplier<?> currentClient;
   private final int burst;
   private final double nanosPerLoad;
@@ -51,44 +47,21 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
   private final ConcurrentHashMap<Object, Bucket> buckets = new ConcurrentHashMap<>();
   private volatile int pruneAt = PRUNE_AT;
 
+  private RateLimited(Builder<K, V> b) {
+    this.fill = b.fill;
+    this.metrics = b.metrics;
+    this.ticker = b.ticker;
+    this.currentClient = b.currentClient;
+    this.burst = b.burst;
+    this.nanosPerLoad = 1e9 / b.loadsPerSecond;
+  }
+
   /**
-   * @param currentClient  who is calling (e.g. a tenant id from the request context); read on each miss
-   * @param burst          loads a client may start at once, at least 1
-   * @param loadsPerSecond the sustained rate per client, positive
+   * Limits the loads of {@code fill} per client; {@code currentClient} says who is calling (e.g. a tenant id from
+   * the request context) and is read on each load.
    */
-  public RateLimited(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Fill<K, V> fill,
-      Supplier<?> currentClient, int burst, double loadsPerSecond) {
-    this.store = Objects.requireNonNull(store, "store");
-    this.ticker = Objects.requireNonNull(ticker, "ticker");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
-    this.fill = Objects.requireNonNull(fill, "fill");
-    this.currentClient = Objects.requireNonNull(currentClient, "currentClient");
-    if (burst < 1 || !(loadsPerSecond > 0) || Double.isInfinite(loadsPerSecond)) {
-      throw new IllegalArgumentException("need burst >= 1 and a positive finite rate: " + burst + ", "
-          + loadsPerSecond);
-    }
-    this.burst = burst;
-    this.nanosPerLoad = 1e9 / loadsPerSecond;
-  }
-
-  /** Loads and writes values fresh for {@code ttl}. */
-  public RateLimited(CacheStore<K, V> store, Ticker ticker, Metrics metrics, Duration ttl,
-      Supplier<?> currentClient, int burst, double loadsPerSecond) {
-    this(store, ticker, metrics, new StoreFill<>(store, ticker, metrics, Ttl.fixed(ttl)), currentClient, burst,
-        loadsPerSecond);
-  }
-
-  @Override
-  public V get(K key, Loader<K, V> loader) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(loader, "loader");
-    Entry<V> entry = store.getOrMiss(key, metrics);
-    if (entry != null && entry.isFresh(ticker.read())) {
-      metrics.record(Event.HIT, key);
-      return entry.value();
-    }
-    metrics.record(Event.MISS, key);
-    return fill(key, entry, 0, loader);
+  public static <K, V> Builder<K, V> builder(Fill<K, V> fill, Supplier<?> currentClient) {
+    return new Builder<>(fill, currentClient);
   }
 
   /** Takes a token from the current client's bucket and loads, or throws {@link RejectedException}. */
@@ -97,7 +70,7 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
     Object client = Objects.requireNonNullElse(currentClient.get(), anonymous);
     long now = ticker.read();
     if (!bucket(client, now).tryTake(now)) {
-      metrics.record(Event.REJECTED, key);
+      metrics.record(Event.RATE_LIMITED, key);
       throw new RejectedException(key, "too many requests");
     }
     return fill.fill(key, seen, fence, loader);
@@ -151,6 +124,48 @@ public final class RateLimited<K, V> implements LoadingStrategy<K, V>, Fill<K, V
         last = now;
       }
       return tokens;
+    }
+  }
+
+  /** Settings of a {@link RateLimited}, with their defaults. */
+  public static final class Builder<K, V> {
+    private final Fill<K, V> fill;
+    private final Supplier<?> currentClient;
+    private Metrics metrics = Metrics.none();
+    private Ticker ticker = Ticker.system();
+    private int burst = 10;
+    private double loadsPerSecond = 10;
+
+    private Builder(Fill<K, V> fill, Supplier<?> currentClient) {
+      this.fill = Objects.requireNonNull(fill, "fill");
+      this.currentClient = Objects.requireNonNull(currentClient, "currentClient");
+    }
+
+    /** Receives {@link Event#RATE_LIMITED}; default none. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** The clock of the buckets, monotonic; default {@link Ticker#system()}. */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** Loads a client may start at once (at least 1), and its sustained rate (positive); default 10 and 10/s. */
+    public Builder<K, V> limit(int burst, double loadsPerSecond) {
+      if (burst < 1 || !(loadsPerSecond > 0) || Double.isInfinite(loadsPerSecond)) {
+        throw new IllegalArgumentException("need burst >= 1 and a positive finite rate: " + burst + ", "
+            + loadsPerSecond);
+      }
+      this.burst = burst;
+      this.loadsPerSecond = loadsPerSecond;
+      return this;
+    }
+
+    public RateLimited<K, V> build() {
+      return new RateLimited<>(this);
     }
   }
 }

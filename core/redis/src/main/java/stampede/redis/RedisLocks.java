@@ -1,0 +1,158 @@
+package stampede.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import stampede.core.Locks;
+import stampede.core.StoreException;
+
+/**
+ * {@link Locks} on Redis: one lease per key, through one Lettuce connection plus one pub/sub connection, opened on
+ * the first {@link #watch}.
+ *
+ * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner NX PX lease}, and on success {@code INCR}
+ * {@link RedisKeys#fence} for the fencing token, in one script (both names share the key's hash tag, so one slot).
+ * The token is at least Redis's clock in microseconds, so it still grows after Redis restarts empty (unless the
+ * server's clock goes back further than the restart took). Release and renew compare the owner in a script.
+ *
+ * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; one {@code PSUBSCRIBE} on
+ * {@link RedisKeys#signalPattern} per instance dispatches them to local watchers (every instance sees every
+ * signal: fine for a reference, costly for very many keys).
+ *
+ * <p><b>Failures.</b> As {@link RedisStore}: fast {@link StoreException}s while Redis is down or slow.
+ */
+public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
+  // The token is max(counter + 1, Redis TIME in microseconds): a Redis restarted empty (no persistence) loses
+  // the counter, and the clock floor keeps the next token above every token handed out before the restart.
+  private static final String ACQUIRE = String.join("\n",
+      "if redis.replicate_commands then redis.replicate_commands() end",
+      "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
+      "local t = redis.call('TIME')",
+      "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
+      "local n = redis.call('INCR', KEYS[2])",
+      "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
+      "return n");
+  private static final String RELEASE =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+  private static final String RENEW =
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+
+  private final RedisClient client;
+  private final RedisKeys<K> keys;
+  private final StatefulRedisConnection<String, byte[]> connection;
+  private final RedisCommands<String, byte[]> redis;
+  private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
+  private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+
+  /** Leases on {@code client} (not closed by this), named by {@code keys}: use the store's, so they share slots. */
+  public RedisLocks(RedisClient client, RedisKeys<K> keys) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.keys = Objects.requireNonNull(keys, "keys");
+    try {
+      this.connection = client.connect(RedisStore.CODEC);
+    } catch (RedisException e) {
+      throw new StoreException("cannot connect to Redis: " + e.getMessage(), e);
+    }
+    this.redis = connection.sync();
+  }
+
+  @Override
+  public long tryAcquire(K key, String owner, long leaseMillis) {
+    return eval(ACQUIRE, new String[] {keys.lock(key), keys.fence(key)}, bytes(owner),
+        RedisStore.ascii(leaseMillis));
+  }
+
+  @Override
+  public boolean renew(K key, String owner, long leaseMillis) {
+    return eval(RENEW, new String[] {keys.lock(key)}, bytes(owner), RedisStore.ascii(leaseMillis)) == 1L;
+  }
+
+  @Override
+  public boolean release(K key, String owner) {
+    return eval(RELEASE, new String[] {keys.lock(key)}, bytes(owner)) == 1L;
+  }
+
+  /** The owner token holding the lease of {@code key}, or null (for tests and diagnostics). */
+  public String holder(K key) {
+    try {
+      byte[] owner = redis.get(keys.lock(key));
+      return owner == null ? null : new String(owner, StandardCharsets.UTF_8);
+    } catch (RedisException e) {
+      throw new StoreException("Redis GET failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Watch watch(K key) {
+    subscribe();
+    return Watchers.watch(watchers, keys.signal(key));
+  }
+
+  /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */
+  int watchedNames() {
+    return watchers.size();
+  }
+
+  @Override
+  public void signal(K key) {
+    try {
+      redis.publish(keys.signal(key), new byte[0]);
+    } catch (RedisException e) {
+      throw new StoreException("Redis PUBLISH failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void subscribe() {
+    if (pubSub != null) {
+      return;
+    }
+    synchronized (this) {
+      if (pubSub != null) {
+        return;
+      }
+      try {
+        StatefulRedisPubSubConnection<String, byte[]> ps = client.connectPubSub(RedisStore.CODEC);
+        ps.addListener(new RedisPubSubAdapter<>() {
+          @Override
+          public void message(String pattern, String channel, byte[] message) {
+            Watchers.signal(watchers, channel);
+          }
+        });
+        ps.sync().psubscribe(keys.signalPattern());
+        pubSub = ps;
+      } catch (RedisException e) {
+        throw new StoreException("Redis PSUBSCRIBE failed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+    if (ps != null) {
+      ps.close();
+    }
+    connection.close();
+  }
+
+  private Long eval(String script, String[] names, byte[]... args) {
+    try {
+      return redis.eval(script, ScriptOutputType.INTEGER, names, args);
+    } catch (RedisException e) {
+      throw new StoreException("Redis script on '" + names[0] + "' failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,73 @@
+package stampede.core;
+
+/**
+ * The cache-store port: where entries live. Two adapters ship, each in its own module: {@code CaffeineStore}
+ * (in process) and {@code RedisStore} (shared, through Lettuce).
+ *
+ * <p>A store keeps each entry until {@code entry.expireTime() + retention}, the retention being the store's own
+ * setting: past {@code expireTime} the entry is stale but still readable, which is what stale-while-revalidate
+ * and stale-if-error serve. Freshness is decided by the strategy, from the entry and {@link #ticker()}.
+ */
+public interface CacheStore<K, V> {
+
+  /**
+   * @return the entry, or null if there is none
+   * @throws CorruptEntryException if what is stored cannot be decoded
+   * @throws StoreException        if the store cannot be reached or did not answer in time
+   */
+  Entry<V> get(K key);
+
+  /**
+   * Writes {@code entry} unless the stored entry carries a higher {@link Entry#fence()} (atomically), so a slow
+   * load under an old lock never overwrites a newer value.
+   *
+   * @return true if written, false if refused because of the fence
+   * @throws StoreException if the store cannot be reached
+   */
+  boolean put(K key, Entry<V> entry);
+
+  /** Removes the entry, if any. */
+  void invalidate(K key);
+
+  /**
+   * The clock entry times are read on: monotonic for a store inside one process, the wall clock for a store
+   * shared by processes (see {@link Ticker}).
+   */
+  Ticker ticker();
+
+  /**
+   * A read for strategies: a store error or a corrupt entry is recorded as {@link Event#STORE_ERROR} and read as
+   * a miss (null), so the caller falls back to the loader, the source of truth.
+   */
+  default Entry<V> getOrMiss(K key, Metrics metrics) {
+    try {
+      return get(key);
+    } catch (StoreException e) {
+      metrics.record(Event.STORE_ERROR, key);
+      return null;
+    }
+  }
+
+  /**
+   * A write for strategies: a store error is recorded as {@link Event#STORE_ERROR} and swallowed (the caller
+   * still has its value); a write refused by the fence is recorded as {@link Event#FENCED_WRITE}.
+   */
+  default void putQuietly(K key, Entry<V> entry, Metrics metrics) {
+    try {
+      if (!put(key, entry)) {
+        metrics.record(Event.FENCED_WRITE, key);
+      }
+    } catch (StoreException e) {
+      metrics.record(Event.STORE_ERROR, key);
+    }
+  }
+
+  /**
+   * The double-check before a load: the entry now stored if it is fresh and is not the one the caller saw
+   * ({@code seen}), that is, someone else wrote a fresh value meanwhile; otherwise null.
+   */
+  default Entry<V> freshSince(K key, Entry<V> seen, Metrics metrics) {
+    Entry<V> current = getOrMiss(key, metrics);
+    return current != null && current.isFresh(ticker().read()) && current.supersedes(seen) ? current : null;
+  }
+}
