@@ -19,25 +19,32 @@ public final class EmbeddedRedis implements AutoCloseable {
   private final RedisServer server;
   private final Thread hook;
 
-  private EmbeddedRedis(int port) throws IOException {
+  private EmbeddedRedis(int port, String... settings) throws IOException {
     this.port = port;
-    this.server = RedisServer.newRedisServer()
+    var builder = RedisServer.newRedisServer()
         .executableProvider(executable())
         .bind("127.0.0.1")
         .port(port)
         .setting("save \"\"")
         .setting("appendonly no")
-        .setting("maxmemory 256mb")
-        .onShutdownForceStop(true)
-        .build();
+        .setting("maxmemory 256mb");
+    for (String setting : settings) {
+      builder.setting(setting);
+    }
+    this.server = builder.onShutdownForceStop(true).build();
     this.hook = new Thread(this::stopQuietly, "embedded-redis-stop-" + port);
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
   /** Starts a server on a free port. */
   public static EmbeddedRedis start() {
+    return start(0);
+  }
+
+  /** Starts a server on {@code port} (0: a free one) with extra {@code redis.conf} lines. */
+  static EmbeddedRedis start(int port, String... settings) {
     try {
-      EmbeddedRedis redis = new EmbeddedRedis(freePort());
+      EmbeddedRedis redis = new EmbeddedRedis(port == 0 ? freePort() : port, settings);
       redis.server.start();
       return redis;
     } catch (IOException e) {
