@@ -1,5 +1,7 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,16 +13,18 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import stampede.core.Counters;
 import stampede.core.Event;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
 import stampede.strategies.CacheAside;
+import stampede.testkit.Callers;
+import stampede.testkit.CountingLoader;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /**
  * At most one loader run per key per expiry window, for every coalescing strategy, on both stores, with
  * generated keys, callers, nodes, arrival jitter and load times; and the naive baseline shown to stampede.
- * With {@code -Dstampede.broken=true} SINGLE_FLIGHT is a single flight without its in-flight map, and
- * {@link #oneLoadPerKeyPerExpiryWindow} must fail.
+ * With {@code -Dstampede.broken=true} SINGLE_FLIGHT is CacheAside without its SingleFlight (reported as
+ * {@code BrokenSingleFlight}), and {@link #oneLoadPerKeyPerExpiryWindow} must fail.
  */
 class CoalescingProperties {
 
@@ -31,7 +35,7 @@ class CoalescingProperties {
       @ForAll @IntRange(min = 1, max = 3) int windows, @ForAll @IntRange(min = 2, max = 3) int nodeCount,
       @ForAll long seed) throws Exception {
     try (Coalescing.Setup s = strategy.new Setup(kind, nodeCount, seed)) {
-      Harness.CountingLoader loader = new Harness.CountingLoader(s.ticker, loadMillis);
+      CountingLoader loader = new CountingLoader(s.ticker, loadMillis);
       List<String> keys = new ArrayList<>();
       for (int k = 0; k < keyCount; k++) {
         keys.add("key" + k);
@@ -60,7 +64,7 @@ class CoalescingProperties {
         keys.forEach(k -> before.put(k, loader.loadsOf(k)));
         String context = s.describe() + ", window " + w + ", " + callers + " callers on " + keyCount + " key(s), "
             + loadMillis + " ms loads";
-        List<Object> results = Harness.race(callers, i -> delays[i],
+        List<Object> results = Callers.race(callers, i -> delays[i],
             i -> s.forCaller(i).get(keys.get(i % keyCount), loader), Duration.ofSeconds(30), context);
         if (!s.background.awaitIdle(Duration.ofSeconds(10))) {
           throw new AssertionError(context + ": background refresh still running after 10 s");
@@ -82,12 +86,12 @@ class CoalescingProperties {
             check(loads == expected, where + ": " + loads + " loader runs in one expiry window by " + values.size()
                 + " callers, expected exactly " + expected + " (" + s.counters + ")");
           } else {
-            check(loads >= expected && loader.maxRunningPerKey.get() <= 1, where + ": " + loads + " refreshes by "
-                + values.size() + " callers, at most " + loader.maxRunningPerKey.get() + " at a time; expected at least "
+            check(loads >= expected && loader.maxRunningPerKey() <= 1, where + ": " + loads + " refreshes by "
+                + values.size() + " callers, at most " + loader.maxRunningPerKey() + " at a time; expected at least "
                 + expected + ", one at a time");
           }
           for (String value : values) {
-            long at = Harness.loadedAt(value);
+            long at = CountingLoader.loadedAt(value);
             if (primed) {
               check(at == now || at == previousLoad.get(key), where + ": a caller got '" + value
                   + "', neither this window's value nor the previous one");
@@ -111,19 +115,19 @@ class CoalescingProperties {
     ManualTicker ticker = new ManualTicker();
     Counters counters = new Counters();
     try (StoreFixture<String> f = kind.open(ticker)) {
-      CacheAside<String, String> cacheAside = new CacheAside<>(f.store, ticker, counters, Coalescing.TTL);
-      Harness.CountingLoader loader = new Harness.CountingLoader(ticker, loadMillis);
+      CacheAside<String, String> cacheAside = Coalescing.cacheAside(f.store, counters);
+      CountingLoader loader = new CountingLoader(ticker, loadMillis);
       String key = "hot";
       if (expiredRatherThanCold) {
-        loader.sleepMillis = 0;
+        loader.sleep(0);
         cacheAside.get(key, loader);
         ticker.advance(Coalescing.TTL.plusSeconds(1));
-        loader.sleepMillis = loadMillis;
+        loader.sleep(loadMillis);
       }
       int before = loader.loadsOf(key);
       String context = "CacheAside on " + kind + ", key '" + key + "', " + callers + " callers, " + loadMillis
           + " ms loads";
-      List<Object> results = Harness.race(callers, i -> 0L, i -> cacheAside.get(key, loader),
+      List<Object> results = Callers.race(callers, i -> 0, i -> cacheAside.get(key, loader),
           Duration.ofSeconds(30), context);
       for (Object r : results) {
         if (r instanceof Throwable t) {
@@ -139,12 +143,8 @@ class CoalescingProperties {
         throw new AssertionError(context + ": LOAD_STARTED " + counters.get(Event.LOAD_STARTED) + " != loads "
             + loads);
       }
-    }
-  }
-
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new AssertionError(message);
+      check(counters.get(Event.LOAD_SUCCEEDED) == counters.get(Event.LOAD_STARTED), context + ": LOAD_SUCCEEDED "
+          + counters.get(Event.LOAD_SUCCEEDED) + " != LOAD_STARTED " + counters.get(Event.LOAD_STARTED));
     }
   }
 }

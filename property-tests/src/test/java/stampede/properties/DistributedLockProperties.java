@@ -1,5 +1,9 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+import static stampede.properties.Harness.closeAll;
+import static stampede.properties.Harness.openNodes;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,10 +21,11 @@ import net.jqwik.api.constraints.Size;
 import stampede.core.Counters;
 import stampede.core.Event;
 import stampede.core.Locks;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
-import stampede.strategies.DistributedLock;
+import stampede.strategies.CacheAside;
+import stampede.testkit.Callers;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /**
  * The lease behind the distributed lock, on LocalLocks and on Redis with one connection per node: mutual
@@ -43,8 +48,8 @@ class DistributedLockProperties {
       int callers = nodes * threadsPerNode;
       String context = "locks on " + kind + " x" + nodes + " nodes, lock '" + name + "', " + callers + " threads x "
           + rounds + " rounds";
-      List<Object> results = Harness.race(callers, i -> 0L, i -> {
-        Locks locks = fixtures.get(i % nodes).locks;
+      List<Object> results = Callers.race(callers, i -> 0, i -> {
+        Locks<String> locks = fixtures.get(i % nodes).locks;
         String owner = "owner-" + i;
         try {
           for (int r = 0; r < rounds; r++) {
@@ -68,12 +73,12 @@ class DistributedLockProperties {
         }
       }, Duration.ofSeconds(60), context);
       for (Object r : results) {
-        LoadErrorProperties.check("ok".equals(r), context + ": a thread failed: " + r);
+        check("ok".equals(r), context + ": a thread failed: " + r);
       }
-      LoadErrorProperties.check(maxInside.get() == 1, context + ": " + maxInside.get() + " holders at once");
-      LoadErrorProperties.check(tokens.size() == callers * rounds, context + ": " + tokens.size() + " acquisitions");
+      check(maxInside.get() == 1, context + ": " + maxInside.get() + " holders at once");
+      check(tokens.size() == callers * rounds, context + ": " + tokens.size() + " acquisitions");
       for (int i = 1; i < tokens.size(); i++) {
-        LoadErrorProperties.check(tokens.get(i) > tokens.get(i - 1), context + ": fencing tokens not increasing: "
+        check(tokens.get(i) > tokens.get(i - 1), context + ": fencing tokens not increasing: "
             + tokens);
       }
     } finally {
@@ -97,23 +102,23 @@ class DistributedLockProperties {
       long lastToken = 0;
       for (int i = 0; i < ops.size(); i++) {
         int o = who.get(i % who.size());
-        Locks locks = fixtures.get(o).locks;
+        Locks<String> locks = fixtures.get(o).locks;
         String owner = "owner-" + o;
         String context = "locks on " + kind + ", lock '" + name + "', step " + i + ": " + ops.get(i) + " by " + owner
             + " while held by " + (holder == null ? "nobody" : "owner-" + holder);
         switch (ops.get(i)) {
           case ACQUIRE -> {
             long token = locks.tryAcquire(name, owner, 60_000);
-            LoadErrorProperties.check((token > 0) == (holder == null), context + ": token " + token);
+            check((token > 0) == (holder == null), context + ": token " + token);
             if (token > 0) {
-              LoadErrorProperties.check(token > lastToken, context + ": token " + token + " after " + lastToken);
+              check(token > lastToken, context + ": token " + token + " after " + lastToken);
               lastToken = token;
               holder = o;
             }
           }
           case RELEASE -> {
             boolean released = locks.release(name, owner);
-            LoadErrorProperties.check(released == Integer.valueOf(o).equals(holder), context + ": release returned "
+            check(released == Integer.valueOf(o).equals(holder), context + ": release returned "
                 + released);
             if (released) {
               holder = null;
@@ -121,7 +126,7 @@ class DistributedLockProperties {
           }
           case RENEW -> {
             boolean renewed = locks.renew(name, owner, 60_000);
-            LoadErrorProperties.check(renewed == Integer.valueOf(o).equals(holder), context + ": renew returned "
+            check(renewed == Integer.valueOf(o).equals(holder), context + ": renew returned "
                 + renewed);
           }
         }
@@ -148,15 +153,15 @@ class DistributedLockProperties {
     ScheduledThreadPoolExecutor watchdogB = new ScheduledThreadPoolExecutor(1);
     CountDownLatch finishA = new CountDownLatch(1);
     Thread holder = null;
+    boolean nodeAClosed = false;
     try {
       Duration lease = Duration.ofMillis(leaseMillis);
       Random random = new Random(seed);
-      DistributedLock<String, String> lockA = new DistributedLock<>(nodeA.store, nodeA.locks, ticker,
-          new Random(random.nextLong()), watchdogA, counters, Coalescing.TTL, lease, Duration.ofSeconds(10),
-          DistributedLock.Fallback.FAIL);
-      DistributedLock<String, String> lockB = new DistributedLock<>(nodeB.store, nodeB.locks, ticker,
-          new Random(random.nextLong()), watchdogB, counters, Coalescing.TTL, lease, Duration.ofSeconds(10),
-          DistributedLock.Fallback.FAIL);
+      Duration maxWait = Duration.ofSeconds(10);
+      CacheAside<String, String> lockA = Harness.lockedReadPath(nodeA, new Random(random.nextLong()), watchdogA,
+          counters, lease, maxWait);
+      CacheAside<String, String> lockB = Harness.lockedReadPath(nodeB, new Random(random.nextLong()), watchdogB,
+          counters, lease, maxWait);
       String key = "dead-" + seed;
       CountDownLatch aLoading = new CountDownLatch(1);
       holder = new Thread(() -> {
@@ -173,14 +178,15 @@ class DistributedLockProperties {
       holder.start();
       String context = "DistributedLock on " + kind + ", key '" + key + "', lease " + lease + ", " + waiters
           + " waiter(s)";
-      LoadErrorProperties.check(aLoading.await(5, TimeUnit.SECONDS), context + ": the holder never loaded");
+      check(aLoading.await(5, TimeUnit.SECONDS), context + ": the holder never loaded");
       Thread.sleep(leaseMillis / 2); // let the watchdog renew at least once while alive
       // the holder dies: no more renewals, and on Redis its connection goes away
       watchdogA.shutdownNow();
-      LoadErrorProperties.check(watchdogA.awaitTermination(5, TimeUnit.SECONDS), context + ": watchdog did not stop");
+      check(watchdogA.awaitTermination(5, TimeUnit.SECONDS), context + ": watchdog did not stop");
       long died = System.nanoTime();
       if (kind == StoreKind.REDIS) {
         nodeA.close();
+        nodeAClosed = true;
       }
       AtomicLong firstLoadAt = new AtomicLong();
       AtomicInteger loadsB = new AtomicInteger();
@@ -206,28 +212,28 @@ class DistributedLockProperties {
       long checkedAt = System.nanoTime();
       if (kind == StoreKind.CAFFEINE) {
         // LocalLocks leases run on the ticker: the lease is still alive, waiters must still be blocked
-        LoadErrorProperties.check(loadsB.get() == 0, context + ": a waiter loaded while the dead holder's lease "
+        check(loadsB.get() == 0, context + ": a waiter loaded while the dead holder's lease "
             + "was alive");
         ticker.advance(lease.plusMillis(1));
         died = System.nanoTime(); // the lease ends now, in ticker time
       } else if (checkedAt - died < TimeUnit.MILLISECONDS.toNanos(leaseMillis * 2L / 3)) {
-        LoadErrorProperties.check(loadsB.get() == 0, context + ": a waiter loaded "
+        check(loadsB.get() == 0, context + ": a waiter loaded "
             + Duration.ofNanos(firstLoadAt.get() - died) + " after the holder died, before its lease ran out");
       }
       for (Thread t : waiting) {
         t.join(15_000);
-        LoadErrorProperties.check(!t.isAlive(), context + ": " + t.getName() + " hung");
+        check(!t.isAlive(), context + ": " + t.getName() + " hung");
       }
       Collections.addAll(results, got);
       long blockedFor = firstLoadAt.get() - died;
       long bound = (kind == StoreKind.REDIS ? TimeUnit.MILLISECONDS.toNanos(leaseMillis) : 0)
           + TimeUnit.MILLISECONDS.toNanos(leaseMillis / 4 + 400);
-      LoadErrorProperties.check(loadsB.get() == 1 && results.stream().allMatch("fromB"::equals), context
+      check(loadsB.get() == 1 && results.stream().allMatch("fromB"::equals), context
           + ": expected one load on the live node and every waiter to get it; loads " + loadsB.get() + ", results "
           + results + " (" + counters + ")");
-      LoadErrorProperties.check(blockedFor <= bound, context + ": waiters were blocked "
+      check(blockedFor <= bound, context + ": waiters were blocked "
           + Duration.ofNanos(blockedFor) + " after the holder died, bound " + Duration.ofNanos(bound));
-      LoadErrorProperties.check(counters.get(Event.LOCK_FALLBACK) == 0, context + ": a waiter fell back ("
+      check(counters.get(Event.LOCK_FALLBACK) == 0, context + ": a waiter fell back ("
           + counters + ")");
     } finally {
       finishA.countDown();
@@ -237,25 +243,10 @@ class DistributedLockProperties {
       watchdogA.shutdownNow();
       watchdogB.shutdownNow();
       watchdogB.awaitTermination(5, TimeUnit.SECONDS);
-      if (kind == StoreKind.REDIS) {
+      if (kind == StoreKind.REDIS && !nodeAClosed) {
         nodeA.close();
       }
       nodeB.close();
-    }
-  }
-
-  static List<StoreFixture<String>> openNodes(StoreKind kind, ManualTicker ticker, int n) {
-    List<StoreFixture<String>> fixtures = new ArrayList<>();
-    fixtures.add(kind.open(ticker));
-    for (int i = 1; i < n; i++) {
-      fixtures.add(fixtures.get(0).node());
-    }
-    return fixtures;
-  }
-
-  static void closeAll(List<StoreFixture<String>> fixtures) {
-    for (int i = fixtures.size() - 1; i >= 0; i--) {
-      fixtures.get(i).close();
     }
   }
 }

@@ -3,135 +3,62 @@ package stampede.properties;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.Random;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.IntFunction;
-import java.util.function.Supplier;
-import stampede.core.Loader;
+import java.util.function.BooleanSupplier;
+import stampede.core.Metrics;
+import stampede.core.StoreFill;
 import stampede.core.Ticker;
+import stampede.core.Ttl;
+import stampede.strategies.CacheAside;
+import stampede.strategies.DistributedLock;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
-/** Shared test machinery: a counting loader, a start-gated caller race with a hang check, a tracking executor. */
+/**
+ * What only the properties need, on top of the test kit ({@code stampede.testkit}: CountingLoader, Callers, the
+ * store fixtures): the broken switch, a tracking executor, waiting for a condition, assertions.
+ */
 final class Harness {
   private Harness() { }
 
-  /** True when the suite should run against the deliberately broken single flight (-Dstampede.broken=true). */
+  /** True when the suite runs against CacheAside without its SingleFlight (-Dstampede.broken=true). */
   static boolean broken() {
     return Boolean.getBoolean("stampede.broken");
   }
 
-  /**
-   * A loader that counts its runs (in total and per key), tracks how many run at once, sleeps a given time (a
-   * slow database) and may fail. Values are {@code key#n@t}: the n-th load overall, started at ticker time t.
-   */
-  static final class CountingLoader implements Loader<String, String> {
-    final AtomicInteger loads = new AtomicInteger();
-    final AtomicInteger running = new AtomicInteger();
-    final AtomicInteger maxRunning = new AtomicInteger();
-    final Map<String, AtomicInteger> perKey = new ConcurrentHashMap<>();
-    final Map<String, AtomicInteger> runningPerKey = new ConcurrentHashMap<>();
-    final AtomicInteger maxRunningPerKey = new AtomicInteger();
-    private final Ticker ticker;
-    volatile long sleepMillis;
-    volatile Supplier<Exception> failure; // null: succeed
-
-    CountingLoader(Ticker ticker, long sleepMillis) {
-      this.ticker = ticker;
-      this.sleepMillis = sleepMillis;
+  /** {@code n} nodes of one store kind on the same data: the first fixture and {@code n - 1} of its nodes. */
+  static List<StoreFixture<String>> openNodes(StoreKind kind, Ticker ticker, int n) {
+    List<StoreFixture<String>> fixtures = new ArrayList<>();
+    fixtures.add(kind.open(ticker));
+    for (int i = 1; i < n; i++) {
+      fixtures.add(fixtures.get(0).node());
     }
+    return fixtures;
+  }
 
-    @Override
-    public String load(String key) throws Exception {
-      int n = loads.incrementAndGet();
-      long t = ticker.read();
-      perKey.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
-      maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
-      AtomicInteger rk = runningPerKey.computeIfAbsent(key, k -> new AtomicInteger());
-      maxRunningPerKey.accumulateAndGet(rk.incrementAndGet(), Math::max);
-      try {
-        if (sleepMillis > 0) {
-          Thread.sleep(sleepMillis);
-        }
-        Supplier<Exception> f = failure;
-        if (f != null) {
-          throw f.get();
-        }
-        return key + "#" + n + "@" + t;
-      } finally {
-        rk.decrementAndGet();
-        running.decrementAndGet();
-      }
-    }
-
-    int loadsOf(String key) {
-      AtomicInteger c = perKey.get(key);
-      return c == null ? 0 : c.get();
+  /** Closes the nodes, last opened first. */
+  static void closeAll(List<StoreFixture<String>> fixtures) {
+    for (int i = fixtures.size() - 1; i >= 0; i--) {
+      fixtures.get(i).close();
     }
   }
 
-  /** The ticker time a {@link CountingLoader} value was loaded at. */
-  static long loadedAt(String value) {
-    return Long.parseLong(value.substring(value.lastIndexOf('@') + 1));
-  }
-
   /**
-   * Runs {@code callers} threads released together by a gate; caller i parks {@code delayNanos(i)} after the
-   * gate, then runs {@code call(i)}. Returns each caller's value or the Throwable it ended with. Fails if a
-   * caller is still running after {@code bound} (a hung thread), naming {@code context}.
+   * One node's read path through a distributed lock: CacheAside over DistributedLock(StoreFill, fallback FAIL), values
+   * fresh for {@link Coalescing#TTL}, owner tokens from {@code tokens}, lease renewals on {@code watchdog}.
    */
-  static List<Object> race(int callers, IntFunction<Long> delayNanos, IntFunction<Object> call, Duration bound,
-      String context) throws InterruptedException {
-    Object[] results = new Object[callers];
-    CountDownLatch ready = new CountDownLatch(callers);
-    CountDownLatch go = new CountDownLatch(1);
-    List<Thread> threads = new ArrayList<>();
-    for (int i = 0; i < callers; i++) {
-      int id = i;
-      long delay = delayNanos.apply(i);
-      Thread t = new Thread(() -> {
-        ready.countDown();
-        try {
-          go.await();
-          if (delay > 0) {
-            LockSupport.parkNanos(delay);
-          }
-          results[id] = call.apply(id);
-        } catch (Throwable e) {
-          results[id] = e;
-        }
-      }, "caller-" + i);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
-    if (!ready.await(10, TimeUnit.SECONDS)) {
-      throw new AssertionError(context + ": callers did not start");
-    }
-    go.countDown();
-    long deadline = System.nanoTime() + bound.toNanos();
-    List<String> hung = new ArrayList<>();
-    for (Thread t : threads) {
-      t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-      if (t.isAlive()) {
-        hung.add(t.getName());
-      }
-    }
-    if (!hung.isEmpty()) {
-      threads.forEach(Thread::interrupt);
-      throw new AssertionError(context + ": " + hung.size() + " of " + callers + " callers still running after "
-          + bound + " (hung): " + hung);
-    }
-    List<Object> list = new ArrayList<>();
-    for (Object r : results) {
-      list.add(r);
-    }
-    return list;
+  static CacheAside<String, String> lockedReadPath(StoreFixture<String> node, Random tokens,
+      ScheduledExecutorService watchdog, Metrics metrics, Duration lease, Duration maxWait) {
+    DistributedLock<String, String> lock = DistributedLock.builder(node.store, node.locks,
+        new StoreFill<>(node.store, metrics, Ttl.fixed(Coalescing.TTL))).metrics(metrics).tokens(tokens)
+        .watchdog(watchdog).lease(lease).maxWait(maxWait).fallback(DistributedLock.Fallback.FAIL).build();
+    return CacheAside.builder(node.store, lock).metrics(metrics).build();
   }
 
   /** An executor on a small pool that knows how many of its tasks are queued or running. */
@@ -158,14 +85,7 @@ final class Harness {
 
     /** Waits (sleeping, not spinning) until no task is queued or running; false on timeout. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (pending.get() > 0) {
-        if (System.nanoTime() - deadline >= 0) {
-          return false;
-        }
-        Thread.sleep(1);
-      }
-      return true;
+      return await(() -> pending.get() == 0, timeout);
     }
 
     @Override
@@ -182,14 +102,31 @@ final class Harness {
   }
 
   /** Waits (sleeping) until {@code condition} holds; false on timeout. */
-  static boolean await(Supplier<Boolean> condition, Duration timeout) throws InterruptedException {
+  static boolean await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.get()) {
+    while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline >= 0) {
         return false;
       }
       Thread.sleep(1);
     }
     return true;
+  }
+
+  /** Fails with {@code message} unless {@code ok}. */
+  static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new AssertionError(message);
+    }
+  }
+
+  /** True if {@code cause} is {@code t} or in its cause chain. */
+  static boolean causedBy(Throwable t, Throwable cause) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c == cause) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -1,19 +1,25 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.causedBy;
+import static stampede.properties.Harness.check;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import stampede.core.CacheStore;
 import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
-import stampede.strategies.CacheAside;
+import stampede.testkit.Callers;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /**
  * A loader error reaches every coalesced waiter, is never cached, and the next call loads again (Go
@@ -29,8 +35,7 @@ class LoadErrorProperties {
   void failedLoadIsNotCachedAndNextCallLoadsAgain(@ForAll Coalescing strategy, @ForAll StoreKind kind,
       @ForAll Failure failure, @ForAll boolean baseline, @ForAll long seed) throws Exception {
     try (Coalescing.Setup s = strategy.new Setup(kind, 1, seed)) {
-      LoadingStrategy<String, String> target = baseline
-          ? new CacheAside<>(s.nodes.get(0).store, s.ticker, s.counters, Coalescing.TTL) : s.strategies.get(0);
+      LoadingStrategy<String, String> target = baseline ? s.cacheAside() : s.strategies.get(0);
       String name = (baseline ? "CacheAside" : s.describe());
       String key = "k";
       Exception boom = new Exception("db down " + seed);
@@ -71,7 +76,8 @@ class LoadErrorProperties {
 
   /**
    * Callers coalesced on one load (single flight, and two-level coalescing on one node) all get that load's
-   * error; it ran once; nothing is cached; the next call loads again.
+   * error; it ran once (one LOAD_FAILED, and no WAIT_TIMED_OUT: no waiter gave up); nothing is cached; the next call
+   * loads again.
    */
   @Property(tries = 30)
   void errorReachesEveryCoalescedWaiter(@ForAll("coalescers") Coalescing strategy, @ForAll StoreKind kind,
@@ -90,9 +96,11 @@ class LoadErrorProperties {
         throw boom;
       };
       String context = s.describe() + ", key '" + key + "', " + callers + " callers";
-      List<Object> results = Harness.race(callers, i -> 0L, i -> target.get(key, failing), Duration.ofSeconds(30),
+      List<Object> results = Callers.race(callers, i -> 0, i -> target.get(key, failing), Duration.ofSeconds(30),
           context);
       check(loads.get() == 1, context + ": " + loads.get() + " loads, expected 1 (" + s.counters + ")");
+      check(s.counters.get(Event.LOAD_FAILED) == 1 && s.counters.get(Event.WAIT_TIMED_OUT) == 0, context
+          + ": one failed load, no waiter giving up, expected (" + s.counters + ")");
       for (int i = 0; i < callers; i++) {
         Object r = results.get(i);
         if (!(r instanceof LoadException) || !causedBy((Throwable) r, boom)) {
@@ -127,7 +135,7 @@ class LoadErrorProperties {
         return "v" + n;
       };
       String context = s.describe() + ", key '" + key + "', " + callers + " callers";
-      List<Object> results = Harness.race(callers, i -> 0L, i -> s.forCaller(i).get(key, firstFails),
+      List<Object> results = Callers.race(callers, i -> 0, i -> s.forCaller(i).get(key, firstFails),
           Duration.ofSeconds(30), context);
       int errors = 0;
       for (Object r : results) {
@@ -145,24 +153,8 @@ class LoadErrorProperties {
     }
   }
 
-  @net.jqwik.api.Provide
-  net.jqwik.api.Arbitrary<Coalescing> coalescers() {
-    return net.jqwik.api.Arbitraries.of(Coalescing.SINGLE_FLIGHT, Coalescing.TWO_LEVEL);
+  @Provide
+  Arbitrary<Coalescing> coalescers() {
+    return Arbitraries.of(Coalescing.SINGLE_FLIGHT, Coalescing.TWO_LEVEL);
   }
-
-  static boolean causedBy(Throwable t, Throwable cause) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c == cause) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new AssertionError(message);
-    }
-  }
-
 }

@@ -1,5 +1,7 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,23 +16,28 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import stampede.core.Counters;
-import stampede.core.EmbeddedRedis;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.Fill;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
-import stampede.core.ManualTicker;
-import stampede.core.RedisStore;
 import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
-import stampede.core.ValueCodec;
+import stampede.redis.RedisKeys;
+import stampede.redis.RedisLocks;
+import stampede.redis.RedisStore;
+import stampede.redis.ValueCodec;
 import stampede.strategies.CacheAside;
 import stampede.strategies.DistributedLock;
 import stampede.strategies.SingleFlight;
 import stampede.strategies.StaleWhileRevalidate;
 import stampede.strategies.TwoLevelCoalescing;
+import stampede.testkit.Callers;
+import stampede.testkit.CountingLoader;
+import stampede.testkit.EmbeddedRedis;
+import stampede.testkit.ManualTicker;
 
 /**
  * Redis stopped before the calls or in the middle of a load, then restarted, or paused (slow), on a dedicated
@@ -42,6 +49,7 @@ class RedisOutageProperties {
   private static final Duration LEASE = Duration.ofMillis(400);
   private static final Duration MAX_WAIT = Duration.ofSeconds(2);
   private static final Duration CALL_BOUND = Duration.ofSeconds(15);
+  private static final Duration RETENTION = Duration.ofMinutes(1);
   private static EmbeddedRedis redis;
   private static RedisClient client;
   private static int namespace;
@@ -62,13 +70,30 @@ class RedisOutageProperties {
     }
   }
 
-  /** The strategies and lock fallbacks under an outage. */
+  /** The read paths and lock fallbacks under an outage; each is a CacheAside over the named fill. */
   enum Kind {
-    CACHE_ASIDE, SINGLE_FLIGHT, STALE_WHILE_REVALIDATE, LOCK_LOAD_WITHOUT_CACHING, LOCK_SERVE_STALE_OR_LOAD,
-    LOCK_FAIL, TWO_LEVEL;
+    CACHE_ASIDE, SINGLE_FLIGHT, STALE_WHILE_REVALIDATE, LOCK_LOAD_WITHOUT_CACHING,
+    /**
+     * The lock's old SERVE_STALE_OR_LOAD fallback, now a composition: the lock loads without caching, and the read
+     * path's {@code staleIfError} (one retention) answers with the entry it read if that load fails.
+     */
+    STALE_IF_ERROR_OVER_LOCK,
+    LOCK_FAIL, TWO_LEVEL
+  }
 
-    boolean locking() {
-      return name().startsWith("LOCK") || this == TWO_LEVEL;
+  /** One node: a store and its leases, each on its own connection, on the shared prefix. */
+  private record Node(RedisStore<String, String> store, RedisLocks<String> locks) implements AutoCloseable {
+    static Node open(ManualTicker ticker, String prefix) {
+      RedisKeys<String> keys = RedisKeys.strings(prefix);
+      RedisStore<String, String> store = RedisStore.builder(client, keys, ValueCodec.utf8()).ticker(ticker)
+          .retention(RETENTION).build();
+      return new Node(store, new RedisLocks<>(client, keys));
+    }
+
+    @Override
+    public void close() {
+      locks.close();
+      store.close();
     }
   }
 
@@ -84,22 +109,21 @@ class RedisOutageProperties {
     ManualTicker ticker = new ManualTicker();
     Counters counters = new Counters();
     String prefix = "outage" + (++namespace) + ":";
-    List<RedisStore<String, String>> nodes = new ArrayList<>();
+    List<Node> nodes = new ArrayList<>();
     ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
     Harness.TrackingExecutor background = new Harness.TrackingExecutor();
     try {
       Random random = new Random(seed);
       List<LoadingStrategy<String, String>> strategies = new ArrayList<>();
       for (int i = 0; i < nodeCount; i++) {
-        RedisStore<String, String> store = new RedisStore<>(client, ValueCodec.utf8(), ticker, Duration.ofMinutes(1),
-            prefix);
-        nodes.add(store);
-        strategies.add(build(kind, store, ticker, counters, new Random(random.nextLong()), scheduler, background));
+        Node node = Node.open(ticker, prefix);
+        nodes.add(node);
+        strategies.add(build(kind, node, counters, new Random(random.nextLong()), scheduler, background));
       }
       String key = "k";
       String context = kind + " on a dedicated Redis x" + nodeCount + " node(s), key '" + key + "', outage " + when
           + ", " + callers + " callers, " + (primed ? "stale entry present" : "cold");
-      Harness.CountingLoader loader = new Harness.CountingLoader(ticker, loadMillis);
+      CountingLoader loader = new CountingLoader(ticker, loadMillis);
       if (primed) {
         strategies.get(0).get(key, loader);
         ticker.advance(TTL.plusSeconds(1)); // stale (within stale-while-revalidate)
@@ -116,14 +140,14 @@ class RedisOutageProperties {
         redis.stop();
         stopped.set(true);
       }
-      List<Object> results = Harness.race(callers, i -> 0L, i -> strategies.get(i % nodeCount).get(key, outageLoader),
+      List<Object> results = Callers.race(callers, i -> 0, i -> strategies.get(i % nodeCount).get(key, outageLoader),
           CALL_BOUND, context);
       background.awaitIdle(Duration.ofSeconds(10));
-      LoadErrorProperties.check(stopped.get(), context + ": Redis was never stopped (no load ran?)");
+      check(stopped.get(), context + ": Redis was never stopped (no load ran?)");
       for (int i = 0; i < callers; i++) {
         Object r = results.get(i);
         if (r instanceof String value) {
-          LoadErrorProperties.check(value.startsWith(key + "#"), context + ": caller " + i + " got " + value);
+          check(value.startsWith(key + "#"), context + ": caller " + i + " got " + value);
         } else if (kind == Kind.LOCK_FAIL && r instanceof LoadException e && e.getMessage().contains("fallback FAIL")) {
           continue; // the documented, clear error
         } else {
@@ -131,30 +155,30 @@ class RedisOutageProperties {
               + (r instanceof StoreException ? " (a store failure leaked)" : ""), (Throwable) r);
         }
       }
-      LoadErrorProperties.check(counters.get(Event.STORE_ERROR) > 0, context + ": no STORE_ERROR recorded ("
+      check(counters.get(Event.STORE_ERROR) > 0, context + ": no STORE_ERROR recorded ("
           + counters + ")");
       // Redis comes back, empty
       redis.restart();
-      for (RedisStore<String, String> node : nodes) {
-        LoadErrorProperties.check(reconnected(node), context + ": a node did not reconnect within 20 s");
+      for (Node node : nodes) {
+        check(reconnected(node), context + ": a node did not reconnect within 20 s");
       }
-      for (RedisStore<String, String> node : nodes) {
-        LoadErrorProperties.check(node.lockHolder(key) == null, context + ": lock left over after restart: "
-            + node.lockHolder(key));
+      for (Node node : nodes) {
+        check(node.locks.holder(key) == null, context + ": lock left over after restart: "
+            + node.locks.holder(key));
       }
       long t0 = System.nanoTime();
-      long acquired = nodes.get(0).tryAcquire(key, "probe", 1000);
-      LoadErrorProperties.check(acquired > 0 && nodes.get(0).release(key, "probe"), context
+      long acquired = nodes.get(0).locks.tryAcquire(key, "probe", 1000);
+      check(acquired > 0 && nodes.get(0).locks.release(key, "probe"), context
           + ": the key's lock cannot be taken after restart (token " + acquired + ")");
-      int before = loader.loads.get();
+      int before = loader.loads();
       String value = strategies.get(0).get(key, loader);
       long took = System.nanoTime() - t0;
-      LoadErrorProperties.check(loader.loads.get() == before + 1 && value.startsWith(key + "#"), context
-          + ": after restart the strategy should load once, loaded " + (loader.loads.get() - before));
-      LoadErrorProperties.check(took < MAX_WAIT.toNanos(), context + ": the first call after restart took "
+      check(loader.loads() == before + 1 && value.startsWith(key + "#"), context
+          + ": after restart the strategy should load once, loaded " + (loader.loads() - before));
+      check(took < MAX_WAIT.toNanos(), context + ": the first call after restart took "
           + Duration.ofNanos(took));
       background.awaitIdle(Duration.ofSeconds(5));
-      LoadErrorProperties.check(nodes.get(0).get(key) != null, context + ": nothing cached after restart");
+      check(nodes.get(0).store.get(key) != null, context + ": nothing cached after restart");
     } finally {
       if (!redis.isRunning()) {
         redis.restart();
@@ -162,7 +186,7 @@ class RedisOutageProperties {
       background.close();
       scheduler.shutdownNow();
       scheduler.awaitTermination(5, TimeUnit.SECONDS);
-      nodes.forEach(RedisStore::close);
+      nodes.forEach(Node::close);
     }
   }
 
@@ -181,15 +205,14 @@ class RedisOutageProperties {
     String prefix = "slow" + (++namespace) + ":";
     ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
     Harness.TrackingExecutor background = new Harness.TrackingExecutor();
-    try (RedisStore<String, String> store = new RedisStore<>(client, ValueCodec.utf8(), ticker,
-        Duration.ofMinutes(1), prefix);
+    try (Node node = Node.open(ticker, prefix);
         var admin = client.connect()) {
-      LoadingStrategy<String, String> strategy = build(kind, store, ticker, counters, new Random(seed), scheduler,
-          background);
+      RedisStore<String, String> store = node.store;
+      LoadingStrategy<String, String> strategy = build(kind, node, counters, new Random(seed), scheduler, background);
       String key = "k";
       String context = kind + " on a paused Redis, key '" + key + "', " + callers + " callers, "
           + (primed ? "stale entry present" : "cold");
-      Harness.CountingLoader loader = new Harness.CountingLoader(ticker, 5);
+      CountingLoader loader = new CountingLoader(ticker, 5);
       if (primed) {
         strategy.get(key, loader);
         ticker.advance(TTL.plusSeconds(1));
@@ -198,7 +221,7 @@ class RedisOutageProperties {
       long pauseMillis = 1500;
       long pausedAt = System.nanoTime();
       admin.sync().clientPause(pauseMillis);
-      List<Object> results = Harness.race(callers, i -> 0L, i -> strategy.get(key, loader), Duration.ofSeconds(10),
+      List<Object> results = Callers.race(callers, i -> 0, i -> strategy.get(key, loader), Duration.ofSeconds(10),
           context);
       for (int i = 0; i < callers; i++) {
         Object r = results.get(i);
@@ -210,16 +233,16 @@ class RedisOutageProperties {
         }
       }
       long raceMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt);
-      LoadErrorProperties.check(counters.get(Event.STORE_ERROR) > 0, context
+      check(counters.get(Event.STORE_ERROR) > 0, context
           + ": no STORE_ERROR recorded while Redis was paused (" + counters + ", calls took " + raceMillis + " ms)");
       background.awaitIdle(Duration.ofSeconds(10));
       // the pause ends: the strategy answers from Redis again and a value is cached
-      LoadErrorProperties.check(reconnected(store), context + ": Redis did not answer after the pause");
+      check(reconnected(node), context + ": Redis did not answer after the pause");
       Thread.sleep(100); // commands that timed out client-side still run on Redis once it is unpaused
       ticker.advance(TTL.plusSeconds(10)); // past every value written so far, including stale bounds
       String value = strategy.get(key, loader);
       background.awaitIdle(Duration.ofSeconds(5));
-      LoadErrorProperties.check(value.startsWith(key + "#") && store.get(key) != null, context
+      check(value.startsWith(key + "#") && store.get(key) != null, context
           + ": after the pause the strategy returned " + value + " and cached " + store.get(key));
     } finally {
       background.close();
@@ -230,62 +253,74 @@ class RedisOutageProperties {
 
   /**
    * {@link stampede.core.Locks#tryAcquire} promises a token "strictly greater than every token handed out before
-   * for name", also across a restart: Redis without persistence comes back empty and a plain counter would start
+   * for key", also across a restart: Redis without persistence comes back empty and a plain counter would start
    * over, so a holder from before the restart, finishing a slow load, would carry a higher token than the new
-   * holder and overwrite its newer value. RedisStore floors its tokens at Redis's clock in microseconds.
+   * holder and overwrite its newer value. RedisLocks floors its tokens at Redis's clock in microseconds.
    */
   @Property(tries = 5)
   void fencingSurvivesRestart(@ForAll @IntRange(min = 2, max = 5) int acquisitionsBefore) throws Exception {
     ensureUp();
     ManualTicker ticker = new ManualTicker();
     String prefix = "fence" + (++namespace) + ":";
-    try (RedisStore<String, String> oldNode = new RedisStore<>(client, ValueCodec.utf8(), ticker,
-        Duration.ofMinutes(1), prefix)) {
+    try (Node oldNode = Node.open(ticker, prefix)) {
       String key = "k";
       long oldToken = 0;
       for (int i = 0; i < acquisitionsBefore; i++) {
-        oldToken = oldNode.tryAcquire(key, "old", 60_000);
+        oldToken = oldNode.locks.tryAcquire(key, "old", 60_000);
         if (i < acquisitionsBefore - 1) {
-          oldNode.release(key, "old");
+          oldNode.locks.release(key, "old");
         }
       }
       // the old holder (token oldToken) is still loading when Redis restarts, empty
       redis.stop();
       redis.restart();
-      LoadErrorProperties.check(reconnected(oldNode), "Redis did not come back");
-      long newToken = oldNode.tryAcquire(key, "new", 60_000);
+      check(reconnected(oldNode), "Redis did not come back");
+      long newToken = oldNode.locks.tryAcquire(key, "new", 60_000);
       long now = ticker.read();
-      oldNode.put(key, new Entry<>("new", now, now + TTL.toNanos(), 1, newToken));
-      boolean oldWritten = oldNode.put(key, new Entry<>("old", now, now + TTL.toNanos(), 1, oldToken));
-      LoadErrorProperties.check(newToken > oldToken && !oldWritten && "new".equals(oldNode.get(key).value()),
+      oldNode.store.put(key, new Entry<>("new", now, now + TTL.toNanos(), 1, newToken));
+      boolean oldWritten = oldNode.store.put(key, new Entry<>("old", now, now + TTL.toNanos(), 1, oldToken));
+      check(newToken > oldToken && !oldWritten && "new".equals(oldNode.store.get(key).value()),
           "RedisStore on a restarted Redis, key '" + key + "': token after restart " + newToken + " <= token "
               + oldToken + " held across the restart; the old holder's late write " + (oldWritten ? "was accepted"
-              : "was refused") + " and the store now holds '" + oldNode.get(key).value() + "'");
+              : "was refused") + " and the store now holds '" + oldNode.store.get(key).value() + "'");
     }
   }
 
-  private static LoadingStrategy<String, String> build(Kind kind, RedisStore<String, String> store,
-      ManualTicker ticker, Counters counters, Random random, ScheduledThreadPoolExecutor scheduler,
-      Harness.TrackingExecutor background) {
+  private static LoadingStrategy<String, String> build(Kind kind, Node node, Counters counters, Random random,
+      ScheduledThreadPoolExecutor scheduler, Harness.TrackingExecutor background) {
+    RedisStore<String, String> store = node.store;
+    StoreFill<String, String> storeFill = new StoreFill<>(store, counters, Ttl.fixed(TTL));
     return switch (kind) {
-      case CACHE_ASIDE -> new CacheAside<>(store, ticker, counters, TTL);
-      case SINGLE_FLIGHT -> new SingleFlight<>(store, ticker, counters, TTL, MAX_WAIT);
-      case STALE_WHILE_REVALIDATE -> new StaleWhileRevalidate<>(store, ticker, background, counters,
-          new SingleFlight<>(store, ticker, counters, new StoreFill<>(store, ticker, counters, Ttl.fixed(TTL)),
-              MAX_WAIT), Duration.ofSeconds(5), Duration.ofSeconds(8));
-      case LOCK_LOAD_WITHOUT_CACHING -> lock(store, ticker, counters, random, scheduler,
-          DistributedLock.Fallback.LOAD_WITHOUT_CACHING);
-      case LOCK_SERVE_STALE_OR_LOAD -> lock(store, ticker, counters, random, scheduler,
-          DistributedLock.Fallback.SERVE_STALE_OR_LOAD);
-      case LOCK_FAIL -> lock(store, ticker, counters, random, scheduler, DistributedLock.Fallback.FAIL);
-      case TWO_LEVEL -> new TwoLevelCoalescing<>(store, store, ticker, random, scheduler, counters, TTL, LEASE,
-          MAX_WAIT, DistributedLock.Fallback.LOAD_WITHOUT_CACHING);
+      case CACHE_ASIDE -> readPath(store, storeFill, counters).build();
+      case SINGLE_FLIGHT -> readPath(store, singleFlight(store, storeFill, counters), counters).build();
+      case STALE_WHILE_REVALIDATE -> readPath(store, singleFlight(store, storeFill, counters), counters)
+          .policy(new StaleWhileRevalidate<>(Duration.ofSeconds(5)), background).staleIfError(Duration.ofSeconds(8))
+          .build();
+      case LOCK_LOAD_WITHOUT_CACHING -> readPath(store, lock(node, storeFill, counters, random, scheduler,
+          DistributedLock.Fallback.LOAD_WITHOUT_CACHING), counters).build();
+      case STALE_IF_ERROR_OVER_LOCK -> readPath(store, lock(node, storeFill, counters, random, scheduler,
+          DistributedLock.Fallback.LOAD_WITHOUT_CACHING), counters).staleIfError(RETENTION).build();
+      case LOCK_FAIL -> readPath(store, lock(node, storeFill, counters, random, scheduler,
+          DistributedLock.Fallback.FAIL), counters).build();
+      case TWO_LEVEL -> readPath(store, new TwoLevelCoalescing<>(store, lock(node, storeFill, counters, random,
+          scheduler, DistributedLock.Fallback.LOAD_WITHOUT_CACHING), counters), counters).build();
     };
   }
 
-  private static DistributedLock<String, String> lock(RedisStore<String, String> store, ManualTicker ticker,
-      Counters counters, Random random, ScheduledThreadPoolExecutor scheduler, DistributedLock.Fallback fallback) {
-    return new DistributedLock<>(store, store, ticker, random, scheduler, counters, TTL, LEASE, MAX_WAIT, fallback);
+  private static CacheAside.Builder<String, String> readPath(RedisStore<String, String> store,
+      Fill<String, String> fill, Counters counters) {
+    return CacheAside.builder(store, fill).metrics(counters);
+  }
+
+  private static SingleFlight<String, String> singleFlight(RedisStore<String, String> store,
+      Fill<String, String> fill, Counters counters) {
+    return SingleFlight.builder(store, fill).metrics(counters).maxWait(MAX_WAIT).build();
+  }
+
+  private static DistributedLock<String, String> lock(Node node, Fill<String, String> fill, Counters counters,
+      Random random, ScheduledThreadPoolExecutor scheduler, DistributedLock.Fallback fallback) {
+    return DistributedLock.builder(node.store, node.locks, fill).metrics(counters).tokens(random).watchdog(scheduler)
+        .lease(LEASE).maxWait(MAX_WAIT).fallback(fallback).build();
   }
 
   private static void ensureUp() {
@@ -294,11 +329,12 @@ class RedisOutageProperties {
     }
   }
 
-  /** Waits (sleeping) until the node answers again after the restart. */
-  private static boolean reconnected(RedisStore<String, String> node) throws InterruptedException {
+  /** Waits (sleeping) until the node answers again after the restart, on its store's and its leases' connections. */
+  private static boolean reconnected(Node node) throws InterruptedException {
     return Harness.await(() -> {
       try {
-        node.get("probe");
+        node.store.get("probe");
+        node.locks.holder("probe");
         return true;
       } catch (StoreException e) {
         return false;

@@ -1,8 +1,11 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -17,11 +20,11 @@ import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
 import stampede.strategies.CacheAside;
-import stampede.strategies.DistributedLock;
+import stampede.testkit.CountingLoader;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /**
  * No caller ever gets a value staler than its strategy's documented bound, and a slow load under an old lock
@@ -51,21 +54,20 @@ class StalenessProperties {
       @ForAll @Size(min = 1, max = 30) List<@IntRange(min = 0, max = 25_000) Integer> advanceMillis,
       @ForAll @Size(min = 1, max = 30) List<Boolean> loaderFails, @ForAll long seed) throws Exception {
     try (Coalescing.Setup s = strategy.new Setup(kind, 1, seed)) {
-      LoadingStrategy<String, String> target = baseline
-          ? new CacheAside<>(s.nodes.get(0).store, s.ticker, s.counters, Coalescing.TTL) : s.strategies.get(0);
+      LoadingStrategy<String, String> target = baseline ? s.cacheAside() : s.strategies.get(0);
       String name = baseline ? "CacheAside on " + kind : s.describe();
-      Harness.CountingLoader loader = new Harness.CountingLoader(s.ticker, 0);
+      CountingLoader loader = new CountingLoader(s.ticker, 0);
       String key = "k";
       for (int i = 0; i < advanceMillis.size(); i++) {
         s.ticker.advance(Duration.ofMillis(advanceMillis.get(i)));
         boolean failing = loaderFails.get(i % loaderFails.size());
-        loader.failure = failing ? () -> new Exception("db down") : null;
+        loader.failWith(failing ? () -> new Exception("db down") : null);
         long now = s.ticker.read();
         long bound = baseline ? 0 : boundNanos(strategy, failing);
         String context = name + ", key '" + key + "', step " + i + ", loader " + (failing ? "failing" : "up");
         try {
           String value = target.get(key, loader);
-          long expireTime = Harness.loadedAt(value) + Coalescing.TTL.toNanos();
+          long expireTime = CountingLoader.loadedAt(value) + Coalescing.TTL.toNanos();
           long staleNanos = now - expireTime;
           if (staleNanos > bound) {
             throw new AssertionError(context + ": got '" + value + "', stale by " + Duration.ofNanos(staleNanos)
@@ -135,17 +137,14 @@ class StalenessProperties {
     Thread oldHolder = null;
     CountDownLatch finishOld = new CountDownLatch(1);
     try {
-      StoreFixture<String> a = kind.open(ticker);
-      nodes.add(a);
-      StoreFixture<String> b = a.node();
-      nodes.add(b);
+      nodes.addAll(Harness.openNodes(kind, ticker, 2));
+      StoreFixture<String> a = nodes.get(0);
+      StoreFixture<String> b = nodes.get(1);
       Duration lease = Duration.ofMillis(leaseMillis);
-      DistributedLock<String, String> lockA = new DistributedLock<>(a.store, a.locks, ticker,
-          new java.util.Random(seed), stalled, counters, Coalescing.TTL, lease, Duration.ofSeconds(5),
-          DistributedLock.Fallback.FAIL);
-      DistributedLock<String, String> lockB = new DistributedLock<>(b.store, b.locks, ticker,
-          new java.util.Random(~seed), healthy, counters, Coalescing.TTL, lease, Duration.ofSeconds(5),
-          DistributedLock.Fallback.FAIL);
+      Duration maxWait = Duration.ofSeconds(5);
+      CacheAside<String, String> lockA = Harness.lockedReadPath(a, new Random(seed), stalled, counters, lease, maxWait);
+      CacheAside<String, String> lockB = Harness.lockedReadPath(b, new Random(~seed), healthy, counters, lease,
+          maxWait);
       String key = "fenced";
       CountDownLatch oldStarted = new CountDownLatch(1);
       AtomicReference<Object> oldResult = new AtomicReference<>();
@@ -166,7 +165,7 @@ class StalenessProperties {
       oldHolder.start();
       String context = "DistributedLock on " + kind + ", key '" + key + "', lease " + lease + ", old write "
           + (oldWriteLandsFirst ? "first" : "last");
-      LoadErrorProperties.check(oldStarted.await(5, TimeUnit.SECONDS), context + ": old holder never loaded");
+      check(oldStarted.await(5, TimeUnit.SECONDS), context + ": old holder never loaded");
       // the old holder's lease runs out: its watchdog is stalled
       if (kind == StoreKind.CAFFEINE) {
         ticker.advance(lease.plusMillis(1)); // LocalLocks leases run on the ticker
@@ -183,17 +182,17 @@ class StalenessProperties {
       });
       finishOld.countDown();
       oldHolder.join(10_000);
-      LoadErrorProperties.check(!oldHolder.isAlive(), context + ": the old holder hung");
-      LoadErrorProperties.check("new".equals(fresh), context + ": the new holder got " + fresh);
+      check(!oldHolder.isAlive(), context + ": the old holder hung");
+      check("new".equals(fresh), context + ": the new holder got " + fresh);
       Entry<String> stored = a.store.get(key);
-      LoadErrorProperties.check(stored != null && "new".equals(stored.value()), context + ": the store holds "
+      check(stored != null && "new".equals(stored.value()), context + ": the store holds "
           + stored + " after the new holder wrote 'new' (old holder returned " + oldResult.get() + ", "
           + counters + ")");
       if (!oldWriteLandsFirst) {
-        LoadErrorProperties.check(counters.get(Event.FENCED_WRITE) >= 1, context + ": the old write was not fenced ("
+        check(counters.get(Event.FENCED_WRITE) >= 1, context + ": the old write was not fenced ("
             + counters + ")");
       }
-      LoadErrorProperties.check("new".equals(b.store.get(key).value()) && "new".equals(lockA.get(key, slowOld)),
+      check("new".equals(b.store.get(key).value()) && "new".equals(lockA.get(key, slowOld)),
           context + ": a later read does not see the newer value");
     } finally {
       finishOld.countDown();
@@ -205,9 +204,7 @@ class StalenessProperties {
       healthy.shutdownNow();
       stalled.awaitTermination(5, TimeUnit.SECONDS);
       healthy.awaitTermination(5, TimeUnit.SECONDS);
-      for (int i = nodes.size() - 1; i >= 0; i--) {
-        nodes.get(i).close();
-      }
+      Harness.closeAll(nodes);
     }
   }
 

@@ -1,5 +1,7 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
@@ -10,11 +12,13 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 import stampede.core.Counters;
 import stampede.core.Entry;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
 import stampede.strategies.CacheAside;
 import stampede.strategies.TtlJitter;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /** TTL jitter stays within [base(1-f), base(1+f)], is monotone in the draw, and spreads expiries. */
 class TtlJitterProperties {
@@ -29,13 +33,13 @@ class TtlJitterProperties {
     long t2 = TtlJitter.jitteredTtlNanos(base, fraction, u2);
     String context = "TtlJitter.jitteredTtlNanos(base " + base + ", fraction " + fraction + ")";
     for (long t : new long[] {t1, t2}) {
-      LoadErrorProperties.check(t > 0, context + ": non-positive TTL " + t);
-      LoadErrorProperties.check(t >= base - spread && t <= base + spread, context + ": " + t + " outside ["
+      check(t > 0, context + ": non-positive TTL " + t);
+      check(t >= base - spread && t <= base + spread, context + ": " + t + " outside ["
           + (base - spread) + ", " + (base + spread) + "]");
     }
-    LoadErrorProperties.check((u1 <= u2) == (t1 <= t2) || t1 == t2, context + ": not monotone in u: u " + u1 + " -> "
+    check((u1 <= u2) == (t1 <= t2) || t1 == t2, context + ": not monotone in u: u " + u1 + " -> "
         + t1 + ", u " + u2 + " -> " + t2);
-    LoadErrorProperties.check(TtlJitter.jitteredTtlNanos(base, fraction, 0) == base - spread,
+    check(TtlJitter.jitteredTtlNanos(base, fraction, 0) == base - spread,
         context + ": u = 0 does not give the low end");
   }
 
@@ -52,12 +56,15 @@ class TtlJitterProperties {
     Random random = new Random(seed);
     Duration base = Duration.ofSeconds(baseSeconds);
     try (StoreFixture<String> f = kind.open(ticker)) {
-      TtlJitter<String, String> jitter = new TtlJitter<>(f.store, ticker, () -> {
+      TtlJitter<String> ttl = new TtlJitter<>(base, fraction, () -> {
         synchronized (random) {
           return random.nextDouble();
         }
-      }, counters, base, fraction);
-      CacheAside<String, String> fixed = new CacheAside<>(f.store, ticker, counters, base);
+      });
+      CacheAside<String, String> jitter = CacheAside.builder(f.store, new StoreFill<>(f.store, counters, ttl))
+          .metrics(counters).build();
+      CacheAside<String, String> fixed = CacheAside.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(base))).metrics(counters).build();
       long[] ttls = new long[keys];
       long[] fixedTtls = new long[keys];
       for (int i = 0; i < keys; i++) {
@@ -72,9 +79,9 @@ class TtlJitterProperties {
       long low = base.toNanos() - spread;
       String context = "TtlJitter on " + kind + ", " + keys + " keys, base " + base + ", fraction " + fraction;
       Arrays.sort(ttls);
-      LoadErrorProperties.check(ttls[0] >= low && ttls[keys - 1] <= base.toNanos() + spread, context
+      check(ttls[0] >= low && ttls[keys - 1] <= base.toNanos() + spread, context
           + ": TTLs outside the jitter interval: " + ttls[0] + " .. " + ttls[keys - 1]);
-      LoadErrorProperties.check(ttls[keys - 1] - ttls[0] >= spread, context + ": expiries span only "
+      check(ttls[keys - 1] - ttls[0] >= spread, context + ": expiries span only "
           + Duration.ofNanos(ttls[keys - 1] - ttls[0]) + " of " + Duration.ofNanos(2 * spread));
       double d = 0;
       for (int i = 0; i < keys; i++) {
@@ -82,8 +89,8 @@ class TtlJitterProperties {
         d = Math.max(d, Math.max(Math.abs(cdf - (double) i / keys), Math.abs(cdf - (double) (i + 1) / keys)));
       }
       double critical = Math.sqrt(-Math.log(1e-6 / 2) / 2) / Math.sqrt(keys);
-      LoadErrorProperties.check(d <= critical, context + ": expiries not uniform, KS D " + d + " > " + critical);
-      LoadErrorProperties.check(Arrays.stream(fixedTtls).distinct().count() == 1, context
+      check(d <= critical, context + ": expiries not uniform, KS D " + d + " > " + critical);
+      check(Arrays.stream(fixedTtls).distinct().count() == 1, context
           + ": the fixed-TTL baseline should expire all keys together");
     }
   }

@@ -1,5 +1,7 @@
 package stampede.properties;
 
+import static stampede.properties.Harness.check;
+
 import java.time.Duration;
 import java.util.Random;
 import net.jqwik.api.ForAll;
@@ -10,10 +12,13 @@ import net.jqwik.api.constraints.LongRange;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
+import stampede.strategies.CacheAside;
 import stampede.strategies.ProbabilisticEarlyExpiration;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
 /** XFetch: at remaining time r one read recomputes early with probability exp(-r / (delta * beta)). */
 class XFetchProperties {
@@ -38,10 +43,10 @@ class XFetchProperties {
     double p = Math.exp(-remaining / (delta * beta));
     double observed = (double) early / samples;
     double tolerance = 5 * Math.sqrt(p * (1 - p) / samples) + 1e-3;
-    LoadErrorProperties.check(Math.abs(observed - p) <= tolerance, "XFetch delta " + delta + " ns, beta " + beta
+    check(Math.abs(observed - p) <= tolerance, "XFetch delta " + delta + " ns, beta " + beta
         + ", remaining " + remaining + " ns: early-refresh frequency " + observed + ", expected " + p + " +- "
         + tolerance);
-    LoadErrorProperties.check(ProbabilisticEarlyExpiration.shouldRecomputeEarly(expire, delta, beta, expire,
+    check(ProbabilisticEarlyExpiration.shouldRecomputeEarly(expire, delta, beta, expire,
         1 - random.nextDouble()), "XFetch must recompute once expired");
   }
 
@@ -59,8 +64,10 @@ class XFetchProperties {
     Random random = new Random(seed);
     double[] lastDraw = new double[1];
     try (StoreFixture<String> f = kind.open(ticker)) {
-      ProbabilisticEarlyExpiration<String, String> xfetch = new ProbabilisticEarlyExpiration<>(f.store, ticker,
-          () -> lastDraw[0] = random.nextDouble(), counters, TTL, beta);
+      // the early refresh runs in line (Runnable::run), on the reader that draws it, as in the paper
+      CacheAside<String, String> xfetch = CacheAside.builder(f.store, new StoreFill<>(f.store, counters,
+          Ttl.fixed(TTL))).metrics(counters).policy(new ProbabilisticEarlyExpiration<>(
+              () -> lastDraw[0] = random.nextDouble(), beta), Runnable::run).build();
       long delta = Duration.ofMillis(deltaMillis).toNanos();
       String first = xfetch.get("k", k -> {
         ticker.advance(delta); // the load takes delta of ticker time: XFetch's delta
@@ -68,7 +75,7 @@ class XFetchProperties {
       });
       Entry<String> entry = f.store.get("k");
       String context = "XFetch on " + kind + ", key 'k', delta " + deltaMillis + " ms, beta " + beta;
-      LoadErrorProperties.check(entry.loadNanos() == delta, context + ": stored delta " + entry.loadNanos());
+      check(entry.loadNanos() == delta, context + ": stored delta " + entry.loadNanos());
       long remaining = Math.max(1, (long) (x * delta * beta));
       ticker.set(entry.expireTime() - remaining);
       int calls = 400;
@@ -81,18 +88,18 @@ class XFetchProperties {
         boolean refreshed = counters.get(Event.REFRESH_STARTED) > before;
         boolean shouldHave = ProbabilisticEarlyExpiration.shouldRecomputeEarly(ticker.read(), delta, beta,
             entry.expireTime(), 1 - lastDraw[0]);
-        LoadErrorProperties.check(refreshed == shouldHave, context + ", call " + i + ": draw " + lastDraw[0]
+        check(refreshed == shouldHave, context + ", call " + i + ": draw " + lastDraw[0]
             + " refreshed " + refreshed + " but the formula says " + shouldHave);
-        LoadErrorProperties.check(first.equals(value), context + ": got " + value + " while the entry is fresh");
+        check(first.equals(value), context + ": got " + value + " while the entry is fresh");
         expected += shouldHave ? 1 : 0;
       }
       long early = counters.get(Event.REFRESH_STARTED);
-      LoadErrorProperties.check(early == expected && counters.get(Event.REFRESH_FAILED) == early, context
+      check(early == expected && counters.get(Event.REFRESH_FAILED) == early, context
           + ": " + early + " early refreshes, " + counters.get(Event.REFRESH_FAILED) + " failed, expected " + expected);
       double p = Math.exp(-(double) remaining / (delta * beta));
       double observed = (double) early / calls;
       double tolerance = 5 * Math.sqrt(p * (1 - p) / calls) + 0.01;
-      LoadErrorProperties.check(Math.abs(observed - p) <= tolerance, context + ", remaining " + remaining
+      check(Math.abs(observed - p) <= tolerance, context + ", remaining " + remaining
           + " ns: frequency " + observed + ", expected " + p + " +- " + tolerance);
     }
   }
