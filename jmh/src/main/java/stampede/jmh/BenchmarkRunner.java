@@ -1,17 +1,30 @@
 package stampede.jmh;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -22,63 +35,151 @@ import stampede.jmh.report.MachineInfo;
 import stampede.jmh.report.ResultsReport;
 
 /**
- * Runs a benchmark profile and writes the results: {@code jmh-result.json} (JMH's JSON, all runs merged),
- * {@code run-info.json} (machine, JVM, date, profile, estimated and actual wall time) and the Markdown tables of
- * {@link ResultsReport}.
+ * Runs a benchmark profile and writes the results: {@code jmh-result.json} (JMH's JSON of every run, written by
+ * JMH's own formatter from the {@link RunResult}s), {@code run-info.json} (machine, JVM, date, profile, estimated
+ * and actual wall time) and the Markdown tables of {@link ResultsReport}, read back from that JSON exactly as the
+ * regenerate command reads it.
  *
- * <p>Profiles ({@code -Dbench.profile=}):
+ * <p><b>Where the run settings live.</b> Each benchmark's mode, time unit, threads, forks (and heap), warm-up and
+ * measurement are written once, in the JMH annotations of its class (or method): those are what
+ * {@code java -jar benchmarks.jar <Benchmark>} runs, and they are the quick profile. This class never restates
+ * them; it reads them ({@link Settings#of}) and a profile may only transform them all by one rule:
  * <ul>
- *   <li>{@code smoke}: one 1 s iteration of one benchmark (SINGLE_FLIGHT on Caffeine) per scenario, no warm-up;
+ *   <li>{@code smoke}: 1 fork, no warm-up, one 1 s iteration; one strategy (SINGLE_FLIGHT on Caffeine) per scenario;
  *       writes to {@code jmh/target/bench-smoke} (CI);</li>
- *   <li>{@code quick} (default): every strategy and peer on both stores for hot key and hit path, a
- *       representative subset for the other scenarios, 1 fork, short iterations; under 12 minutes on 2 cores;
- *       writes to {@code results/};</li>
- *   <li>{@code full}: every strategy, store and parameter value, 2 forks, longer iterations.</li>
+ *   <li>{@code quick} (default): the annotations as written; every strategy and peer on both stores for the hot key,
+ *       every strategy on Caffeine and a subset on Redis for the hit path, a representative subset for the other
+ *       scenarios; under 12 minutes on 2 cores; writes to {@code results/};</li>
+ *   <li>{@code full}: at least 2 forks, 2 warm-up and 5 measured iterations (iteration times as annotated); every
+ *       strategy, store and parameter value.</li>
  * </ul>
- * Subsets: {@code -Dbench.only=<regex>} keeps the benchmarks whose {@code Class.method} matches (find);
- * {@code -Dbench.strategies=A,B} keeps those strategies. {@code -Dbench.out=<dir>} overrides the output
- * directory; {@code -Dbench.dryRun=true} prints the plan and its estimated time only.
+ * What a profile does choose is the combinations: which strategies, stores and parameter values ({@link #profile}).
  *
- * <p>The estimate counts, per JMH run (one fork of one parameter combination), a fixed overhead for the JVM
- * fork and trial setup (an embedded Redis start on the Redis store) plus warm-up and measurement time.
+ * <p>Subsets: {@code -Dbench.only=<regex>} keeps the benchmarks whose {@code Class.method} matches (find);
+ * {@code -Dbench.strategies=A,B} keeps those strategies. {@code -Dbench.out=<dir>} overrides the output directory;
+ * {@code -Dbench.dryRun=true} prints the plan and its estimated time only.
+ *
+ * <p>The estimate counts, per JMH run (one fork of one parameter combination), a fixed overhead for the JVM fork and
+ * trial setup (an embedded Redis start on the Redis store) plus warm-up and measurement time, plus the per-iteration
+ * setup a benchmark declares as {@code static final double SETUP_SECONDS_PER_ITERATION}.
  */
 public final class BenchmarkRunner {
   /**
-   * JVM fork + trial setup + teardown (+ JMH's iteration ramp-up/down), measured at about 3.7 s per run on the
-   * 2-core dev machine (hot-key quick: 30 runs estimated at 3 s overhead took 202 s instead of 180 s).
+   * JVM fork + trial setup + teardown (+ JMH's iteration ramp-up/down), measured at about 3.7 s per run on the 2-core
+   * dev machine (hot-key quick: 30 runs estimated at 3 s overhead took 202 s instead of 180 s).
    */
   static final double FORK_OVERHEAD_SECONDS = 3.7;
 
-  /** One benchmark method over a set of strategies, stores and extra parameters, with its run lengths. */
-  record Plan(String benchmark, String method, List<StrategyType> strategies, List<StoreType> stores,
-      Map<String, String[]> params, int warmupIterations, Duration warmupTime, int iterations,
-      Duration iterationTime, int forks, double extraSecondsPerIteration) {
-
-    String name() {
-      return benchmark + "." + method;
-    }
-
-    /** Parameter combinations this plan runs on {@code store}. */
-    int combinations(List<StrategyType> strategies) {
-      // a strategy-less plan is the hit path's two raw baselines ("raw.*")
-      int n = strategies.isEmpty() ? (method.contains("*") ? 2 : 1) : strategies.size();
-      for (String[] v : params.values()) {
-        n *= v.length;
-      }
-      return n;
-    }
-
-    double secondsPerCombination() {
-      int its = warmupIterations + iterations;
-      return forks * (FORK_OVERHEAD_SECONDS + warmupIterations * warmupTime.toMillis() / 1000.0
-          + iterations * iterationTime.toMillis() / 1000.0 + its * extraSecondsPerIteration);
-    }
-  }
+  static final List<StrategyType> ALL = List.of(StrategyType.values());
 
   private BenchmarkRunner() {
   }
 
-  static final List<StrategyType> ALL = List.of(StrategyType.values());
+  /** Forks, warm-up and measurement of a benchmark method. */
+  record Settings(int forks, int warmupIterations, Duration warmupTime, int iterations, Duration iterationTime) {
+
+    /** What the annotations of {@code method} (else of its class) say; all three must be there. */
+    static Settings of(Method method) {
+      Fork fork = annotation(method, Fork.class);
+      Warmup warmup = annotation(method, Warmup.class);
+      Measurement measurement = annotation(method, Measurement.class);
+      if (fork.value() < 1 || warmup.iterations() < 0 || measurement.iterations() < 1 || warmup.time() < 1
+          || measurement.time() < 1) {
+        throw new IllegalStateException(method + ": set forks, iterations and times explicitly in its annotations");
+      }
+      return new Settings(fork.value(), warmup.iterations(), duration(warmup.time(), warmup.timeUnit()),
+          measurement.iterations(), duration(measurement.time(), measurement.timeUnit()));
+    }
+
+    private static <A extends java.lang.annotation.Annotation> A annotation(Method method, Class<A> type) {
+      A a = method.getAnnotation(type);
+      if (a == null) {
+        a = method.getDeclaringClass().getAnnotation(type);
+      }
+      if (a == null) {
+        throw new IllegalStateException(method.getDeclaringClass().getSimpleName() + "." + method.getName()
+            + " has no @" + type.getSimpleName() + ": its run settings belong in its annotations");
+      }
+      return a;
+    }
+
+    private static Duration duration(int time, TimeUnit unit) {
+      return Duration.ofNanos(unit.toNanos(time));
+    }
+  }
+
+  /** The profiles and their one rule each on the annotated settings. */
+  enum Profile {
+    SMOKE, QUICK, FULL;
+
+    Settings apply(Settings s) {
+      return switch (this) {
+        case SMOKE -> new Settings(1, 0, s.warmupTime(), 1, Duration.ofSeconds(1));
+        case QUICK -> s;
+        case FULL -> new Settings(Math.max(2, s.forks()), Math.max(2, s.warmupIterations()), s.warmupTime(),
+            Math.max(5, s.iterations()), s.iterationTime());
+      };
+    }
+
+    static Profile of(String name) {
+      try {
+        return valueOf(name.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("bench.profile must be smoke, quick or full: " + name, e);
+      }
+    }
+
+    String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * The benchmark methods of {@code benchmark} whose names match {@code method} (a regex) over a set of strategies,
+   * stores and parameter values. No stores: the methods have no strategy (the hit path's raw baselines).
+   */
+  record Plan(Class<?> benchmark, String method, List<StrategyType> strategies, List<StoreType> stores,
+      Map<String, String[]> params) {
+
+    String name() {
+      return benchmark.getSimpleName() + "." + method;
+    }
+
+    /** The {@code @Benchmark} methods this plan runs, by name; at least one. */
+    List<Method> methods() {
+      Pattern p = Pattern.compile(method);
+      List<Method> ms = Arrays.stream(benchmark.getMethods())
+          .filter(m -> m.isAnnotationPresent(Benchmark.class) && p.matcher(m.getName()).matches())
+          .sorted(Comparator.comparing(Method::getName)).toList();
+      if (ms.isEmpty()) {
+        throw new IllegalStateException("no @Benchmark method of " + benchmark.getSimpleName() + " matches " + method);
+      }
+      return ms;
+    }
+
+    /** The annotated settings, the same for every method of the plan (a plan mixing settings is a mistake). */
+    Settings settings() {
+      List<Settings> all = methods().stream().map(Settings::of).distinct().toList();
+      if (all.size() != 1) {
+        throw new IllegalStateException(name() + " matches methods with different settings: " + all);
+      }
+      return all.get(0);
+    }
+
+    /** Wall time a benchmark spends in its per-iteration setup, as it declares it (0 if it does not). */
+    double setupSecondsPerIteration() {
+      try {
+        Field f = benchmark.getDeclaredField("SETUP_SECONDS_PER_ITERATION");
+        if (Modifier.isStatic(f.getModifiers()) && f.getType() == double.class) {
+          f.setAccessible(true);
+          return f.getDouble(null);
+        }
+      } catch (NoSuchFieldException | IllegalAccessException e) {
+        // none declared
+      }
+      return 0;
+    }
+  }
 
   static List<StrategyType> of(String... names) {
     return Arrays.stream(names).map(StrategyType::valueOf).toList();
@@ -92,93 +193,102 @@ public final class BenchmarkRunner {
     return m;
   }
 
-  /** The plans of a profile. */
-  static List<Plan> profile(String name) {
+  /** What a profile runs: the combinations only (the run settings come from the annotations, see above). */
+  static List<Plan> profile(Profile profile) {
     List<StoreType> both = List.of(StoreType.CAFFEINE, StoreType.REDIS);
     List<StoreType> caffeine = List.of(StoreType.CAFFEINE);
     List<StoreType> redis = List.of(StoreType.REDIS);
-    Duration s1 = Duration.ofSeconds(1);
-    Duration s2 = Duration.ofSeconds(2);
-    switch (name) {
-      case "smoke": {
+    Class<?> hot = HotKeyBenchmark.class;
+    Class<?> spread = SpreadKeysBenchmark.class;
+    Class<?> mass = MassExpiryBenchmark.class;
+    Class<?> failing = FailingDatabaseBenchmark.class;
+    Class<?> hit = HitPathBenchmark.class;
+    switch (profile) {
+      case SMOKE: {
         List<StrategyType> one = of("SINGLE_FLIGHT");
         return List.of(
-            new Plan("HotKeyBenchmark", "get", one, caffeine, params(), 0, s1, 1, s1, 1, 0),
-            new Plan("SpreadKeysBenchmark", "get", one, caffeine, params("distribution", "ZIPF"), 0, s1, 1, s1, 1, 0),
-            new Plan("MassExpiryBenchmark", "get", one, caffeine, params(), 0, s1, 1, s1, 1, 1.2),
-            new Plan("FailingDatabaseBenchmark", "get", one, caffeine,
-                params("failure", "FAIL", "periodMs", "1000", "failForMs", "500"), 0, s1, 1, s1, 1, 0),
-            new Plan("HitPathBenchmark", "strategyGet", one, caffeine, params(), 0, s1, 1, s1, 1, 0));
+            new Plan(hot, "get", one, caffeine, params()),
+            new Plan(spread, "get", one, caffeine, params("distribution", "ZIPF")),
+            new Plan(mass, "get", one, caffeine, params()),
+            new Plan(failing, "get", one, caffeine, params("failure", "FAIL", "periodMs", "1000", "failForMs", "500")),
+            new Plan(hit, "strategyGet", one, caffeine, params()));
       }
-      case "quick": {
+      case QUICK: {
         // budget (printed at start): about 10-11 min on 2 cores; the hot key and the hit path cover every
-        // strategy on both stores, the other scenarios a representative subset
-        List<StrategyType> spread = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
+        // strategy, the other scenarios a representative subset
+        List<StrategyType> spreadCaffeine = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
             "STALE_WHILE_REVALIDATE", "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
         List<StrategyType> spreadRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "LAYERED_STACK");
         List<StrategyType> midnight = of("CACHE_ASIDE", "TTL_JITTER", "SINGLE_FLIGHT", "SINGLE_FLIGHT_JITTER",
             "XFETCH", "LAYERED_STACK", "CAFFEINE_ASYNC_GET");
         List<StrategyType> midnightRedis = of("CACHE_ASIDE", "TTL_JITTER", "SINGLE_FLIGHT", "SINGLE_FLIGHT_JITTER");
-        List<StrategyType> failing = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING",
+        List<StrategyType> failingCaffeine = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING",
             "STALE_WHILE_REVALIDATE", "BACKGROUND_REFRESH", "RATE_LIMITED", "CIRCUIT_BREAKER", "LOAD_SHEDDER",
             "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
         List<StrategyType> failingRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "STALE_WHILE_REVALIDATE",
             "CIRCUIT_BREAKER", "LAYERED_STACK");
+        // on Redis the loopback round trip dominates a hit: a subset shows whether any strategy adds one
         List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
             "STALE_WHILE_REVALIDATE", "HOT_KEY_PROTECTION", "LAYERED_STACK");
-        Duration ms300 = Duration.ofMillis(300);
-        Duration ms700 = Duration.ofMillis(700);
         // SINGLE_FLIGHT_JITTER only differs from SINGLE_FLIGHT at a mass expiry
         List<StrategyType> all = ALL.stream().filter(t -> t != StrategyType.SINGLE_FLIGHT_JITTER).toList();
         return List.of(
-            new Plan("HotKeyBenchmark", "get", all, both, params(), 1, s1, 2, s1, 1, 0),
-            new Plan("SpreadKeysBenchmark", "get", spread, caffeine, params("distribution", "ZIPF"), 1, s1, 2, s1, 1,
-                0),
-            new Plan("SpreadKeysBenchmark", "get", spreadRedis, redis, params("distribution", "ZIPF"), 1, s1, 2, s1,
-                1, 0),
-            new Plan("MassExpiryBenchmark", "get", midnight, caffeine, params(), 1, s1, 2, s1, 1, 1.2),
-            new Plan("MassExpiryBenchmark", "get", midnightRedis, redis, params(), 1, s1, 2, s1, 1, 1.2),
-            new Plan("FailingDatabaseBenchmark", "get", failing, caffeine, params("failure", "FAIL"), 1, s1, 2, s2, 1,
-                0),
-            new Plan("FailingDatabaseBenchmark", "get", failingRedis, redis, params("failure", "FAIL"), 1, s1, 2, s2,
-                1, 0),
-            new Plan("HitPathBenchmark", "strategyGet", all, caffeine, params(), 1, ms300, 1, ms700, 1, 0),
-            // on Redis the loopback round trip dominates a hit: a subset shows whether any strategy adds one
-            new Plan("HitPathBenchmark", "strategyGet", hitRedis, redis, params(), 1, ms300, 1, ms700, 1, 0),
-            new Plan("HitPathBenchmark", "raw.*", List.of(), List.of(), params(), 1, ms300, 2, ms700, 1, 0));
+            new Plan(hot, "get", all, both, params()),
+            new Plan(spread, "get", spreadCaffeine, caffeine, params("distribution", "ZIPF")),
+            new Plan(spread, "get", spreadRedis, redis, params("distribution", "ZIPF")),
+            new Plan(mass, "get", midnight, caffeine, params()),
+            new Plan(mass, "get", midnightRedis, redis, params()),
+            new Plan(failing, "get", failingCaffeine, caffeine, params("failure", "FAIL")),
+            new Plan(failing, "get", failingRedis, redis, params("failure", "FAIL")),
+            new Plan(hit, "strategyGet", all, caffeine, params()),
+            new Plan(hit, "strategyGet", hitRedis, redis, params()),
+            new Plan(hit, "raw.*", List.of(), List.of(), params()));
       }
-      case "full": {
+      case FULL: {
         return List.of(
-            new Plan("HotKeyBenchmark", "get", ALL, both, params("dbLatencyMs", "5-50,1-5"), 2, s2, 5, s2, 2, 0),
-            new Plan("SpreadKeysBenchmark", "get", ALL, both, params("distribution", "ZIPF,UNIFORM"), 2, s2, 5, s2,
-                2, 0),
-            new Plan("MassExpiryBenchmark", "get", ALL, both, params(), 2, s1, 5, s1, 2, 1.2),
-            new Plan("FailingDatabaseBenchmark", "get", ALL, both, params("failure", "FAIL,SLOW"), 1, s2, 4, s2, 2,
-                0),
-            new Plan("HitPathBenchmark", "strategyGet", ALL, both, params(), 2, s1, 5, s1, 2, 0),
-            new Plan("HitPathBenchmark", "raw.*", List.of(), List.of(), params(), 2, s1, 5, s1, 2, 0));
+            new Plan(hot, "get", ALL, both, params("dbLatencyMs", "5-50,1-5")),
+            new Plan(spread, "get", ALL, both, params("distribution", "ZIPF,UNIFORM")),
+            new Plan(mass, "get", ALL, both, params()),
+            new Plan(failing, "get", ALL, both, params("failure", "FAIL,SLOW")),
+            new Plan(hit, "strategyGet", ALL, both, params()),
+            new Plan(hit, "raw.*", List.of(), List.of(), params()));
       }
       default:
-        throw new IllegalArgumentException("bench.profile must be smoke, quick or full: " + name);
+        throw new AssertionError(profile);
     }
   }
 
-  /** One JMH invocation: a plan on one store (or the store-less raw baselines). */
-  record Job(Plan plan, StoreType store, List<StrategyType> strategies) {
+  /** One JMH invocation: a plan on one store (or the store-less raw baselines), with the profile's settings. */
+  record Job(Plan plan, StoreType store, List<StrategyType> strategies, Settings settings) {
+
+    /** Parameter combinations: strategies x values of every other parameter x methods. */
+    int combinations() {
+      int n = (strategies.isEmpty() ? 1 : strategies.size()) * plan.methods().size();
+      for (String[] v : plan.params().values()) {
+        n *= v.length;
+      }
+      return n;
+    }
+
     double seconds() {
-      return plan.combinations(strategies) * plan.secondsPerCombination();
+      Settings s = settings;
+      double setup = plan.setupSecondsPerIteration();
+      return combinations() * s.forks() * (FORK_OVERHEAD_SECONDS
+          + s.warmupIterations() * (s.warmupTime().toMillis() / 1000.0 + setup)
+          + s.iterations() * (s.iterationTime().toMillis() / 1000.0 + setup));
     }
   }
 
-  static List<Job> jobs(List<Plan> plans, String only, List<StrategyType> keep) {
+  static List<Job> jobs(Profile profile, String only, List<StrategyType> keep) {
     Pattern pattern = only == null || only.isBlank() ? null : Pattern.compile(only);
     List<Job> jobs = new ArrayList<>();
-    for (Plan p : plans) {
+    for (Plan p : profile(profile)) {
       if (pattern != null && !pattern.matcher(p.name()).find()) {
         continue;
       }
+      Settings settings = profile.apply(p.settings());
       if (p.stores().isEmpty()) {
-        jobs.add(new Job(p, null, List.of()));
+        jobs.add(new Job(p, null, List.of(), settings));
         continue;
       }
       for (StoreType store : p.stores()) {
@@ -187,7 +297,7 @@ public final class BenchmarkRunner {
             .filter(s -> keep.isEmpty() || keep.contains(s))
             .toList();
         if (!ss.isEmpty()) {
-          jobs.add(new Job(p, store, ss));
+          jobs.add(new Job(p, store, ss, settings));
         }
       }
     }
@@ -195,29 +305,27 @@ public final class BenchmarkRunner {
   }
 
   public static void main(String[] args) throws IOException, RunnerException {
-    String profile = System.getProperty("bench.profile", "quick").trim();
-    if (profile.isEmpty()) {
-      profile = "quick";
-    }
+    String profileName = System.getProperty("bench.profile", "quick").trim();
+    Profile profile = Profile.of(profileName.isEmpty() ? "quick" : profileName);
     String only = System.getProperty("bench.only", "");
     String strategiesProp = System.getProperty("bench.strategies", "").trim();
     List<StrategyType> keep = strategiesProp.isEmpty() ? List.of()
         : Arrays.stream(strategiesProp.split(",")).map(String::trim).map(StrategyType::valueOf).toList();
-    Path out = Path.of(System.getProperty("bench.out", profile.equals("smoke")
+    Path out = Path.of(System.getProperty("bench.out", profile == Profile.SMOKE
         ? System.getProperty("bench.smokeDir", "jmh/target/bench-smoke")
         : System.getProperty("bench.resultsDir", "results")));
     boolean dryRun = Boolean.parseBoolean(System.getProperty("bench.dryRun", "false"));
 
-    List<Job> jobs = jobs(profile(profile), only, keep);
+    List<Job> jobs = jobs(profile, only, keep);
     double estimate = 0;
-    System.out.printf(Locale.ROOT, "[bench] profile %s, output %s%n", profile, out.toAbsolutePath());
+    System.out.printf(Locale.ROOT, "[bench] profile %s, output %s%n", profile.id(), out.toAbsolutePath());
     for (Job j : jobs) {
-      Plan p = j.plan();
+      Settings s = j.settings();
       System.out.printf(Locale.ROOT, "[bench]   %-30s %-8s %2d combination(s) x %d fork(s) x (%.1f s overhead + %d x %s"
-              + " warm-up + %d x %s measured + %.1f s setup per iteration) = %4.0f s%n", p.name(),
-          j.store() == null ? "-" : j.store(), p.combinations(j.strategies()), p.forks(), FORK_OVERHEAD_SECONDS,
-          p.warmupIterations(), human(p.warmupTime()), p.iterations(), human(p.iterationTime()),
-          p.extraSecondsPerIteration(), j.seconds());
+              + " warm-up + %d x %s measured + %.1f s setup per iteration) = %4.0f s%n", j.plan().name(),
+          j.store() == null ? "-" : j.store(), j.combinations(), s.forks(), FORK_OVERHEAD_SECONDS,
+          s.warmupIterations(), human(s.warmupTime()), s.iterations(), human(s.iterationTime()),
+          j.plan().setupSecondsPerIteration(), j.seconds());
       estimate += j.seconds();
     }
     System.out.printf(Locale.ROOT, "[bench] estimated wall time: %.0f s (%.1f min) for %d JMH run(s)%n", estimate,
@@ -227,51 +335,44 @@ public final class BenchmarkRunner {
     }
 
     Files.createDirectories(out);
-    Path parts = Files.createTempDirectory("stampede-jmh-");
+    Path json = out.resolve("jmh-result.json");
     long start = System.nanoTime();
-    List<String> jsons = new ArrayList<>();
-    int n = 0;
+    List<RunResult> results = new ArrayList<>();
     for (Job j : jobs) {
-      Path file = parts.resolve("part-" + (n++) + ".json");
       long jobStart = System.nanoTime();
-      new Runner(options(j, file).build()).run();
+      results.addAll(new Runner(options(j).build()).run());
+      writeJson(results, json); // after every run, so an interrupted profile keeps what it measured
       System.out.printf(Locale.ROOT, "[bench] %s on %s: %.0f s (estimated %.0f s)%n", j.plan().name(),
           j.store() == null ? "-" : j.store(), (System.nanoTime() - jobStart) / 1e9, j.seconds());
-      if (Files.exists(file)) {
-        jsons.add(Files.readString(file, StandardCharsets.UTF_8));
-      }
     }
     double wall = (System.nanoTime() - start) / 1e9;
-    Path json = out.resolve("jmh-result.json");
-    Files.writeString(json, merge(jsons), StandardCharsets.UTF_8);
 
     Map<String, Object> info = MachineInfo.collect();
-    info.put("profile", profile);
-    info.put("command", "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.profile=" + profile
+    info.put("profile", profile.id());
+    info.put("command", "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.profile=" + profile.id()
         + (only.isBlank() ? "" : " -Dbench.only=" + only)
         + (strategiesProp.isEmpty() ? "" : " -Dbench.strategies=" + strategiesProp));
     info.put("jmhRuns", jobs.size());
     info.put("estimatedSeconds", Math.round(estimate));
     info.put("wallSeconds", Math.round(wall));
-    Files.writeString(out.resolve("run-info.json"), MachineInfo.toJson(info), StandardCharsets.UTF_8);
+    MachineInfo.write(info, out.resolve("run-info.json"));
     for (Path p : ResultsReport.write(json, out)) {
       System.out.println("[bench] wrote " + p);
     }
     System.out.printf(Locale.ROOT, "[bench] done: %s, wall time %.0f s (estimated %.0f s)%n", json, wall, estimate);
   }
 
-  static ChainedOptionsBuilder options(Job j, Path resultFile) {
+  /** The JMH options of a job: its benchmark methods, parameters and the profile's settings. */
+  static ChainedOptionsBuilder options(Job j) {
     Plan p = j.plan();
+    Settings s = j.settings();
     ChainedOptionsBuilder o = new OptionsBuilder()
-        .include("stampede\\.jmh\\." + p.benchmark() + "\\." + p.method() + "$")
-        .forks(p.forks())
-        .warmupIterations(p.warmupIterations())
-        .warmupTime(TimeValue.milliseconds(p.warmupTime().toMillis()))
-        .measurementIterations(p.iterations())
-        .measurementTime(TimeValue.milliseconds(p.iterationTime().toMillis()))
-        .jvmArgsAppend("-Xms256m", "-Xmx1g")
-        .resultFormat(ResultFormatType.JSON)
-        .result(resultFile.toString());
+        .include("^" + Pattern.quote(p.benchmark().getName() + ".") + p.method() + "$")
+        .forks(s.forks())
+        .warmupIterations(s.warmupIterations())
+        .warmupTime(TimeValue.milliseconds(s.warmupTime().toMillis()))
+        .measurementIterations(s.iterations())
+        .measurementTime(TimeValue.milliseconds(s.iterationTime().toMillis()));
     if (j.store() != null) {
       o.param("store", j.store().name());
       o.param("strategy", j.strategies().stream().map(Enum::name).toArray(String[]::new));
@@ -280,22 +381,15 @@ public final class BenchmarkRunner {
     return o;
   }
 
-  static String human(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  /** Every result so far as one JMH JSON array, by JMH's own formatter. */
+  static void writeJson(List<RunResult> results, Path file) throws IOException {
+    try (OutputStream os = Files.newOutputStream(file);
+         PrintStream ps = new PrintStream(os, true, StandardCharsets.UTF_8)) {
+      ResultFormatFactory.getInstance(ResultFormatType.JSON, ps).writeOut(results);
+    }
   }
 
-  /** Concatenates JMH JSON arrays into one array. */
-  static String merge(List<String> arrays) {
-    List<String> bodies = new ArrayList<>();
-    for (String a : arrays) {
-      String t = a.trim();
-      if (t.startsWith("[") && t.endsWith("]")) {
-        String body = t.substring(1, t.length() - 1).trim();
-        if (!body.isEmpty()) {
-          bodies.add(body);
-        }
-      }
-    }
-    return "[\n" + String.join(",\n", bodies) + "\n]\n";
+  static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 }

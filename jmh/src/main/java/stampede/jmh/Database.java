@@ -1,5 +1,6 @@
 package stampede.jmh;
 
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -105,14 +106,17 @@ public final class Database implements Loader<String, String> {
     }
   }
 
-  /** {@link #load} for APIs that take no checked exception (Caffeine's mapping functions). */
+  /**
+   * {@link #load} for APIs that take no checked exception (Caffeine's mapping functions): a checked exception is
+   * thrown as the cause of a {@link CompletionException}, which Caffeine passes through as it is.
+   */
   public String loadUnchecked(String key) {
     try {
       return load(key);
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
-      throw new IllegalStateException(e.getMessage(), e);
+      throw new CompletionException(e);
     }
   }
 

@@ -15,29 +15,30 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * The database misbehaves for {@code failForMs} (1 s) out of every {@code periodMs} (2 s): with
- * {@code failure=FAIL} every load started in that window throws after its usual latency; with {@code SLOW}
- * loads take 10x longer. 8 callers read 10 keys (TTL 300 ms), so entries expire during the outage.
+ * The database misbehaves for {@code failForMs} (1 s) out of every {@code periodMs} (2 s): with {@code failure=FAIL}
+ * every load started in that window throws after its usual latency; with {@code SLOW} loads take 10x longer. 8
+ * callers read 10 keys (TTL 300 ms), so entries expire during the outage.
  *
- * <p>What to read: errors (fraction of calls that got an exception: what users see), stale served (fraction
- * of calls answered with an expired value: the graceful alternative), loads per expiry (does the strategy
- * hammer the failing database or back off?) and p99/p99.9 latency (does a slow database hold callers?).
- * Stale-while-revalidate, the circuit breaker, the shedder, the layered stack and Caffeine's refreshAfterWrite
- * can serve stale; cache-aside and single flight can only pass the error on.
+ * <p>What to read: errors (fraction of calls that got an exception: what users see), stale served (fraction of
+ * calls answered with an expired value: the graceful alternative), loads per expiry (does the strategy hammer the
+ * failing database or back off?) and p99/p99.9 latency (does a slow database hold callers?). The strategies whose
+ * read path has a stale-if-error bound (the lock strategies, stale-while-revalidate, the circuit breaker, the
+ * shedder, the layered stack; see {@link StrategyType}) and Caffeine's refreshAfterWrite can serve stale;
+ * cache-aside and single flight can only pass the error on.
  *
- * <p>Run it alone:
- * <pre>
- * java -jar jmh/target/benchmarks.jar FailingDatabaseBenchmark -p strategy=SINGLE_FLIGHT,STALE_WHILE_REVALIDATE \
- *     -p store=CAFFEINE -p failure=FAIL -f 1 -wi 1 -i 2 -r 2s
- * </pre>
+ * <p>Run settings: the annotations on this class are the only place they are written; they are the quick
+ * profile's (see {@link HotKeyBenchmark} and {@link BenchmarkRunner}).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Threads(8)
-@Fork(1)
-@Warmup(iterations = 1, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx1g"})
+@Warmup(iterations = 1, time = 1)
 @Measurement(iterations = 2, time = 2)
 public class FailingDatabaseBenchmark {
 
@@ -66,7 +67,7 @@ public class FailingDatabaseBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      env = BenchSupport.open(strategy, store, dbLatencyMs, ttlMs);
+      env = Env.open(strategy, store, dbLatencyMs, ttlMs);
       cache = strategy.create(env);
       keySpace = new Keys("f", keys, "UNIFORM");
       for (String k : keySpace.all()) {
@@ -79,7 +80,9 @@ public class FailingDatabaseBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      BenchSupport.close(cache, env);
+      if (env != null) {
+        env.close();
+      }
     }
   }
 
@@ -87,5 +90,24 @@ public class FailingDatabaseBenchmark {
   public String get(Failing s, Outcome out) {
     return out.call(s.cache, s.keySpace.next(), s.env);
   }
+
+  /*
+   * ============================== HOW TO RUN THIS BENCHMARK ==============================
+   *
+   * Build the shaded jar once (mvn -B -ntp -pl jmh -am package -DskipTests), then, with the settings above:
+   *
+   *   java -jar jmh/target/benchmarks.jar FailingDatabaseBenchmark -p strategy=SINGLE_FLIGHT,STALE_WHILE_REVALIDATE \
+   *       -p store=CAFFEINE -p failure=FAIL
+   *
+   * With the tables of the report:
+   *
+   *   mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.only=FailingDatabase -Dbench.profile=smoke
+   *
+   * Or run main() below from an IDE (after one Maven build, which runs JMH's annotation processor).
+   */
+  public static void main(String[] args) throws RunnerException {
+    new Runner(new OptionsBuilder().include(FailingDatabaseBenchmark.class.getSimpleName())
+        .param("strategy", "SINGLE_FLIGHT", "STALE_WHILE_REVALIDATE").param("store", "CAFFEINE")
+        .param("failure", "FAIL").build()).run();
+  }
 }
-// Run alone: java -jar jmh/target/benchmarks.jar FailingDatabaseBenchmark -p strategy=CIRCUIT_BREAKER -p failure=SLOW

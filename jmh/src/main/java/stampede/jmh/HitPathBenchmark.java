@@ -23,33 +23,34 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
-import stampede.core.EmbeddedRedis;
-import stampede.core.RedisStore;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.redis.RedisStore;
+import stampede.testkit.EmbeddedRedis;
 
 /**
  * The price of protection when nothing is expiring: one thread reads one cached, fresh key (TTL 1 h), in
- * microseconds per call (Mode.AverageTime). {@code strategyGet} goes through the strategy and its store;
- * the two baselines are what the store costs by itself:
+ * microseconds per call (Mode.AverageTime). {@code strategyGet} goes through the strategy and its store; the two
+ * baselines are what the store costs by itself:
  * <ul>
  *   <li>{@code rawCaffeineGetIfPresent}: {@code Cache.getIfPresent} on a plain Caffeine cache;</li>
  *   <li>{@code rawLettuceGet}: a Lettuce sync {@code GET} of a string key on the same kind of embedded Redis.</li>
  * </ul>
- * A strategy's overhead is its score minus the baseline of its store; the report prints the ratio. Redis hits
- * are dominated by the loopback round trip (tens of microseconds), so differences there are mostly noise
- * unless a strategy makes more than one round trip per hit.
+ * A strategy's overhead is its score minus the baseline of its store; the report prints the ratio. Redis hits are
+ * dominated by the loopback round trip (tens of microseconds), so differences there are mostly noise unless a
+ * strategy makes more than one round trip per hit.
  *
- * <p>Run it alone:
- * <pre>
- * java -jar jmh/target/benchmarks.jar HitPathBenchmark -p strategy=CACHE_ASIDE,LAYERED_STACK -p store=CAFFEINE \
- *     -f 1 -wi 1 -i 2 -r 1s
- * </pre>
+ * <p>Run settings: the annotations are the only place they are written; they are the quick profile's (see
+ * {@link HotKeyBenchmark} and {@link BenchmarkRunner}). The two baselines measure two iterations, the strategies
+ * one: there are only two baselines and about thirty strategy runs.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Threads(1)
-@Fork(1)
-@Warmup(iterations = 1, time = 1)
-@Measurement(iterations = 2, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx1g"})
+@Warmup(iterations = 1, time = 300, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 1, time = 700, timeUnit = TimeUnit.MILLISECONDS)
 public class HitPathBenchmark {
   static final String KEY = "cached";
 
@@ -65,18 +66,20 @@ public class HitPathBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      env = BenchSupport.open(strategy, store, "1", 3_600_000);
+      env = Env.open(strategy, store, "1", 3_600_000);
       cache = strategy.create(env);
       cache.get(KEY);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      BenchSupport.close(cache, env);
+      if (env != null) {
+        env.close();
+      }
     }
   }
 
-  /** A plain Caffeine cache holding the key. */
+  /** A plain Caffeine cache holding the key, its maintenance on its own executor. */
   @State(Scope.Benchmark)
   public static class RawCaffeine {
     ExecutorService executor;
@@ -132,13 +135,34 @@ public class HitPathBenchmark {
   }
 
   @Benchmark
+  @Measurement(iterations = 2, time = 700, timeUnit = TimeUnit.MILLISECONDS)
   public String rawCaffeineGetIfPresent(RawCaffeine s) {
     return s.cache.getIfPresent(KEY);
   }
 
   @Benchmark
+  @Measurement(iterations = 2, time = 700, timeUnit = TimeUnit.MILLISECONDS)
   public String rawLettuceGet(RawRedis s) {
     return s.commands.get(KEY);
   }
+
+  /*
+   * ============================== HOW TO RUN THIS BENCHMARK ==============================
+   *
+   * Build the shaded jar once (mvn -B -ntp -pl jmh -am package -DskipTests), then, with the settings above:
+   *
+   *   java -jar jmh/target/benchmarks.jar HitPathBenchmark.strategyGet -p strategy=CACHE_ASIDE,LAYERED_STACK \
+   *       -p store=CAFFEINE
+   *   java -jar jmh/target/benchmarks.jar 'HitPathBenchmark.raw.*'      (the two baselines only)
+   *
+   * With the tables of the report:
+   *
+   *   mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.only=HitPath -Dbench.profile=smoke
+   *
+   * Or run main() below from an IDE (after one Maven build, which runs JMH's annotation processor).
+   */
+  public static void main(String[] args) throws RunnerException {
+    new Runner(new OptionsBuilder().include(HitPathBenchmark.class.getSimpleName() + ".(strategyGet|rawCaffeine.*)")
+        .param("strategy", "CACHE_ASIDE", "LAYERED_STACK").param("store", "CAFFEINE").build()).run();
+  }
 }
-// Run alone: java -jar jmh/target/benchmarks.jar 'HitPathBenchmark.raw.*'   (the two baselines only)

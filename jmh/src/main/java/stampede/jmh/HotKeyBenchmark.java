@@ -15,10 +15,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * The hot-key stampede: 8 callers read ONE key in a loop. The key expires every {@code ttlMs} (300 ms), so a
- * 2 s iteration sees about 6 expiry episodes; each load parks {@code dbLatencyMs} (5-50 ms) in the simulated
+ * The hot-key stampede: 8 callers read ONE key in a loop. The key expires every {@code ttlMs} (300 ms), so a 1 s
+ * iteration sees about 3 expiry episodes; each load parks {@code dbLatencyMs} (5-50 ms) in the simulated
  * {@link Database}, long enough for every caller to miss while it runs.
  *
  * <p>What it measures, per strategy and store:
@@ -35,18 +38,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * Callers mostly block (park) on the loader or on each other, so 8 threads on 2 cores measure coordination, not
  * CPU. Compare strategies within one run; absolute numbers move with machine noise.
  *
- * <p>Run it alone (after {@code mvn -B -ntp -pl jmh -am package -DskipTests}):
- * <pre>
- * java -jar jmh/target/benchmarks.jar HotKeyBenchmark -p strategy=CACHE_ASIDE,SINGLE_FLIGHT -p store=CAFFEINE \
- *     -f 1 -wi 1 -w 1s -i 2 -r 2s
- * </pre>
+ * <p>Run settings: the annotations on this class are the only place they are written (mode, unit, threads, forks
+ * and heap, warm-up, measurement); they are the quick profile's. {@link BenchmarkRunner}'s profiles choose which
+ * parameter values run, and its smoke and full profiles shorten or lengthen every benchmark by one stated rule.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Threads(8)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx1g"})
 @Warmup(iterations = 1, time = 1)
-@Measurement(iterations = 2, time = 2)
+@Measurement(iterations = 2, time = 1)
 public class HotKeyBenchmark {
   static final String KEY = "hot";
 
@@ -68,13 +69,15 @@ public class HotKeyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-      env = BenchSupport.open(strategy, store, dbLatencyMs, ttlMs);
+      env = Env.open(strategy, store, dbLatencyMs, ttlMs);
       cache = strategy.create(env);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-      BenchSupport.close(cache, env);
+      if (env != null) {
+        env.close();
+      }
     }
   }
 
@@ -82,5 +85,26 @@ public class HotKeyBenchmark {
   public String get(HotKey s, Outcome out) {
     return out.call(s.cache, KEY, s.env);
   }
+
+  /*
+   * ============================== HOW TO RUN THIS BENCHMARK ==============================
+   *
+   * Build the shaded jar once (mvn -B -ntp -pl jmh -am package -DskipTests), then, with the settings above:
+   *
+   *   java -jar jmh/target/benchmarks.jar HotKeyBenchmark -p strategy=CACHE_ASIDE,SINGLE_FLIGHT -p store=CAFFEINE
+   *
+   * Every strategy on both stores (the Caffeine peers' REDIS runs fail as "N/A", by design):
+   *
+   *   java -jar jmh/target/benchmarks.jar HotKeyBenchmark
+   *
+   * With the tables of the report (jmh/target/bench-smoke/hot-key.md for smoke, results/ for quick and full):
+   *
+   *   mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.only=HotKey -Dbench.profile=smoke
+   *
+   * Or run main() below from an IDE (after one Maven build, which runs JMH's annotation processor).
+   */
+  public static void main(String[] args) throws RunnerException {
+    new Runner(new OptionsBuilder().include(HotKeyBenchmark.class.getSimpleName())
+        .param("strategy", "CACHE_ASIDE", "SINGLE_FLIGHT").param("store", "CAFFEINE").build()).run();
+  }
 }
-// Run alone: java -jar jmh/target/benchmarks.jar HotKeyBenchmark -p strategy=SINGLE_FLIGHT -p store=REDIS -f 1 -i 2 -r 2s

@@ -1,17 +1,18 @@
 package stampede.jmh;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.LoadingCache;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
-import stampede.core.Event;
-import stampede.core.LoadException;
+import java.util.function.Function;
+import stampede.core.Fill;
 import stampede.core.LoadingStrategy;
-import stampede.core.Metrics;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
+import stampede.jmh.impl.CaffeineAsyncGet;
+import stampede.jmh.impl.CaffeineRefreshAfterWrite;
+import stampede.jmh.impl.StrategyCache;
 import stampede.strategies.BackgroundRefresh;
 import stampede.strategies.CacheAside;
 import stampede.strategies.CircuitBreaker;
@@ -28,309 +29,189 @@ import stampede.strategies.TtlJitter;
 import stampede.strategies.TwoLevelCoalescing;
 
 /**
- * Every strategy of the project, plus the two Caffeine peers a user would pick instead, each wired the same
- * way from an {@link Env}: TTL {@code env.ttl}, loads from {@code env.db}, events into {@code env.counters}.
- * The settings below are the ones a benchmark compares; they are deliberately ordinary (documented next to
- * each constant), not tuned per scenario.
+ * Every strategy of the project, plus the two Caffeine peers a user would pick instead, each built the same way from
+ * an {@link Env}: TTL {@code env.ttl}, loads from {@code env.db}, events into {@code env.counters}, background work
+ * on {@code env.executor}. Each constant says what it is in a line or a few; the shared layers and their settings
+ * are the helpers at the bottom. The settings are deliberately ordinary (documented next to each constant and
+ * helper), not tuned per scenario:
+ * <ul>
+ *   <li>single flight: waiters wait up to 5 s ({@link SingleFlight}'s default);</li>
+ *   <li>distributed lock: lease 2 s, wait up to 2 s, then {@link DistributedLock.Fallback#LOAD_WITHOUT_CACHING}
+ *       (its default);</li>
+ *   <li>stale-if-error: 10 s on every read path that may serve stale (the lock strategies, stale-while-revalidate,
+ *       the circuit breaker, the load shedder, the layered stack; Caffeine's {@code refreshAfterWrite} keeps a value
+ *       as long past its TTL);</li>
+ *   <li>TTL jitter: +-20%.</li>
+ * </ul>
  *
- * <p>The peers ({@link #CAFFEINE_ASYNC_GET}, {@link #CAFFEINE_REFRESH_AFTER_WRITE}) are in-process caches with
- * no pluggable store: they exist only for {@link StoreType#CAFFEINE} ({@link #supports}).
+ * <p>The peers ({@link #CAFFEINE_ASYNC_GET}, {@link #CAFFEINE_REFRESH_AFTER_WRITE}, adapters in
+ * {@code stampede.jmh.impl}) are in-process caches with no pluggable store: they exist only for
+ * {@link StoreType#CAFFEINE} ({@link #runsOn}).
  */
 public enum StrategyType {
   /** The baseline: read, on a miss load in line and write. Stampedes by design. */
-  CACHE_ASIDE {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new CacheAside<>(env.store, env.ticker, env.counters, env.ttl);
-    }
-  },
+  CACHE_ASIDE(env -> readPath(env, storeFill(env)).build()),
   /** One load per key per process; waiters wait up to 5 s. */
-  SINGLE_FLIGHT {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new SingleFlight<>(env.store, env.ticker, env.counters, env.ttl, Duration.ofSeconds(5));
-    }
-  },
-  /** One load per key across processes: lease 2 s, wait up to 2 s, then serve stale or load uncached. */
-  DISTRIBUTED_LOCK {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new DistributedLock<>(env.store, env.locks, env.ticker, env.random, env.scheduler, env.counters,
-          env.ttl, Duration.ofSeconds(2), Duration.ofSeconds(2), DistributedLock.Fallback.SERVE_STALE_OR_LOAD);
-    }
-  },
-  /** Single flight in the process, then the distributed lock across processes. */
-  TWO_LEVEL_COALESCING {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new TwoLevelCoalescing<>(env.store, env.locks, env.ticker, env.random, env.scheduler, env.counters,
-          env.ttl, Duration.ofSeconds(2), Duration.ofSeconds(2), DistributedLock.Fallback.SERVE_STALE_OR_LOAD);
-    }
-  },
+  SINGLE_FLIGHT(env -> readPath(env, singleFlight(env, storeFill(env))).build()),
+  /** One load per key across processes: lease 2 s, wait up to 2 s, then load without caching; stale-if-error. */
+  DISTRIBUTED_LOCK(env -> staleIfError(readPath(env, lock(env, storeFill(env)))).build()),
+  /** Single flight in the process in front of the distributed lock across processes; stale-if-error. */
+  TWO_LEVEL_COALESCING(env -> staleIfError(readPath(env,
+      new TwoLevelCoalescing<>(env.store, lock(env, storeFill(env)), env.counters))).build()),
   /** Cache-aside with TTL +-20%: spreads mass expiry, does nothing for one hot key. */
-  TTL_JITTER {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new TtlJitter<>(env.store, env.ticker, uniform(), env.counters, env.ttl, 0.2);
-    }
-  },
+  TTL_JITTER(env -> readPath(env, storeFill(env, jitter(env))).build()),
   /**
-   * SingleFlight over TtlJitter (+-20%): coalescing plus jitter, without the rest of the layered stack; next to
+   * SingleFlight over a jittered TTL (+-20%): coalescing plus jitter, without the rest of the layered stack; next to
    * SINGLE_FLIGHT it isolates what jitter does to a mass expiry.
    */
-  SINGLE_FLIGHT_JITTER {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      TtlJitter<String, String> jitter = new TtlJitter<>(env.store, env.ticker, uniform(), env.counters, env.ttl,
-          0.2);
-      return new SingleFlight<>(env.store, env.ticker, env.counters, jitter, Duration.ofSeconds(5));
-    }
-  },
-  /** XFetch, beta 1: one caller recomputes early with a probability rising towards expiry. */
-  XFETCH {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new ProbabilisticEarlyExpiration<>(env.store, env.ticker, uniform(), env.counters, env.ttl, 1.0);
-    }
-  },
+  SINGLE_FLIGHT_JITTER(env -> readPath(env, singleFlight(env, storeFill(env, jitter(env)))).build()),
+  /** XFetch, beta 1: a reader refreshes a fresh value early (on the executor) with a chance rising towards expiry. */
+  XFETCH(env -> readPath(env, storeFill(env)).policy(xfetch(), env.executor).build()),
+  /** XFetch over a SingleFlight fill, as its javadoc recommends: a key that does expire costs one load, not C. */
+  XFETCH_SINGLE_FLIGHT(env -> readPath(env, singleFlight(env, storeFill(env))).policy(xfetch(), env.executor)
+      .build()),
+  /** Serves a value up to one TTL stale while one background refresh runs; stale-if-error. */
+  STALE_WHILE_REVALIDATE(env -> staleIfError(readPath(env, storeFill(env))
+      .policy(new StaleWhileRevalidate<>(env.ttl), env.executor)).build()),
   /**
-   * XFetch over SingleFlight, as its javadoc recommends: simultaneous early recomputes on one hot key cost one
-   * load per process instead of one per caller that drew a recompute.
+   * Refresh-ahead: keys read are reloaded in the last quarter of their TTL (backoff 50 ms to 1 s after a failed
+   * refresh), by {@code refreshDue()} every TTL/8.
    */
-  XFETCH_SINGLE_FLIGHT {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      SingleFlight<String, String> once = new SingleFlight<>(env.store, env.ticker, env.counters, env.ttl,
-          Duration.ofSeconds(5));
-      return new ProbabilisticEarlyExpiration<>(env.store, env.ticker, uniform(), env.counters, once, 1.0);
-    }
-  },
-  /** Serves stale for one TTL while one background refresh runs; stale-if-error 10 s. */
-  STALE_WHILE_REVALIDATE {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new StaleWhileRevalidate<>(env.store, env.ticker, env.executor, env.counters, env.ttl, env.ttl,
-          Duration.ofSeconds(10));
-    }
-  },
-  /** Refresh-ahead: keys read are reloaded in the last quarter of their TTL by a scheduler (every TTL/8). */
-  BACKGROUND_REFRESH {
-    @Override
-    BenchCache build(Env env) {
-      Duration window = env.ttl.dividedBy(4);
-      BackgroundRefresh<String, String> br = new BackgroundRefresh<>(env.store, env.ticker, env.executor,
-          env.counters, env.ttl, window, Duration.ofMillis(50), Duration.ofSeconds(1), 100_000);
-      long period = Math.max(1, window.toMillis() / 2);
-      var task = env.scheduler.scheduleAtFixedRate(() -> {
-        try {
-          br.refreshDue();
-        } catch (RuntimeException e) {
-          // keep the schedule alive; failures are counted by the strategy
-        }
-      }, period, period, TimeUnit.MILLISECONDS);
-      return new Facade(br, env) {
-        @Override
-        public void close() {
-          task.cancel(false);
-        }
-      };
-    }
-  },
+  BACKGROUND_REFRESH(env -> {
+    BackgroundRefresh<String, String> refresh = BackgroundRefresh.builder(env.store, storeFill(env), env.executor)
+        .metrics(env.counters).refreshWindow(env.ttl.dividedBy(4))
+        .backoff(Duration.ofMillis(50), Duration.ofSeconds(1)).maxTrackedKeys(100_000).build();
+    env.every(env.ttl.dividedBy(8), refresh::refreshDue);
+    return refresh;
+  }),
   /** A token bucket per client (one client here): burst 2, 10 loads/s; over the rate a miss is rejected. */
-  RATE_LIMITED {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new RateLimited<>(env.store, env.ticker, env.counters, env.ttl, () -> "bench-client", 2, 10.0);
-    }
-  },
-  /** Opens after 3 failed loads for 500 ms, serving entries up to 10 s stale while open. */
-  CIRCUIT_BREAKER {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new CircuitBreaker<>(env.store, env.ticker, env.counters, env.ttl, 3, Duration.ofMillis(500),
-          Duration.ofSeconds(10));
-    }
-  },
-  /** A key read 100 times in 1 s is hot: TTL x3 and refreshed in the background one TTL before expiry. */
-  HOT_KEY_PROTECTION {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new HotKeyProtection<>(env.store, env.ticker, env.executor, env.counters, env.ttl, 100,
-          Duration.ofSeconds(1), 3.0, env.ttl, 100_000);
-    }
-  },
-  /** At most 2 loads at once; a load waits up to 10 ms for a slot, else stale (<= 10 s) or rejected. */
-  LOAD_SHEDDER {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new LoadShedder<>(env.store, env.ticker, env.counters, env.ttl, 2, Duration.ofMillis(10),
-          Duration.ofSeconds(10));
-    }
-  },
-  /** Cache-aside reporting through Monitoring (miss-storm detection): the cost of watching, not a cure. */
-  MONITORING {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      Metrics monitoring = new Monitoring(env.ticker, env.counters, Duration.ofSeconds(1), 10, 100_000, storm -> { });
-      return new CacheAside<>(env.store, env.ticker, monitoring, env.ttl);
-    }
-  },
-  /** Swr(SingleFlight(Lock(Jitter(Loader)))): jitter 20%, SWR one TTL, stale-if-error 10 s, lease/wait 2 s. */
-  LAYERED_STACK {
-    @Override
-    LoadingStrategy<String, String> strategy(Env env) {
-      return new LayeredStack<>(env.store, env.locks, env.ticker, uniform(), env.random, env.executor,
-          env.scheduler, env.counters, env.ttl, 0.2, env.ttl, Duration.ofSeconds(10), Duration.ofSeconds(2),
-          Duration.ofSeconds(2));
-    }
-  },
-  /** Peer: Caffeine {@code AsyncCache.get(key, mappingFunction)} with expireAfterWrite(TTL): one load per key. */
-  CAFFEINE_ASYNC_GET {
-    @Override
-    boolean supports(StoreType store) {
-      return store == StoreType.CAFFEINE;
-    }
-
-    @Override
-    BenchCache build(Env env) {
-      requireCaffeine(env);
-      AsyncCache<String, String> cache = Caffeine.newBuilder()
-          .executor(env.executor)
-          .maximumSize(1_000_000)
-          .expireAfterWrite(env.ttl)
-          .buildAsync();
-      Metrics m = env.counters;
-      return new BenchCache() {
-        @Override
-        public String get(String key) {
-          try {
-            return cache.get(key, k -> {
-              m.record(Event.LOAD_STARTED, k);
-              return env.db.loadUnchecked(k);
-            }).join();
-          } catch (CompletionException e) {
-            m.record(Event.LOAD_FAILED, key);
-            throw new LoadException(key, rootCause(e));
-          }
-        }
-
-        @Override
-        public void invalidate(String key) {
-          cache.synchronous().invalidate(key);
-        }
-      };
-    }
-  },
+  RATE_LIMITED(env -> readPath(env,
+      RateLimited.builder(storeFill(env), () -> "bench-client").metrics(env.counters).limit(2, 10.0).build())
+      .build()),
+  /** Opens after 3 failed loads in a row, for 500 ms; stale-if-error answers the refused and failed loads. */
+  CIRCUIT_BREAKER(env -> staleIfError(readPath(env,
+      new CircuitBreaker<>(storeFill(env), 3, Duration.ofMillis(500), env.counters, env.ticker))).build()),
   /**
-   * Peer: Caffeine {@code LoadingCache} with refreshAfterWrite(TTL) (one reload on the executor, the old value
-   * served meanwhile and kept if the reload fails) and expireAfterWrite(TTL + 10 s), matching our stale-if-error.
-   * A value older than the TTL when returned is counted as stale served.
+   * A key read 100 times in 1 s is hot: TTL x3 and refreshed in the background within one TTL of expiry; cold keys
+   * are cache-aside.
    */
-  CAFFEINE_REFRESH_AFTER_WRITE {
-    @Override
-    boolean supports(StoreType store) {
-      return store == StoreType.CAFFEINE;
-    }
+  HOT_KEY_PROTECTION(env -> {
+    HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(env.ttl).metrics(env.counters)
+        .hotAt(100, Duration.ofSeconds(1)).hotTtlMultiplier(3).prewarmWindow(env.ttl).maxTrackedKeys(100_000)
+        .build();
+    return readPath(env, storeFill(env, hot)).policy(hot, env.executor).build();
+  }),
+  /** At most 2 loads at once; a load waits up to 10 ms for a slot, else it is shed; stale-if-error. */
+  LOAD_SHEDDER(env -> staleIfError(readPath(env,
+      new LoadShedder<>(storeFill(env), 2, Duration.ofMillis(10), env.counters))).build()),
+  /**
+   * Cache-aside reporting through Monitoring (a miss storm is 10 misses of one key in 1 s): the cost of watching,
+   * not a cure.
+   */
+  MONITORING(env -> {
+    Monitoring monitoring = Monitoring.builder(env.counters).missStorm(10, Duration.ofSeconds(1))
+        .maxTrackedKeys(100_000).build();
+    return CacheAside.builder(env.store, new StoreFill<>(env.store, monitoring, Ttl.fixed(env.ttl)))
+        .metrics(monitoring).build();
+  }),
+  /**
+   * The project's recommended stack: CacheAside + StaleWhileRevalidate (one TTL) over SingleFlight(DistributedLock(
+   * StoreFill(TtlJitter))), jitter +-20%, stale-if-error 10 s, lease and wait 2 s.
+   */
+  LAYERED_STACK(env -> LayeredStack.<String, String>builder(env.store, env.locks, env.ttl, env.executor)
+      .metrics(env.counters).jitter(0.2).stale(env.ttl, staleIfError()).lock(lease(), lockWait()).build()),
+  /** Peer: Caffeine {@code AsyncCache.get} with {@code expireAfterWrite(TTL)}: one load per key, callers wait. */
+  CAFFEINE_ASYNC_GET(StoreType.CAFFEINE, env -> new CaffeineAsyncGet(env.db, env.counters, env.ttl, env.executor)),
+  /**
+   * Peer: Caffeine {@code refreshAfterWrite(TTL)} with {@code expireAfterWrite(TTL + 10 s)}: one reload on the
+   * executor, the old value served meanwhile and kept if the reload fails.
+   */
+  CAFFEINE_REFRESH_AFTER_WRITE(StoreType.CAFFEINE,
+      env -> new CaffeineRefreshAfterWrite(env.db, env.counters, env.ttl, staleIfError(), env.executor));
 
-    @Override
-    BenchCache build(Env env) {
-      requireCaffeine(env);
-      LoadingCache<String, String> cache = Caffeine.newBuilder()
-          .executor(env.executor)
-          .maximumSize(1_000_000)
-          .refreshAfterWrite(env.ttl)
-          .expireAfterWrite(env.ttl.plusSeconds(10))
-          .build(k -> {
-            env.counters.record(Event.LOAD_STARTED, k);
-            return env.db.load(k);
-          });
-      long ttlNanos = env.ttl.toNanos();
-      return new BenchCache() {
-        @Override
-        public String get(String key) {
-          String v;
-          try {
-            v = cache.get(key);
-          } catch (CompletionException | IllegalStateException e) {
-            env.counters.record(Event.LOAD_FAILED, key);
-            throw new LoadException(key, rootCause(e));
-          }
-          if (System.nanoTime() - Database.loadedAt(v) > ttlNanos) {
-            env.counters.record(Event.STALE_SERVED, key);
-          }
-          return v;
-        }
+  private final Function<Env, BenchCache> factory;
+  private final Set<StoreType> stores;
 
-        @Override
-        public void invalidate(String key) {
-          cache.invalidate(key);
-        }
-      };
-    }
-  };
-
-  /** Builds the facade, ready for {@link BenchCache#get}. */
-  BenchCache build(Env env) {
-    if (!supports(env.storeType)) {
-      throw new IllegalArgumentException(this + " does not run on " + env.storeType);
-    }
-    return new Facade(strategy(env), env);
+  /** A strategy of this project: it runs on every store. */
+  StrategyType(Function<Env, LoadingStrategy<String, String>> strategy) {
+    this.factory = env -> new StrategyCache(strategy.apply(env), env.db, env.store);
+    this.stores = EnumSet.allOf(StoreType.class);
   }
 
+  /** A peer with its own cache, on {@code only} that store. */
+  StrategyType(StoreType only, Function<Env, BenchCache> peer) {
+    this.factory = peer;
+    this.stores = EnumSet.of(only);
+  }
+
+  /** Builds the strategy on the env's store, ready for {@link BenchCache#get}; its background work stops with env. */
   public BenchCache create(Env env) {
-    return build(env);
-  }
-
-  /** The strategy itself; the constants that build their own facade (peers, refresh-ahead) do not use it. */
-  LoadingStrategy<String, String> strategy(Env env) {
-    throw new UnsupportedOperationException(this + " builds its own facade");
+    if (!runsOn(env.storeType)) {
+      throw new IllegalArgumentException("N/A: " + this + " is an in-process Caffeine cache; it has no "
+          + env.storeType + " variant (run it with -p store=CAFFEINE)");
+    }
+    return factory.apply(env);
   }
 
   /** False for a store the strategy cannot run on (the Caffeine peers on Redis: not applicable). */
-  boolean supports(StoreType store) {
-    return true;
+  public boolean runsOn(StoreType store) {
+    return stores.contains(store);
   }
 
-  public boolean runsOn(StoreType store) {
-    return supports(store);
+  // The shared layers and their settings (static methods: an enum constant may not read the enum's static fields).
+
+  /** The read path every strategy but the peers stands on, reporting to the env's counters. */
+  static CacheAside.Builder<String, String> readPath(Env env, Fill<String, String> fill) {
+    return CacheAside.builder(env.store, fill).metrics(env.counters);
+  }
+
+  /** The innermost fill: loads from the database, writes the entry fresh for the env's TTL. */
+  static Fill<String, String> storeFill(Env env) {
+    return storeFill(env, Ttl.fixed(env.ttl));
+  }
+
+  static Fill<String, String> storeFill(Env env, Ttl<String> ttl) {
+    return new StoreFill<>(env.store, env.counters, ttl);
+  }
+
+  /** Waiters wait up to 5 s (the default). */
+  static Fill<String, String> singleFlight(Env env, Fill<String, String> fill) {
+    return SingleFlight.builder(env.store, fill).metrics(env.counters).build();
+  }
+
+  /** Lease 2 s, wait up to 2 s, then load without caching (the default fallback); renewals on the env's scheduler. */
+  static DistributedLock<String, String> lock(Env env, Fill<String, String> fill) {
+    return DistributedLock.builder(env.store, env.locks, fill).metrics(env.counters).lease(lease())
+        .maxWait(lockWait()).watchdog(env.scheduler).build();
+  }
+
+  /** The env's TTL +-20%. */
+  static TtlJitter<String> jitter(Env env) {
+    return new TtlJitter<>(env.ttl, 0.2, uniform());
+  }
+
+  /** XFetch with the paper's beta = 1. */
+  static ProbabilisticEarlyExpiration<String, String> xfetch() {
+    return new ProbabilisticEarlyExpiration<>(uniform(), 1.0);
+  }
+
+  static CacheAside.Builder<String, String> staleIfError(CacheAside.Builder<String, String> readPath) {
+    return readPath.staleIfError(staleIfError());
+  }
+
+  static Duration staleIfError() {
+    return Duration.ofSeconds(10);
+  }
+
+  static Duration lease() {
+    return Duration.ofSeconds(2);
+  }
+
+  static Duration lockWait() {
+    return Duration.ofSeconds(2);
   }
 
   static DoubleSupplier uniform() {
     return () -> ThreadLocalRandom.current().nextDouble();
-  }
-
-  void requireCaffeine(Env env) {
-    if (env.storeType != StoreType.CAFFEINE) {
-      throw new IllegalArgumentException("N/A: " + this + " is an in-process Caffeine cache; it has no "
-          + env.storeType + " variant (run it with -p store=CAFFEINE)");
-    }
-  }
-
-  static Throwable rootCause(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof IllegalStateException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
-
-  /** A {@link LoadingStrategy} bound to the env's database and store. */
-  static class Facade implements BenchCache {
-    private final LoadingStrategy<String, String> strategy;
-    private final Env env;
-
-    Facade(LoadingStrategy<String, String> strategy, Env env) {
-      this.strategy = strategy;
-      this.env = env;
-    }
-
-    @Override
-    public String get(String key) {
-      return strategy.get(key, env.db);
-    }
-
-    @Override
-    public void invalidate(String key) {
-      env.store.invalidate(key);
-    }
   }
 }

@@ -1,6 +1,8 @@
 package stampede.jmh.report;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -41,20 +43,14 @@ public final class MachineInfo {
     return "unknown";
   }
 
-  /** A flat map as a JSON object, one key per line. */
-  public static String toJson(Map<String, Object> map) {
-    StringBuilder b = new StringBuilder("{\n");
-    int n = 0;
-    for (Map.Entry<String, Object> e : map.entrySet()) {
-      b.append("  ").append(Json.quote(e.getKey())).append(": ");
-      Object v = e.getValue();
-      if (v instanceof Number || v instanceof Boolean) {
-        b.append(v);
-      } else {
-        b.append(Json.quote(String.valueOf(v)));
-      }
-      b.append(++n < map.size() ? ",\n" : "\n");
-    }
-    return b.append("}\n").toString();
+  /** Writes {@code info} as a JSON object, one key per line ({@code run-info.json}). */
+  public static void write(Map<String, Object> info, Path file) throws IOException {
+    Files.writeString(file, ResultsReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n",
+        StandardCharsets.UTF_8);
+  }
+
+  /** Reads what {@link #write} wrote, keys in file order. */
+  public static Map<String, Object> read(Path file) throws IOException {
+    return ResultsReport.JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
   }
 }

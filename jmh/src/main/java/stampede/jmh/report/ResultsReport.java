@@ -1,5 +1,7 @@
 package stampede.jmh.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +23,9 @@ import stampede.jmh.StrategyType;
  * {@code spread-keys.md}, {@code mass-expiry.md}, {@code failing-database.md}, {@code hit-path.md}), each
  * stamped with the machine and JVM from {@code run-info.json} (next to the tables) when present.
  *
- * <p>Regenerate tables from an existing result:
+ * <p>The JSON is read with Jackson, and {@link stampede.jmh.BenchmarkRunner} builds its tables from the file it
+ * just wrote, so a table regenerated from a saved result is the table the run printed. Regenerate tables from an
+ * existing result:
  * <pre>java -cp jmh/target/benchmarks.jar stampede.jmh.report.ResultsReport results/jmh-result.json results</pre>
  *
  * <p>Counters come from {@link stampede.jmh.Outcome} (AuxCounters, also counted during ramp-up/down), so only
@@ -29,6 +33,8 @@ import stampede.jmh.StrategyType;
  * measured time (forks x iterations x iteration time) and is approximate for the same reason.
  */
 public final class ResultsReport {
+  /** Reads JMH's result files and reads and writes {@code run-info.json}. */
+  static final ObjectMapper JSON = new ObjectMapper();
 
   /** One scenario: which benchmark class feeds it, its file and title. */
   record Scenario(String benchmarkClass, String file, String title, String description) { }
@@ -120,57 +126,57 @@ public final class ResultsReport {
     return written;
   }
 
-  @SuppressWarnings("unchecked")
+  /** The run's {@code run-info.json} if there is one, else this machine (a table always says where it ran). */
   static Map<String, Object> runInfo(Path file) throws IOException {
-    if (Files.isReadable(file)) {
-      return (Map<String, Object>) Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-    }
-    return MachineInfo.collect();
+    return Files.isReadable(file) ? MachineInfo.read(file) : MachineInfo.collect();
   }
 
-  /** Parses JMH's JSON result format. */
-  @SuppressWarnings("unchecked")
-  public static List<Result> parse(String json) {
+  /** Reads JMH's JSON result format: what {@code -rf json} writes, and {@link stampede.jmh.BenchmarkRunner}. */
+  public static List<Result> parse(String json) throws IOException {
+    JsonNode root = JSON.readTree(json);
+    if (root == null || !root.isArray()) {
+      throw new IOException("not a JMH JSON result: expected an array of results");
+    }
     List<Result> out = new ArrayList<>();
-    for (Object o : (List<Object>) Json.parse(json)) {
-      Map<String, Object> r = (Map<String, Object>) o;
-      String benchmark = (String) r.get("benchmark");
+    for (JsonNode r : root) {
+      String benchmark = r.path("benchmark").asText();
       String[] parts = benchmark.split("\\.");
       String cls = parts.length >= 2 ? parts[parts.length - 2] : benchmark;
       String method = parts[parts.length - 1];
       Map<String, String> params = new LinkedHashMap<>();
-      Object ps = r.get("params");
-      if (ps instanceof Map<?, ?> pm) {
-        pm.forEach((k, v) -> params.put(String.valueOf(k), String.valueOf(v)));
-      }
-      Map<String, Object> primary = (Map<String, Object>) r.get("primaryMetric");
+      r.path("params").properties().forEach(e -> params.put(e.getKey(), e.getValue().asText()));
+      JsonNode primary = r.path("primaryMetric");
       Map<String, Double> pct = new TreeMap<>();
-      Object pcts = primary.get("scorePercentiles");
-      if (pcts instanceof Map<?, ?> pmap) {
-        pmap.forEach((k, v) -> pct.put(String.valueOf(k), Json.num(v)));
-      }
+      primary.path("scorePercentiles").properties().forEach(e -> pct.put(e.getKey(), num(e.getValue())));
       Map<String, List<Double>> secondary = new LinkedHashMap<>();
-      Object sec = r.get("secondaryMetrics");
-      if (sec instanceof Map<?, ?> smap) {
-        for (Map.Entry<?, ?> e : smap.entrySet()) {
-          List<Double> raw = new ArrayList<>();
-          Object rd = ((Map<String, Object>) e.getValue()).get("rawData");
-          if (rd instanceof List<?> forks) {
-            for (Object fork : forks) {
-              for (Object v : (List<Object>) fork) {
-                raw.add(Json.num(v));
-              }
-            }
-          }
-          secondary.put(String.valueOf(e.getKey()), raw);
+      r.path("secondaryMetrics").properties().forEach(e -> {
+        List<Double> raw = new ArrayList<>();
+        for (JsonNode fork : e.getValue().path("rawData")) {
+          fork.forEach(v -> raw.add(num(v)));
         }
-      }
-      out.add(new Result(cls, method, String.valueOf(r.get("mode")), (int) Json.num(r.get("threads")),
-          (int) Json.num(r.get("forks")), (int) Json.num(r.get("measurementIterations")),
-          seconds(String.valueOf(r.get("measurementTime"))), params, Json.num(primary.get("score")),
-          Json.num(primary.get("scoreError")), String.valueOf(primary.get("scoreUnit")), pct, secondary));
+        secondary.put(e.getKey(), raw);
+      });
+      out.add(new Result(cls, method, r.path("mode").asText(), r.path("threads").asInt(), r.path("forks").asInt(),
+          r.path("measurementIterations").asInt(), seconds(r.path("measurementTime").asText()), params,
+          num(primary.path("score")), num(primary.path("scoreError")), primary.path("scoreUnit").asText(), pct,
+          secondary));
     }
     return out;
+  }
+
+  /** A number from JMH's JSON: a number, or one of the strings JMH writes for "NaN" and the infinities; else NaN. */
+  static double num(JsonNode v) {
+    if (v.isNumber()) {
+      return v.doubleValue();
+    }
+    if (v.isTextual()) {
+      try {
+        return Double.parseDouble(v.asText());
+      } catch (NumberFormatException e) {
+        return Double.NaN;
+      }
+    }
+    return Double.NaN;
   }
 
   /** "2 s", "500 ms", "1 min" to seconds. */

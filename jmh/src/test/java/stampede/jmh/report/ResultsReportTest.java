@@ -2,6 +2,7 @@ package stampede.jmh.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -71,7 +73,7 @@ class ResultsReportTest {
   void onlyScenariosWithResultsGetAFile(@TempDir Path dir) throws IOException {
     Path json = dir.resolve("jmh-result.json");
     Files.writeString(json, fixture());
-    Files.writeString(dir.resolve("run-info.json"), MachineInfo.toJson(new java.util.LinkedHashMap<>(INFO)));
+    MachineInfo.write(new LinkedHashMap<>(INFO), dir.resolve("run-info.json"));
     Files.writeString(dir.resolve("mass-expiry.md"), "left by an earlier run");
     List<Path> written = ResultsReport.write(json, dir);
     assertEquals(List.of(dir.resolve("hot-key.md"), dir.resolve("hit-path.md")), written);
@@ -80,10 +82,27 @@ class ResultsReportTest {
   }
 
   @Test
-  void jsonParserHandlesEscapesAndNesting() {
-    Object v = Json.parse("{\"a\": [1, -2.5e1, true, null, \"x\\\"y\\u0041\"], \"b\": {}}");
-    assertEquals("{a=[1.0, -25.0, true, null, x\"yA], b={}}", v.toString());
-    assertEquals("\"q\\\"\\n\"", Json.quote("q\"\n"));
+  void runInfoRoundTripsThroughJson(@TempDir Path dir) throws IOException {
+    Map<String, Object> info = new LinkedHashMap<>(INFO);
+    info.put("cpuModel", "Quoted \"CPU\" \\ with\ttabs, unicode \u00e9");
+    info.put("command", "mvn -Dbench.only='HotKey|HitPath'");
+    info.put("wallSeconds", 482L);
+    Path file = dir.resolve("run-info.json");
+    MachineInfo.write(info, file);
+    Map<String, Object> back = MachineInfo.read(file);
+    assertEquals(List.copyOf(info.keySet()), List.copyOf(back.keySet()), "keys in order");
+    assertEquals(info.get("cpuModel"), back.get("cpuModel"));
+    assertEquals(info.get("command"), back.get("command"));
+    assertEquals(482, ((Number) back.get("wallSeconds")).intValue());
+    assertTrue(ResultsReport.stamp(back).startsWith("Machine: 2 cores, Linux 6 amd64, CPU Quoted \"CPU\""),
+        ResultsReport.stamp(back));
+  }
+
+  @Test
+  void rejectsWhatIsNotAJmhResultArray() throws IOException {
+    assertThrows(IOException.class, () -> ResultsReport.parse("{\"benchmark\": \"x\"}"));
+    assertThrows(IOException.class, () -> ResultsReport.parse("[{\"benchmark\": "));
+    assertEquals(List.of(), ResultsReport.parse("[]"));
   }
 
   @Test
