@@ -162,9 +162,9 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       }
       metrics.record(Event.LOAD_SUCCEEDED, key, System.nanoTime() - start);
       return value; // not written: without the lock this caller may not be the only one loading
-    } catch (Exception e) {
+    } catch (Throwable t) { // an Error too: every LOAD_STARTED ends (a gauge of loads in flight counts on it)
       metrics.record(Event.LOAD_FAILED, key, System.nanoTime() - start);
-      throw LoadException.wrap(key, e);
+      throw LoadException.wrap(key, t);
     }
   }
 

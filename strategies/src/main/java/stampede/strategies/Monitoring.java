@@ -1,43 +1,50 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import stampede.core.Alerts;
 import stampede.core.Event;
 import stampede.core.Metrics;
 import stampede.core.Ticker;
 
 /**
- * Stampede monitoring: a {@link Metrics} that forwards every event to {@code downstream} and watches for
- * miss storms. It counts hits and misses (the hit ratio), and each key's misses over fixed windows of
- * {@code window}; when one key takes {@code missStormThreshold} misses within a window it records
- * {@link Event#MISS_STORM} downstream and calls {@code alert} with a {@link MissStorm}, once per key per window.
+ * Stampede monitoring: a {@link Metrics} that forwards every event to {@code downstream} and raises the three
+ * {@link Alerts} of a stampede. <b>Hit ratio low:</b> over the last complete hit-ratio window, at least
+ * {@code minRequests} requests and hits / (hits + misses) below {@code threshold}. <b>Miss storm:</b> a key took
+ * {@code missStormThreshold} misses in this storm window or the last; the first time in a window it records
+ * {@link Event#MISS_STORM} downstream and calls {@code alert}. <b>Pool exhausted:</b> loads in flight reached
+ * {@code alertAt} x {@code poolSize} (the database connections the loads share).
  *
- * <p><b>Prevents:</b> nothing by itself: it makes stampedes visible. A miss storm is a stampede in progress
- * (many callers missing one key at once); the alert names the key, so you know where to add
- * {@code SingleFlight}, a lock or early refresh, or that one you have is not working.
+ * <p><b>Prevents:</b> nothing by itself: it makes stampedes visible. A storm alert and {@link #topStorms} name the
+ * keys, so you know where to add {@code SingleFlight}, a lock or early refresh, or that one you have is not working;
+ * the pool alert shows loads taking the connections before other queries queue for them.
  *
  * <p><b>Pick it when</b> you run any strategy in production: pass it as the metrics of the read path and its fills,
- * e.g. {@code CacheAside.builder(store, fill).metrics(Monitoring.builder(counters).build())}.
+ * e.g. {@code CacheAside.builder(store, fill).metrics(Monitoring.builder(counters).build())}; read the alerts or
+ * export them ({@code stampede-micrometer} binds them as gauges).
  *
- * <p><b>Costs:</b> two {@link LongAdder}s, and for a miss a map lookup and a {@code synchronized} counter
- * update; at most {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped, so a storm that
- * starts among more distinct missing keys than that may be seen late). The alert runs on the caller's
- * thread, so keep it quick; if it throws, the exception is dropped, as a request must not fail because of
- * its monitoring. Counts are per process; windows are measured on a monotonic {@link Ticker}.
+ * <p><b>Costs:</b> a clock read and a {@link LongAdder} per hit or miss, one per load start and end; for a miss, a
+ * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters (beyond, the coldest
+ * quarter is dropped, so a storm among more distinct missing keys may be seen late). Reading the storm alert passes
+ * over them. Window edges are approximate under concurrency. The alert callback runs on the caller's thread; if it
+ * throws, the exception is dropped (a request must not fail because of its monitoring). Counts are per process, as a
+ * connection pool is; windows are measured on a monotonic {@link Ticker}.
  *
- * <p><b>Source:</b> FusionCache's and sturdyc's event counters (sturdyc counts stale values served); Nishtala et
- * al., "Scaling Memcache at Facebook", NSDI 2013 (the database query rate on herd-prone keys); Beyer et al., "Site
- * Reliability Engineering" (O'Reilly 2016), chapter 6, "Monitoring Distributed Systems".
+ * <p><b>Source:</b> FusionCache's and sturdyc's event counters; Nishtala et al., "Scaling Memcache at Facebook",
+ * NSDI 2013 (the database query rate on herd-prone keys); Beyer et al., "Site Reliability Engineering" (O'Reilly
+ * 2016), chapter 6, "Monitoring Distributed Systems" (symptoms, and saturation of the constrained resource).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
+ * <p><b>Copy with it:</b> Alerts.java, CacheAside.java, CacheStore.java, Entry.java, Event.java,
  * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
  * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
-public final class Monitoring implements Metrics {
+public final class Monitoring implements Metrics, Alerts {
   /** {@code misses} misses of {@code key} within one {@code window}. */
   public record MissStorm(Object key, long misses, Duration window) { }
 
@@ -48,9 +55,20 @@ public final class Monitoring implements Metrics {
   private final int missStormThreshold;
   private final int maxTrackedKeys;
   private final Consumer<MissStorm> alert;
+  private final long ratioWindowNanos;
+  private final double threshold;
+  private final long minRequests;
+  private final int poolSize;
+  private final long poolAlert;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final LongAdder inFlight = new LongAdder();
   private final ConcurrentHashMap<Object, Misses> perKey = new ConcurrentHashMap<>();
+  private volatile long ratioWindow; // the window hits and misses count in; the rest is guarded by this
+  private long startHits;
+  private long startMisses;
+  private long lastHits;
+  private long lastMisses;
 
   private Monitoring(Builder b) {
     this.ticker = b.ticker;
@@ -60,10 +78,17 @@ public final class Monitoring implements Metrics {
     this.windowNanos = window.toNanos();
     this.missStormThreshold = b.missStormThreshold;
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (windowNanos <= 0 || missStormThreshold < 1 || maxTrackedKeys < 1) {
-      throw new IllegalArgumentException("need window > 0, missStormThreshold >= 1, maxTrackedKeys >= 1: "
-          + window + ", " + missStormThreshold + ", " + maxTrackedKeys);
+    this.ratioWindowNanos = b.ratioWindow.toNanos();
+    this.threshold = b.threshold;
+    this.minRequests = b.minRequests;
+    this.poolSize = b.poolSize;
+    this.poolAlert = (long) Math.ceil(b.poolSize * b.alertAt);
+    if (windowNanos <= 0 || missStormThreshold < 1 || maxTrackedKeys < 1 || ratioWindowNanos <= 0 || minRequests < 1
+        || !(threshold > 0 && threshold <= 1) || poolSize < 0 || !(b.alertAt > 0 && b.alertAt <= 1)) {
+      throw new IllegalArgumentException("need window > 0, missStormThreshold >= 1, maxTrackedKeys >= 1, "
+          + "ratio window > 0, 0 < threshold <= 1, minRequests >= 1, poolSize >= 0, 0 < alertAt <= 1");
     }
+    this.ratioWindow = Math.floorDiv(ticker.read(), ratioWindowNanos);
   }
 
   /** Forwards every event to {@code downstream} (e.g. {@code Counters}), and {@link Event#MISS_STORM}. */
@@ -74,13 +99,31 @@ public final class Monitoring implements Metrics {
   @Override
   public void record(Event event, Object key) {
     downstream.record(event, key);
-    if (event == Event.HIT) {
-      hits.increment();
-    } else if (event == Event.MISS) {
-      misses.increment();
-      if (key != null) {
-        countMiss(key);
+    observe(event, key);
+  }
+
+  /** Forwards the event with its duration (a load's), so a downstream that times loads still gets it. */
+  @Override
+  public void record(Event event, Object key, long nanos) {
+    downstream.record(event, key, nanos);
+    observe(event, key);
+  }
+
+  private void observe(Event event, Object key) {
+    switch (event) {
+      case HIT, MISS -> {
+        long w = Math.floorDiv(ticker.read(), ratioWindowNanos);
+        if (w != ratioWindow) {
+          roll(w);
+        }
+        (event == Event.HIT ? hits : misses).increment();
+        if (event == Event.MISS && key != null) {
+          countMiss(key);
+        }
       }
+      case LOAD_STARTED -> inFlight.increment();
+      case LOAD_SUCCEEDED, LOAD_FAILED -> inFlight.decrement();
+      default -> { }
     }
   }
 
@@ -91,10 +134,47 @@ public final class Monitoring implements Metrics {
     return total == 0 ? Double.NaN : (double) h / total;
   }
 
+  @Override
+  public synchronized double windowHitRatio() {
+    roll(Math.floorDiv(ticker.read(), ratioWindowNanos));
+    return lastHits + lastMisses == 0 ? Double.NaN : (double) lastHits / (lastHits + lastMisses);
+  }
+
+  @Override
+  public synchronized boolean hitRatioLow() {
+    return windowHitRatio() < threshold && lastHits + lastMisses >= minRequests; // NaN < threshold is false
+  }
+
+  @Override
+  public int stormingKeys() {
+    return (int) storms().count();
+  }
+
+  /** Up to {@code n} keys storming in this or the last window, most misses (in either) first. */
+  public List<MissStorm> topStorms(int n) {
+    return storms().sorted(Map.Entry.<Object, Integer>comparingByValue().reversed()).limit(n)
+        .map(e -> new MissStorm(e.getKey(), e.getValue(), window)).toList();
+  }
+
+  @Override
+  public long loadsInFlight() {
+    return inFlight.sum();
+  }
+
+  @Override
+  public int poolSize() {
+    return poolSize;
+  }
+
+  @Override
+  public boolean poolExhausted() {
+    return poolSize > 0 && inFlight.sum() >= poolAlert;
+  }
+
   /** Misses of {@code key} in the current window (0 if none, or if the key is no longer tracked). */
   public long misses(Object key) {
     Misses m = perKey.get(key);
-    return m == null ? 0 : m.add(window(), 0);
+    return m == null ? 0 : m.add(stormWindow(), 0);
   }
 
   /** Number of keys whose misses are tracked (at most {@code maxTrackedKeys} plus concurrent callers). */
@@ -102,14 +182,26 @@ public final class Monitoring implements Metrics {
     return perKey.size();
   }
 
+  /** Closes the hit-ratio window if {@code w} is a later one: the last window's counts are what it counted. */
+  private synchronized void roll(long w) {
+    if (w > ratioWindow) {
+      long h = hits.sum();
+      long m = misses.sum();
+      lastHits = w == ratioWindow + 1 ? h - startHits : 0; // windows with no request in between: none last
+      lastMisses = w == ratioWindow + 1 ? m - startMisses : 0;
+      startHits = h;
+      startMisses = m;
+      ratioWindow = w;
+    }
+  }
+
   private void countMiss(Object key) {
-    long w = window();
+    long w = stormWindow();
     int n = perKey.computeIfAbsent(key, k -> new Misses()).add(w, 1);
     if (perKey.size() > maxTrackedKeys) {
       synchronized (perKey) { // one sweep at a time; a sweep frees a quarter of the keys, so sweeps are rare
         if (perKey.size() > maxTrackedKeys) {
-          perKey.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue().add(w, 0)))
-              .sorted(Map.Entry.comparingByValue()).limit(perKey.size() - (maxTrackedKeys - maxTrackedKeys / 4))
+          peaks().sorted(Map.Entry.comparingByValue()).limit(perKey.size() - (maxTrackedKeys - maxTrackedKeys / 4))
               .map(Map.Entry::getKey).toList().forEach(perKey::remove);
         }
       }
@@ -124,23 +216,39 @@ public final class Monitoring implements Metrics {
     }
   }
 
-  private long window() {
+  private long stormWindow() {
     return Math.floorDiv(ticker.read(), windowNanos);
   }
 
-  /** Misses of one key in one window. */
+  /** Each tracked key with its most misses in this or the last window. */
+  private Stream<Map.Entry<Object, Integer>> peaks() {
+    long w = stormWindow();
+    return perKey.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue().peak(w)));
+  }
+
+  private Stream<Map.Entry<Object, Integer>> storms() {
+    return peaks().filter(e -> e.getValue() >= missStormThreshold);
+  }
+
+  /** Misses of one key in one window, and in the window before it. */
   private static final class Misses {
     private long window;
     private int count;
+    private int last;
 
     /** Adds {@code n} misses in window {@code w}; returns the count in that window. */
     synchronized int add(long w, int n) {
       if (w != window) {
+        last = w == window + 1 ? count : 0;
         window = w;
         count = 0;
       }
       count += n;
       return count;
+    }
+
+    synchronized int peak(long w) {
+      return Math.max(add(w, 0), last);
     }
   }
 
@@ -152,6 +260,11 @@ public final class Monitoring implements Metrics {
     private int missStormThreshold = 100;
     private int maxTrackedKeys = 10_000;
     private Consumer<MissStorm> alert = storm -> { };
+    private double threshold = 0.8;
+    private Duration ratioWindow = Duration.ofMinutes(1);
+    private long minRequests = 100;
+    private int poolSize;
+    private double alertAt = 1.0;
 
     private Builder(Metrics downstream) {
       this.downstream = Objects.requireNonNull(downstream, "downstream");
@@ -179,6 +292,21 @@ public final class Monitoring implements Metrics {
     /** Called once per key per window with a storm; default nothing (the event still goes downstream). */
     public Builder alert(Consumer<MissStorm> alert) {
       this.alert = Objects.requireNonNull(alert, "alert");
+      return this;
+    }
+
+    /** The hit ratio is low below {@code threshold} over a {@code window} of {@code minRequests}; 0.8, 1 min, 100. */
+    public Builder hitRatio(double threshold, Duration window, long minRequests) {
+      this.threshold = threshold;
+      this.ratioWindow = Objects.requireNonNull(window, "window");
+      this.minRequests = minRequests;
+      return this;
+    }
+
+    /** The loads' connection pool: exhausted at {@code alertAt} (0 to 1) x {@code size} in flight; default none. */
+    public Builder databasePool(int size, double alertAt) {
+      this.poolSize = size;
+      this.alertAt = alertAt;
       return this;
     }
 

@@ -49,14 +49,13 @@ public interface CacheStore<K, V> {
   }
 
   /**
-   * A write for strategies: a store error is recorded as {@link Event#STORE_ERROR} and swallowed (the caller
-   * still has its value); a write refused by the fence is recorded as {@link Event#FENCED_WRITE}.
+   * A write for strategies: a write is recorded as {@link Event#ENTRY_WRITTEN}, a write refused by the fence as
+   * {@link Event#FENCED_WRITE}; a store error is recorded as {@link Event#STORE_ERROR} and swallowed (the caller
+   * still has its value).
    */
   default void putQuietly(K key, Entry<V> entry, Metrics metrics) {
     try {
-      if (!put(key, entry)) {
-        metrics.record(Event.FENCED_WRITE, key);
-      }
+      metrics.record(put(key, entry) ? Event.ENTRY_WRITTEN : Event.FENCED_WRITE, key);
     } catch (StoreException e) {
       metrics.record(Event.STORE_ERROR, key);
     }

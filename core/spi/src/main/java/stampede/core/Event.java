@@ -32,6 +32,8 @@ public enum Event {
   CIRCUIT_OPEN,
   /** The store failed or returned a corrupt entry; read as a miss or a skipped write. */
   STORE_ERROR,
+  /** A loaded entry was written to the store ({@link CacheStore#putQuietly}). */
+  ENTRY_WRITTEN,
   /** The store refused a write because a newer fence had written meanwhile. */
   FENCED_WRITE,
   /** A distributed lock was acquired for a load. */

@@ -29,9 +29,9 @@ public final class StoreFill<K, V> implements Fill<K, V> {
     V value;
     try {
       value = loader.load(key);
-    } catch (Exception e) {
+    } catch (Throwable t) { // an Error too: every LOAD_STARTED ends, or a gauge of loads in flight would drift
       metrics.record(Event.LOAD_FAILED, key, clock.read() - start);
-      throw LoadException.wrap(key, e);
+      throw LoadException.wrap(key, t);
     }
     long end = clock.read();
     if (value == null) {
