@@ -74,6 +74,17 @@ public final class Monitoring implements Metrics {
   @Override
   public void record(Event event, Object key) {
     downstream.record(event, key);
+    observe(event, key);
+  }
+
+  /** Forwards the event with its duration (a load's), so a downstream that times loads still gets it. */
+  @Override
+  public void record(Event event, Object key, long nanos) {
+    downstream.record(event, key, nanos);
+    observe(event, key);
+  }
+
+  private void observe(Event event, Object key) {
     if (event == Event.HIT) {
       hits.increment();
     } else if (event == Event.MISS) {
