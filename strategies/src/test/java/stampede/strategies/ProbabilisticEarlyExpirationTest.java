@@ -88,7 +88,8 @@ class ProbabilisticEarlyExpirationTest {
   @Test
   void edgesOfThePureFunction() {
     assertTrue(ProbabilisticEarlyExpiration.shouldRecomputeEarly(100, 0, 1, 100, 1.0), "expired: always");
-    assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, 0, 1, 1, Double.MIN_VALUE), "delta 0: never early");
+    assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, 0, 1, 1, Double.MIN_VALUE),
+        "delta 0: never early");
     assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, SECOND, 1, 1, 1.0), "u = 1: ln(1) = 0");
     assertThrows(IllegalArgumentException.class,
         () -> ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, SECOND, 1, 10, 0.0));
