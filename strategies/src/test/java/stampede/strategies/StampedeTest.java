@@ -127,8 +127,14 @@ class StampedeTest {
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void singleFlightLoadsOnce(StoreKind kind) throws Exception {
-    loadsOnce(kind, 1, (node, metrics) -> CacheAside.builder(node.store,
-        singleFlight(node.store, metrics, Ttl.fixed(TTL))).metrics(metrics).build());
+    List<SingleFlight<String, String>> flights = new ArrayList<>();
+    loadsOnce(kind, 1, (node, metrics) -> {
+      SingleFlight<String, String> flight = SingleFlight.builder(node.store,
+          new StoreFill<>(node.store, metrics, Ttl.fixed(TTL))).metrics(metrics).build();
+      flights.add(flight);
+      return CacheAside.builder(node.store, flight).metrics(metrics).build();
+    });
+    flights.forEach(flight -> assertEquals(0, flight.inFlight(), "the in-flight entry is removed"));
   }
 
   @ParameterizedTest
