@@ -69,6 +69,8 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
 
   @Override
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(loader, "loader");
     State admittedAs = admit();
     if (admittedAs == State.OPEN) {
       metrics.record(Event.CIRCUIT_OPEN, key);

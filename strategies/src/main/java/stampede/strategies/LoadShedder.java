@@ -64,6 +64,8 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
 
   @Override
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(loader, "loader");
     try {
       if (!permits.tryAcquire(maxQueueWaitNanos, TimeUnit.NANOSECONDS)) {
         metrics.record(Event.LOAD_SHED, key);

@@ -67,6 +67,8 @@ public final class RateLimited<K, V> implements Fill<K, V> {
   /** Takes a token from the current client's bucket and loads, or throws {@link RejectedException}. */
   @Override
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(loader, "loader");
     Object client = Objects.requireNonNullElse(currentClient.get(), anonymous);
     long now = ticker.read();
     if (!bucket(client, now).tryTake(now)) {

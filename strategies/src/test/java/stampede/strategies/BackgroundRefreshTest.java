@@ -6,20 +6,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.CacheStore;
 import stampede.core.Counters;
 import stampede.core.Event;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
-import stampede.core.testing.ManualExecutor;
-import stampede.core.testing.RacingStore;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
+import stampede.testkit.ManualExecutor;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.RacingStore;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
+/**
+ * Refresh-ahead with cache warming, on Caffeine and a real Redis: a key read within the window is refreshed once
+ * before it expires, so readers never miss; a read or {@code refreshDue} overtaken by a finished refresh does not
+ * load again; a failed refresh keeps the value and backs off, doubling to the cap; warming loads up front and
+ * {@code refreshDue} keeps warm keys fresh; a refusing executor is skipped and retried; tracking is bounded.
+ */
 class BackgroundRefreshTest {
   private static final Duration TTL = Duration.ofSeconds(60);
   private static final Duration WINDOW = Duration.ofSeconds(30);
@@ -38,15 +48,20 @@ class BackgroundRefreshTest {
     return key + "@v" + loads.get();
   };
 
-  private BackgroundRefresh<String, String> refresher(StoreFixture<String> f, int maxTrackedKeys) {
-    return new BackgroundRefresh<>(f.store, ticker, executor, counters, TTL, WINDOW, INITIAL, MAX, maxTrackedKeys);
+  private BackgroundRefresh.Builder<String, String> builder(CacheStore<String, String> store, Executor refresher) {
+    return BackgroundRefresh.builder(store, new StoreFill<>(store, counters, Ttl.fixed(TTL)), refresher)
+        .metrics(counters).ticker(ticker).refreshWindow(WINDOW).backoff(INITIAL, MAX);
+  }
+
+  private BackgroundRefresh<String, String> refresher(CacheStore<String, String> store, int maxTrackedKeys) {
+    return builder(store, executor).maxTrackedKeys(maxTrackedKeys).build();
   }
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void aKeyReadInTheWindowIsRefreshedOnceBeforeItExpires(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      BackgroundRefresh<String, String> refresher = refresher(f.store, 100);
       assertEquals("k@v1", refresher.get("k", db));
       ticker.advance(Duration.ofSeconds(20));
       refresher.get("k", db);
@@ -71,8 +86,7 @@ class BackgroundRefreshTest {
   void aDueReadOvertakenByAFinishedRefreshDoesNotLoadAgain(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       RacingStore<String, String> store = new RacingStore<>(f.store);
-      BackgroundRefresh<String, String> refresher =
-          new BackgroundRefresh<>(store, ticker, executor, counters, TTL, WINDOW, INITIAL, MAX, 100);
+      BackgroundRefresh<String, String> refresher = refresher(store, 100);
       refresher.get("k", db);
       ticker.advance(Duration.ofSeconds(35)); // 25 s left: due
       assertEquals("k@v1", refresher.get("k", db), "first reader: refresh queued");
@@ -95,7 +109,7 @@ class BackgroundRefreshTest {
   @EnumSource(StoreKind.class)
   void aFailedRefreshKeepsTheValueAndBacksOffDoublingToTheCap(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      BackgroundRefresh<String, String> refresher = refresher(f.store, 100);
       refresher.get("k", db);
       ticker.advance(Duration.ofSeconds(31)); // 29 s left: in the window
       dbDown.set(true);
@@ -128,7 +142,7 @@ class BackgroundRefreshTest {
   @EnumSource(StoreKind.class)
   void warmLoadsUpFrontAndRefreshDueKeepsWarmKeysFresh(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      BackgroundRefresh<String, String> refresher = refresher(f.store, 100);
       assertEquals(3, refresher.warm(List.of("a", "b", "c"), db));
       assertEquals(0, refresher.warm(List.of("a", "b", "c"), db), "already fresh: nothing to load");
       assertEquals("a@v1", refresher.get("a", db));
@@ -150,16 +164,16 @@ class BackgroundRefreshTest {
   void aRejectingExecutorSkipsAndTriesAgainAndTrackingIsBounded(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       AtomicBoolean full = new AtomicBoolean(true);
-      BackgroundRefresh<String, String> refresher = new BackgroundRefresh<>(f.store, ticker, task -> {
+      BackgroundRefresh<String, String> refresher = builder(f.store, task -> {
         if (full.get()) {
           throw new RejectedExecutionException("queue full");
         }
         executor.execute(task);
-      }, counters, TTL, WINDOW, INITIAL, MAX, 2);
+      }).maxTrackedKeys(2).build();
       refresher.warm(List.of("a", "b", "c"), db);
       ticker.advance(Duration.ofSeconds(45));
       assertEquals(0, refresher.refreshDue());
-      assertEquals(2, counters.get(Event.REJECTED), "two tracked keys, both rejected");
+      assertEquals(2, counters.get(Event.REFRESH_REJECTED), "two tracked keys, both rejected");
       full.set(false);
       assertEquals(2, refresher.refreshDue(), "tried again, only the 2 tracked keys");
       assertEquals("c@v3", refresher.get("c", db), "an untracked key is still served");
@@ -171,13 +185,16 @@ class BackgroundRefreshTest {
   @EnumSource(StoreKind.class)
   void badInput(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      BackgroundRefresh<String, String> refresher = refresher(f, 100);
+      BackgroundRefresh<String, String> refresher = refresher(f.store, 100);
       assertThrows(NullPointerException.class, () -> refresher.get(null, db));
       assertThrows(NullPointerException.class, () -> refresher.get("k", null));
-      assertThrows(IllegalArgumentException.class, () -> new BackgroundRefresh<>(f.store, ticker, executor,
-          counters, TTL, TTL, INITIAL, MAX, 10), "window >= ttl");
-      assertThrows(IllegalArgumentException.class, () -> new BackgroundRefresh<>(f.store, ticker, executor,
-          counters, TTL, WINDOW, MAX, INITIAL, 10), "maxBackoff < initialBackoff");
+      assertThrows(NullPointerException.class, () -> refresher.warm(List.of("k"), null));
+      assertEquals(0, loads.get());
+      assertThrows(IllegalArgumentException.class, () -> builder(f.store, executor).backoff(MAX, INITIAL).build(),
+          "maxBackoff < initialBackoff");
+      assertThrows(IllegalArgumentException.class,
+          () -> builder(f.store, executor).refreshWindow(Duration.ZERO).build(), "no window");
+      assertThrows(IllegalArgumentException.class, () -> refresher(f.store, 0), "nothing tracked");
     }
   }
 }

@@ -12,8 +12,10 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,29 +29,46 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import stampede.core.CacheStore;
 import stampede.core.Counters;
-import stampede.core.EmbeddedRedis;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Locks;
-import stampede.core.ManualTicker;
-import stampede.core.RedisStore;
+import stampede.core.Metrics;
 import stampede.core.StoreFill;
 import stampede.core.Ticker;
 import stampede.core.Ttl;
-import stampede.core.ValueCodec;
-import stampede.core.testing.SharedRedis;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.redis.RedisKeys;
+import stampede.redis.RedisLocks;
+import stampede.redis.RedisStore;
+import stampede.redis.ValueCodec;
 import stampede.strategies.DistributedLock.Fallback;
+import stampede.testkit.Callers;
+import stampede.testkit.EmbeddedRedis;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.SharedRedis;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
-/** The distributed lock on Caffeine + LocalLocks and on a real Redis, with several "nodes" per test. */
+/**
+ * The distributed lock under the read path, on Caffeine with in-process locks and on a real Redis, with several
+ * "nodes" per test: N nodes load once; waiters are woken by the holder's signal, not the poll; a crashed holder's
+ * lease runs out; the watchdog renews a long load's lease; an old holder's late write is fenced; the fallbacks after
+ * {@code maxWait}; a loader error reaches the holder only; Redis down falls back fast and recovers with no leaked
+ * lease. Serving stale when the lock is not had in time is the read path's stale-if-error ({@link CacheAsideTest}).
+ */
 class DistributedLockTest {
   private static final Duration TTL = Duration.ofSeconds(10);
   private final ManualTicker ticker = new ManualTicker();
   private final Counters counters = new Counters();
+  private final Map<Event, CountDownLatch> latches = new ConcurrentHashMap<>();
+  private final Metrics metrics = counters.and((event, key) -> {
+    CountDownLatch latch = latches.get(event);
+    if (latch != null) {
+      latch.countDown();
+    }
+  });
   private final AtomicInteger loads = new AtomicInteger();
   private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
   private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -74,15 +93,36 @@ class DistributedLockTest {
     assertTrue(scheduler.awaitTermination(5, TimeUnit.SECONDS), "no watchdog left running");
   }
 
-  private DistributedLock<String, String> lock(StoreFixture<String> f, Ticker t, Duration lease, Duration maxWait,
-      Fallback fallback) {
-    return lock(f, new StoreFill<>(f.store, t, counters, Ttl.fixed(TTL)), t, lease, maxWait, fallback);
+  /** A latch counted down each time {@code event} is recorded, from now on. */
+  private CountDownLatch on(Event event, int times) {
+    CountDownLatch latch = new CountDownLatch(times);
+    latches.put(event, latch);
+    return latch;
   }
 
-  private DistributedLock<String, String> lock(StoreFixture<String> f, Fill<String, String> fill, Ticker t,
-      Duration lease, Duration maxWait, Fallback fallback) {
-    return new DistributedLock<>(f.store, f.locks, t, new Random(nodes.size() * 31L + 7), scheduler, counters,
-        fill, lease, maxWait, fallback);
+  private static void await(CountDownLatch latch, String what) throws InterruptedException {
+    assertTrue(latch.await(10, TimeUnit.SECONDS), "timed out waiting for " + what);
+  }
+
+  private DistributedLock<String, String> lock(CacheStore<String, String> store, Locks<String> locks,
+      Fill<String, String> fill, Duration lease, Duration maxWait, Fallback fallback) {
+    return DistributedLock.builder(store, locks, fill).metrics(metrics).tokens(new Random(nodes.size() * 31L + 7))
+        .watchdog(scheduler).lease(lease).maxWait(maxWait).fallback(fallback).build();
+  }
+
+  private DistributedLock<String, String> lock(StoreFixture<String> f, Locks<String> locks, Duration lease,
+      Duration maxWait, Fallback fallback) {
+    return lock(f.store, locks, new StoreFill<>(f.store, metrics, Ttl.fixed(TTL)), lease, maxWait, fallback);
+  }
+
+  /** The read path of one node over {@code lock}. */
+  private CacheAside<String, String> read(CacheStore<String, String> store, DistributedLock<String, String> lock) {
+    return CacheAside.builder(store, lock).metrics(metrics).build();
+  }
+
+  private CacheAside<String, String> node(StoreFixture<String> f, Duration lease, Duration maxWait, Fallback fb) {
+    StoreFixture<String> n = node(f);
+    return read(n.store, lock(n, n.locks, lease, maxWait, fb));
   }
 
   private StoreFixture<String> node(StoreFixture<String> f) {
@@ -97,22 +137,14 @@ class DistributedLockTest {
     ticker.advance(TTL.plusSeconds(1));
   }
 
-  private static void awaitCount(Counters c, Event e, long n) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (c.get(e) < n) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + n + " x " + e + ": " + c);
-      Thread.sleep(1);
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void fourNodesOfSixteenCallersLoadOnce(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
       expired(f.store, "hot");
-      List<DistributedLock<String, String>> strategies = new ArrayList<>();
+      List<CacheAside<String, String>> strategies = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        strategies.add(lock(node(f), ticker, Duration.ofSeconds(5), Duration.ofSeconds(5), Fallback.FAIL));
+        strategies.add(node(f, Duration.ofSeconds(5), Duration.ofSeconds(5), Fallback.FAIL));
       }
       AtomicInteger next = new AtomicInteger();
       List<Object> results = Callers.run(64, () -> strategies.get(next.getAndIncrement() % 4).get("hot", slowDb));
@@ -131,13 +163,16 @@ class DistributedLockTest {
   @EnumSource(StoreKind.class)
   void waitersAreWokenByTheSignalNotThePoll(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      List<DistributedLock<String, String>> strategies = List.of(
-          lock(node(f), ticker, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL), // polls every 1 s
-          lock(node(f), ticker, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL));
+      CountDownLatch parked = new CountDownLatch(15);
+      List<CacheAside<String, String>> strategies = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        StoreFixture<String> n = node(f);
+        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(parked::countDown);
+        strategies.add(read(n.store, lock(n, locks, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL)));
+      }
       AtomicLong loadEnd = new AtomicLong();
       Loader<String, String> db = key -> {
-        awaitCount(counters, Event.LOCK_WAITED, 15); // every other caller is waiting
-        Thread.sleep(50);
+        await(parked, "every other caller waiting for the holder's signal (the poll is 1 s)");
         loadEnd.set(System.nanoTime());
         return "v";
       };
@@ -151,6 +186,7 @@ class DistributedLockTest {
         assertTrue(afterLoadMillis < 500, "woken " + afterLoadMillis + " ms after the load (poll is 1 s)");
       }
       assertEquals(1, counters.get(Event.LOCK_ACQUIRED));
+      assertEquals(15, counters.get(Event.LOCK_WAITED));
     }
   }
 
@@ -160,18 +196,22 @@ class DistributedLockTest {
     try (StoreFixture<String> f = kind.open(ticker)) {
       Duration lease = Duration.ofMillis(300);
       assertTrue(f.locks.tryAcquire("k", "crashed", lease.toMillis()) > 0); // and never released
-      DistributedLock<String, String> strategy = lock(node(f), ticker, lease, Duration.ofSeconds(10), Fallback.FAIL);
+      CountDownLatch polled = new CountDownLatch(5);
+      StoreFixture<String> n = node(f);
+      ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(polled::countDown);
+      CacheAside<String, String> strategy =
+          read(n.store, lock(n, locks, lease, Duration.ofSeconds(10), Fallback.FAIL));
       long start = System.nanoTime();
       CompletableFuture<String> caller = CompletableFuture.supplyAsync(() -> strategy.get("k", slowDb), pool);
-      awaitCount(counters, Event.LOCK_WAITED, 1);
       if (kind == StoreKind.CAFFEINE) {
-        Thread.sleep(400); // real time passes, ticker time does not: the lease still holds
-        assertEquals(0, loads.get());
+        await(polled, "5 polls (every lease / 4) of real time: longer than the lease");
+        assertEquals(0, loads.get(), "ticker time has not moved: the lease still holds");
         ticker.advance(lease.multipliedBy(2));
       }
       assertEquals("k@v1", caller.get(10, TimeUnit.SECONDS));
       assertTrue(System.nanoTime() - start >= lease.toNanos() - TimeUnit.MILLISECONDS.toNanos(50), "waited");
       assertEquals(1, loads.get());
+      assertEquals(1, counters.get(Event.LOCK_WAITED));
       assertEquals(1, counters.get(Event.LOCK_ACQUIRED));
     }
   }
@@ -182,16 +222,19 @@ class DistributedLockTest {
     Ticker real = Ticker.system(); // LocalLocks leases expire on the ticker: make it real time here
     try (StoreFixture<String> f = kind.open(real)) {
       Duration lease = Duration.ofMillis(300);
-      DistributedLock<String, String> a = lock(node(f), real, lease, Duration.ofSeconds(10), Fallback.FAIL);
-      DistributedLock<String, String> b = lock(node(f), real, lease, Duration.ofSeconds(10), Fallback.FAIL);
+      StoreFixture<String> na = node(f);
+      StoreFixture<String> nb = node(f);
+      CacheAside<String, String> a = read(na.store, lock(na, na.locks, lease, Duration.ofSeconds(10), Fallback.FAIL));
+      CacheAside<String, String> b = read(nb.store, lock(nb, nb.locks, lease, Duration.ofSeconds(10), Fallback.FAIL));
       Loader<String, String> oneSecond = key -> {
         loads.incrementAndGet();
         Thread.sleep(1000);
         return "v" + loads.get();
       };
+      CountDownLatch started = on(Event.LOAD_STARTED, 1);
       CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> a.get("k", oneSecond), pool);
-      awaitCount(counters, Event.LOAD_STARTED, 1);
-      Thread.sleep(600); // two leases long
+      await(started, "the first load");
+      Thread.sleep(600); // real time, two leases long: without renewal the lease would be gone
       assertEquals(0, f.locks.tryAcquire("k", "probe", 1000), "the lease was renewed");
       assertEquals("v1", b.get("k", oneSecond), "the second node waited for the first");
       assertEquals("v1", first.get(5, TimeUnit.SECONDS));
@@ -206,13 +249,14 @@ class DistributedLockTest {
       Duration lease = Duration.ofSeconds(10);
       AtomicLong myFence = new AtomicLong();
       AtomicLong newerFence = new AtomicLong();
-      StoreFill<String, String> storeFill = new StoreFill<>(f.store, ticker, counters, Ttl.fixed(TTL));
+      StoreFixture<String> n = node(f);
+      StoreFill<String, String> storeFill = new StoreFill<>(n.store, metrics, Ttl.fixed(TTL));
       Fill<String, String> fill = (key, seen, fence, loader) -> {
         myFence.set(fence);
         return storeFill.fill(key, seen, fence, loader);
       };
-      DistributedLock<String, String> strategy = lock(node(f), fill, ticker, lease, Duration.ofSeconds(5),
-          Fallback.FAIL);
+      CacheAside<String, String> strategy =
+          read(n.store, lock(n.store, n.locks, fill, lease, Duration.ofSeconds(5), Fallback.FAIL));
       String value = strategy.get("k", key -> {
         loseLease(f, "k", lease); // a GC pause longer than the lease: someone else takes it and writes
         newerFence.set(f.locks.tryAcquire("k", "newer", lease.toMillis()));
@@ -228,13 +272,13 @@ class DistributedLockTest {
     }
   }
 
-  private void loseLease(StoreFixture<String> f, String name, Duration lease) {
+  private void loseLease(StoreFixture<String> f, String key, Duration lease) {
     if (f.kind == StoreKind.CAFFEINE) {
       ticker.advance(lease.multipliedBy(2));
       return;
     }
     try (StatefulRedisConnection<String, String> c = SharedRedis.client().connect()) {
-      c.sync().del(f.prefix() + "lock:" + name); // as if the lease had expired
+      c.sync().del(f.redisKeys().lock(key)); // as if the lease had expired
     }
   }
 
@@ -244,33 +288,17 @@ class DistributedLockTest {
     try (StoreFixture<String> f = kind.open(ticker)) {
       expired(f.store, "k");
       assertTrue(f.locks.tryAcquire("k", "other", 60_000) > 0);
-      DistributedLock<String, String> strategy =
-          lock(node(f), ticker, Duration.ofSeconds(1), Duration.ofMillis(200), Fallback.LOAD_WITHOUT_CACHING);
+      CacheAside<String, String> strategy =
+          node(f, Duration.ofSeconds(1), Duration.ofMillis(200), Fallback.LOAD_WITHOUT_CACHING);
       long start = System.nanoTime();
       assertEquals("k@v1", strategy.get("k", slowDb));
       assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(200), "waited maxWait first");
       assertEquals("old", f.store.get("k").value(), "the value loaded without the lock is not written");
       assertEquals(1, counters.get(Event.LOCK_FALLBACK));
       assertEquals(1, counters.get(Event.LOCK_WAITED));
+      assertEquals(1, counters.get(Event.LOAD_STARTED));
+      assertEquals(1, counters.get(Event.LOAD_SUCCEEDED));
       assertTrue(f.locks.release("k", "other"), "a waiter never releases a lease it does not own");
-    }
-  }
-
-  @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void afterMaxWaitServeStaleOrLoad(StoreKind kind) throws Exception {
-    try (StoreFixture<String> f = kind.open(ticker)) {
-      expired(f.store, "stale");
-      f.locks.tryAcquire("stale", "other", 60_000);
-      f.locks.tryAcquire("none", "other", 60_000);
-      DistributedLock<String, String> strategy =
-          lock(node(f), ticker, Duration.ofSeconds(1), Duration.ofMillis(100), Fallback.SERVE_STALE_OR_LOAD);
-      assertEquals("old", strategy.get("stale", slowDb));
-      assertEquals(0, loads.get());
-      assertEquals(1, counters.get(Event.STALE_SERVED));
-      assertEquals("none@v1", strategy.get("none", slowDb), "nothing stale: load");
-      assertNull(f.store.get("none"), "and do not cache");
-      assertEquals(2, counters.get(Event.LOCK_FALLBACK));
     }
   }
 
@@ -278,9 +306,8 @@ class DistributedLockTest {
   @EnumSource(StoreKind.class)
   void afterMaxWaitFail(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      f.locks.tryAcquire("k", "other", 60_000);
-      DistributedLock<String, String> strategy =
-          lock(node(f), ticker, Duration.ofSeconds(1), Duration.ofMillis(100), Fallback.FAIL);
+      assertTrue(f.locks.tryAcquire("k", "other", 60_000) > 0);
+      CacheAside<String, String> strategy = node(f, Duration.ofSeconds(1), Duration.ofMillis(100), Fallback.FAIL);
       LoadException e = assertThrows(LoadException.class, () -> strategy.get("k", slowDb));
       assertTrue(e.getMessage().contains("no lock within PT0.1S (fallback FAIL)"), e.getMessage());
       assertEquals(0, loads.get());
@@ -292,27 +319,27 @@ class DistributedLockTest {
   @EnumSource(StoreKind.class)
   void aLoaderErrorGoesToTheHolderIsNotCachedAndAWaiterLoadsNext(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      DistributedLock<String, String> a = lock(node(f), ticker, Duration.ofSeconds(4), Duration.ofSeconds(5),
-          Fallback.FAIL);
-      DistributedLock<String, String> b = lock(node(f), ticker, Duration.ofSeconds(4), Duration.ofSeconds(5),
-          Fallback.FAIL);
-      IllegalStateException dbDown = new IllegalStateException("db down");
+      CacheAside<String, String> a = node(f, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL);
       CountDownLatch bWaiting = new CountDownLatch(1);
+      StoreFixture<String> nb = node(f);
+      ProbedLocks<String> bLocks = new ProbedLocks<>(nb.locks).onAwait(bWaiting::countDown);
+      CacheAside<String, String> b =
+          read(nb.store, lock(nb, bLocks, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL));
+      IllegalStateException dbDown = new IllegalStateException("db down");
+      CountDownLatch acquired = on(Event.LOCK_ACQUIRED, 1);
       CompletableFuture<String> holder = CompletableFuture.supplyAsync(() -> a.get("k", key -> {
         loads.incrementAndGet();
-        bWaiting.await(5, TimeUnit.SECONDS);
-        Thread.sleep(50);
+        await(bWaiting, "the other node waiting for the lock");
         throw dbDown;
       }), pool);
-      awaitCount(counters, Event.LOCK_ACQUIRED, 1);
+      await(acquired, "the holder's lock");
       CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> b.get("k", slowDb), pool);
-      awaitCount(counters, Event.LOCK_WAITED, 1);
-      bWaiting.countDown();
       Exception e = assertThrows(Exception.class, () -> holder.get(5, TimeUnit.SECONDS));
       assertSame(dbDown, assertInstanceOf(LoadException.class, e.getCause()).getCause());
       assertEquals("k@v2", waiter.get(5, TimeUnit.SECONDS), "the waiter took the lock and loaded");
       assertEquals(2, loads.get());
       assertEquals(2, counters.get(Event.LOCK_ACQUIRED));
+      assertEquals(1, counters.get(Event.LOCK_WAITED));
     }
   }
 
@@ -320,14 +347,14 @@ class DistributedLockTest {
   @EnumSource(StoreKind.class)
   void badInputIsRejected(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      DistributedLock<String, String> s = lock(f, ticker, Duration.ofSeconds(1), Duration.ofSeconds(1), Fallback.FAIL);
-      assertThrows(NullPointerException.class, () -> s.get(null, slowDb));
-      assertThrows(NullPointerException.class, () -> s.get("k", null));
+      DistributedLock<String, String> s = lock(f, f.locks, Duration.ofSeconds(1), Duration.ofSeconds(1), Fallback.FAIL);
+      assertThrows(NullPointerException.class, () -> s.fill(null, null, 0, slowDb));
+      assertThrows(NullPointerException.class, () -> s.fill("k", null, 0, null));
       assertThrows(IllegalArgumentException.class,
-          () -> lock(f, ticker, Duration.ofMillis(2), Duration.ofSeconds(1), Fallback.FAIL));
+          () -> lock(f, f.locks, Duration.ofMillis(2), Duration.ofSeconds(1), Fallback.FAIL));
       assertThrows(IllegalArgumentException.class,
-          () -> lock(f, ticker, Duration.ofSeconds(1), Duration.ZERO, Fallback.FAIL));
-      LoadException e = assertThrows(LoadException.class, () -> s.get("k", key -> null));
+          () -> lock(f, f.locks, Duration.ofSeconds(1), Duration.ZERO, Fallback.FAIL));
+      LoadException e = assertThrows(LoadException.class, () -> read(f.store, s).get("k", key -> null));
       assertTrue(e.getMessage().contains("returned null"), e.getMessage());
       assertNull(f.store.get("k"));
       assertTrue(f.locks.tryAcquire("k", "probe", 1000) > 0, "released after the failed load");
@@ -338,12 +365,15 @@ class DistributedLockTest {
   void redisDownFallsBackFastAndRecoversWithoutALeakedLock() throws Exception {
     try (EmbeddedRedis redis = EmbeddedRedis.start()) {
       RedisClient client = RedisStore.client(redis.uri(), Duration.ofMillis(500));
+      RedisKeys<String> keys = RedisKeys.strings("down:");
       try (RedisStore<String, String> store =
-               new RedisStore<>(client, ValueCodec.utf8(), ticker, Duration.ofMinutes(1), "down:")) {
-        DistributedLock<String, String> strategy = new DistributedLock<>(store, store, ticker, new Random(1),
-            scheduler, counters, TTL, Duration.ofSeconds(2), Duration.ofSeconds(5), Fallback.LOAD_WITHOUT_CACHING);
-        DistributedLock<String, String> failing = new DistributedLock<>(store, store, ticker, new Random(2),
-            scheduler, counters, TTL, Duration.ofSeconds(2), Duration.ofSeconds(5), Fallback.FAIL);
+               RedisStore.builder(client, keys, ValueCodec.utf8()).ticker(ticker).build();
+           RedisLocks<String> locks = new RedisLocks<>(client, keys)) {
+        StoreFill<String, String> fill = new StoreFill<>(store, metrics, Ttl.fixed(TTL));
+        CacheAside<String, String> strategy = read(store,
+            lock(store, locks, fill, Duration.ofSeconds(2), Duration.ofSeconds(5), Fallback.LOAD_WITHOUT_CACHING));
+        CacheAside<String, String> failing =
+            read(store, lock(store, locks, fill, Duration.ofSeconds(2), Duration.ofSeconds(5), Fallback.FAIL));
         assertEquals("a@v1", strategy.get("a", slowDb));
 
         long start = System.nanoTime();
@@ -366,8 +396,8 @@ class DistributedLockTest {
           assertEquals("c@v" + (loads.get() + 1), strategy.get("c", slowDb));
         }
         assertEquals("c@v" + loads.get(), store.get("c").value(), "cached again");
-        assertNull(store.lockHolder("b"), "no leaked lock");
-        assertNull(store.lockHolder("c"), "no leaked lock");
+        assertNull(locks.holder("b"), "no leaked lock");
+        assertNull(locks.holder("c"), "no leaked lock");
       } finally {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       }

@@ -7,23 +7,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import stampede.core.CacheStore;
-import stampede.core.CaffeineStore;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
-import stampede.core.testing.ManualExecutor;
-import stampede.core.testing.RacingStore;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.testkit.ManualExecutor;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.RacingStore;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
-/** Hot keys: detected over windows, written with a longer TTL, pre-warmed so they never expire under load. */
+/**
+ * Hot-key protection as users run it, the policy of a read path and the TTL of its fill, on Caffeine and a real
+ * Redis: keys turn hot over counting windows, hot keys are written with the longer TTL and pre-warmed before expiry
+ * with one refresh in flight, so under sustained load they never expire; a pre-warm overtaken, refused or failed is
+ * handled; tracking stays bounded and keeps the hottest keys.
+ */
 class HotKeyProtectionTest {
   private static final Duration TTL = Duration.ofSeconds(10);
   private static final Duration HOT_TTL = TTL.multipliedBy(3);
@@ -34,10 +43,23 @@ class HotKeyProtectionTest {
   private final Counters counters = new Counters();
   private final AtomicInteger loads = new AtomicInteger();
   private final Loader<String, String> db = key -> key + "@v" + loads.incrementAndGet();
+  private HotKeyProtection<String, String> hot;
 
-  private HotKeyProtection<String, String> strategy(CacheStore<String, String> store, int maxTrackedKeys) {
-    return new HotKeyProtection<>(store, ticker, executor, counters, TTL, THRESHOLD, SECOND, 3.0,
-        Duration.ofSeconds(2), maxTrackedKeys);
+  private HotKeyProtection.Builder<String, String> builder() {
+    return HotKeyProtection.<String, String>builder(TTL).metrics(counters).ticker(ticker)
+        .hotAt(THRESHOLD, SECOND).hotTtlMultiplier(3.0).prewarmWindow(Duration.ofSeconds(2));
+  }
+
+  /** The read path of the javadoc: {@code hot} decides when to load and how long a value lives. */
+  private CacheAside<String, String> strategy(CacheStore<String, String> store, int maxTrackedKeys,
+      Executor refresher) {
+    hot = builder().maxTrackedKeys(maxTrackedKeys).build();
+    return CacheAside.builder(store, new StoreFill<>(store, counters, hot)).metrics(counters)
+        .policy(hot, refresher).build();
+  }
+
+  private CacheAside<String, String> strategy(CacheStore<String, String> store, int maxTrackedKeys) {
+    return strategy(store, maxTrackedKeys, executor);
   }
 
   private static long ttlOf(CacheStore<String, String> store, String key) {
@@ -45,7 +67,7 @@ class HotKeyProtectionTest {
     return e.expireTime() - e.writeTime();
   }
 
-  private void requests(HotKeyProtection<String, String> s, String key, int n) {
+  private void requests(CacheAside<String, String> s, String key, int n) {
     for (int i = 0; i < n; i++) {
       s.get(key, db);
     }
@@ -55,17 +77,17 @@ class HotKeyProtectionTest {
   @EnumSource(StoreKind.class)
   void aKeyBecomesHotAtTheThresholdAndIsReportedOncePerTurn(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      HotKeyProtection<String, String> s = strategy(f.store, 100);
+      CacheAside<String, String> s = strategy(f.store, 100);
       requests(s, "k", THRESHOLD - 1);
-      assertFalse(s.isHot("k"));
+      assertFalse(hot.isHot("k"));
       requests(s, "k", 1);
-      assertTrue(s.isHot("k"));
+      assertTrue(hot.isHot("k"));
       requests(s, "k", 20);
       assertEquals(1, counters.get(Event.HOT_KEY));
       ticker.advance(SECOND);
-      assertTrue(s.isHot("k"), "still hot in the next window (last window's count)");
+      assertTrue(hot.isHot("k"), "still hot in the next window (last window's count)");
       ticker.advance(SECOND);
-      assertFalse(s.isHot("k"), "a window without requests: cold again");
+      assertFalse(hot.isHot("k"), "a window without requests: cold again");
       requests(s, "k", THRESHOLD);
       assertEquals(2, counters.get(Event.HOT_KEY), "turned hot again");
     }
@@ -75,7 +97,7 @@ class HotKeyProtectionTest {
   @EnumSource(StoreKind.class)
   void hotKeysGetTheLongerTtlAndColdKeysTheNormalOne(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      HotKeyProtection<String, String> s = strategy(f.store, 100);
+      CacheAside<String, String> s = strategy(f.store, 100);
       assertEquals("cold@v1", s.get("cold", db));
       assertEquals(TTL.toNanos(), ttlOf(f.store, "cold"));
       requests(s, "hot", THRESHOLD);
@@ -83,6 +105,8 @@ class HotKeyProtectionTest {
       f.store.invalidate("hot");
       assertEquals("hot@v3", s.get("hot", db));
       assertEquals(HOT_TTL.toNanos(), ttlOf(f.store, "hot"));
+      assertEquals(HOT_TTL.toNanos(), hot.nanos("hot"));
+      assertEquals(TTL.toNanos(), hot.nanos("cold"));
       ticker.advance(TTL.minusSeconds(1));
       s.get("cold", db);
       assertEquals(0, executor.pending(), "a cold key near expiry is not pre-warmed");
@@ -93,7 +117,7 @@ class HotKeyProtectionTest {
   @EnumSource(StoreKind.class)
   void aHotKeyIsPrewarmedBeforeExpiryWithOneRefreshInFlight(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      HotKeyProtection<String, String> s = strategy(f.store, 100);
+      CacheAside<String, String> s = strategy(f.store, 100);
       requests(s, "hot", THRESHOLD); // one load at t=0, with the cold TTL (10 s)
       for (int t = 1; t <= 7; t++) {
         ticker.advance(SECOND);
@@ -124,7 +148,7 @@ class HotKeyProtectionTest {
   void aHitOvertakenByAFinishedPrewarmDoesNotLoadAgain(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       RacingStore<String, String> store = new RacingStore<>(f.store);
-      HotKeyProtection<String, String> s = strategy(store, 100);
+      CacheAside<String, String> s = strategy(store, 100);
       requests(s, "hot", 1); // loaded at t=0 with the cold TTL (10 s)
       ticker.advance(Duration.ofSeconds(8)); // 2 s before expiry: within prewarmWindow
       requests(s, "hot", THRESHOLD); // turns hot: the last of these hits queues a pre-warm
@@ -140,60 +164,60 @@ class HotKeyProtectionTest {
 
   @Test
   void aPrewarmRefusedByAFullExecutorIsRejectedAndTheNextHitRetries() {
-    CaffeineStore<String, String> store = new CaffeineStore<>(ticker, Runnable::run, 1000, Duration.ofMinutes(1));
-    java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean(true);
-    java.util.concurrent.Executor bounded = task -> {
-      if (full.get()) {
-        throw new java.util.concurrent.RejectedExecutionException("queue full");
-      }
-      executor.execute(task);
-    };
-    HotKeyProtection<String, String> s = new HotKeyProtection<>(store, ticker, bounded, counters, TTL, THRESHOLD,
-        SECOND, 3.0, Duration.ofSeconds(2), 100);
-    requests(s, "hot", THRESHOLD);
-    ticker.advance(Duration.ofMillis(8500));
-    requests(s, "hot", THRESHOLD - 1);
-    assertEquals("hot@v1", s.get("hot", db), "the caller is served the cached value");
-    assertEquals(1, counters.get(Event.REJECTED), "the refused pre-warm is counted as rejected");
-    assertEquals(0, counters.get(Event.REFRESH_FAILED), "nothing was loaded, so nothing failed");
-    full.set(false);
-    assertEquals("hot@v1", s.get("hot", db));
-    assertEquals(1, executor.runAll(), "the next hit pre-warms");
-    assertEquals("hot@v2", store.get("hot").value());
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      AtomicBoolean full = new AtomicBoolean(true);
+      CacheAside<String, String> s = strategy(f.store, 100, task -> {
+        if (full.get()) {
+          throw new RejectedExecutionException("queue full");
+        }
+        executor.execute(task);
+      });
+      requests(s, "hot", THRESHOLD);
+      ticker.advance(Duration.ofMillis(8500));
+      requests(s, "hot", THRESHOLD - 1);
+      assertEquals("hot@v1", s.get("hot", db), "the caller is served the cached value");
+      assertEquals(1, counters.get(Event.REFRESH_REJECTED), "the refused pre-warm is counted as rejected");
+      assertEquals(0, counters.get(Event.REFRESH_FAILED), "nothing was loaded, so nothing failed");
+      full.set(false);
+      assertEquals("hot@v1", s.get("hot", db));
+      assertEquals(1, executor.runAll(), "the next hit pre-warms");
+      assertEquals("hot@v2", f.store.get("hot").value());
+    }
   }
 
   @Test
   void aFailedPrewarmKeepsTheOldValueAndTheNextHitRetries() {
-    CaffeineStore<String, String> store = new CaffeineStore<>(ticker, Runnable::run, 1000, Duration.ofMinutes(1));
-    HotKeyProtection<String, String> s = strategy(store, 100);
-    requests(s, "hot", THRESHOLD);
-    ticker.advance(Duration.ofMillis(8500));
-    requests(s, "hot", THRESHOLD - 1);
-    assertEquals("hot@v1", s.get("hot", key -> { // turns hot 1.5 s before expiry: pre-warms with this loader
-      throw new IllegalStateException("db down");
-    }));
-    executor.runAll();
-    assertEquals(1, counters.get(Event.REFRESH_FAILED));
-    assertEquals("hot@v1", s.get("hot", db), "old value kept");
-    assertEquals(1, executor.runAll(), "the next hit started another refresh");
-    assertEquals("hot@v2", store.get("hot").value());
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      CacheAside<String, String> s = strategy(f.store, 100);
+      requests(s, "hot", THRESHOLD);
+      ticker.advance(Duration.ofMillis(8500));
+      requests(s, "hot", THRESHOLD - 1);
+      assertEquals("hot@v1", s.get("hot", key -> { // turns hot 1.5 s before expiry: pre-warms with this loader
+        throw new IllegalStateException("db down");
+      }));
+      executor.runAll();
+      assertEquals(1, counters.get(Event.REFRESH_FAILED));
+      assertEquals("hot@v1", s.get("hot", db), "old value kept");
+      assertEquals(1, executor.runAll(), "the next hit started another refresh");
+      assertEquals("hot@v2", f.store.get("hot").value());
+    }
   }
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void trackingStaysBoundedAndKeepsTheHotKeys(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      HotKeyProtection<String, String> s = strategy(f.store, 50);
+      CacheAside<String, String> s = strategy(f.store, 50);
       requests(s, "hot", THRESHOLD);
       for (int i = 0; i < 400; i++) {
         s.get("cold" + i, db);
         if (i % 10 == 0) {
           s.get("hot", db);
         }
-        assertTrue(s.trackedKeys() <= 50, "tracked " + s.trackedKeys());
+        assertTrue(hot.trackedKeys() <= 50, "tracked " + hot.trackedKeys());
       }
-      assertTrue(s.isHot("hot"), "the coldest keys were dropped, not the hottest");
-      assertEquals(List.of("hot"), s.hottest(1));
+      assertTrue(hot.isHot("hot"), "the coldest keys were dropped, not the hottest");
+      assertEquals(List.of("hot"), hot.hottest(1));
     }
   }
 
@@ -201,38 +225,38 @@ class HotKeyProtectionTest {
   @EnumSource(StoreKind.class)
   void hottestListsTheBusiestKeysFirst(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      HotKeyProtection<String, String> s = strategy(f.store, 100);
+      CacheAside<String, String> s = strategy(f.store, 100);
       requests(s, "a", 7);
       requests(s, "b", 3);
       requests(s, "c", 5);
-      assertEquals(List.of("a", "c"), s.hottest(2));
-      assertEquals(List.of("a", "c", "b"), s.hottest(10));
+      assertEquals(List.of("a", "c"), hot.hottest(2));
+      assertEquals(List.of("a", "c", "b"), hot.hottest(10));
       ticker.advance(SECOND);
       requests(s, "b", 1);
-      assertEquals(List.of("b", "a", "c"), s.hottest(3), "this window first, then the last");
+      assertEquals(List.of("b", "a", "c"), hot.hottest(3), "this window first, then the last");
       ticker.advance(SECOND.multipliedBy(2));
-      assertEquals(List.of(), s.hottest(3), "nothing in this or the last window");
+      assertEquals(List.of(), hot.hottest(3), "nothing in this or the last window");
     }
   }
 
   @Test
   void badInputIsAClearError() {
-    CaffeineStore<String, String> store = new CaffeineStore<>(ticker, Runnable::run, 1000, Duration.ofMinutes(1));
-    HotKeyProtection<String, String> s = strategy(store, 10);
-    assertThrows(NullPointerException.class, () -> s.get(null, db));
-    assertThrows(NullPointerException.class, () -> s.get("k", null));
-    Duration two = Duration.ofSeconds(2);
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 0, SECOND, 3.0, two, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 5, SECOND, 0.5, two, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 5, SECOND, Double.NaN, two, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 5, SECOND, 3.0, HOT_TTL, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 5, Duration.ZERO, 3.0, two, 10));
-    assertThrows(IllegalArgumentException.class,
-        () -> new HotKeyProtection<>(store, ticker, executor, counters, TTL, 5, SECOND, 3.0, two, 0));
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      CacheAside<String, String> s = strategy(f.store, 10);
+      assertThrows(NullPointerException.class, () -> s.get(null, db));
+      assertThrows(NullPointerException.class, () -> s.get("k", null));
+      Duration two = Duration.ofSeconds(2);
+      List<UnaryOperator<HotKeyProtection.Builder<String, String>>> bad = List.of(
+          b -> b.hotAt(0, SECOND),
+          b -> b.hotTtlMultiplier(0.5),
+          b -> b.hotTtlMultiplier(Double.NaN),
+          b -> b.prewarmWindow(HOT_TTL),
+          b -> b.hotAt(5, Duration.ZERO),
+          b -> b.maxTrackedKeys(0));
+      for (UnaryOperator<HotKeyProtection.Builder<String, String>> setting : bad) {
+        assertThrows(IllegalArgumentException.class, () -> setting.apply(builder().prewarmWindow(two)).build());
+      }
+      assertThrows(IllegalArgumentException.class, () -> HotKeyProtection.builder(Duration.ZERO).build());
+    }
   }
 }

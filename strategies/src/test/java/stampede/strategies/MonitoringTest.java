@@ -15,13 +15,20 @@ import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
 import stampede.core.Metrics;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
 import stampede.strategies.Monitoring.MissStorm;
+import stampede.testkit.Callers;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
-/** Monitoring: a stampede on one key raises exactly one miss-storm alert per window; the hit ratio is right. */
+/**
+ * Monitoring as the metrics of a read path and its fill, on Caffeine and a real Redis: a stampede on one key raises
+ * exactly one miss-storm alert per window, the hit ratio is right, per-key state stays bounded, a throwing alert
+ * fails nothing, and every event (with a load's duration) is forwarded downstream.
+ */
 class MonitoringTest {
   private static final int CALLERS = 64;
   private static final Duration TTL = Duration.ofSeconds(10);
@@ -37,7 +44,12 @@ class MonitoringTest {
   };
 
   private Monitoring monitoring(int threshold, int maxTrackedKeys) {
-    return new Monitoring(ticker, counters, WINDOW, threshold, maxTrackedKeys, alerts::add);
+    return Monitoring.builder(counters).ticker(ticker).missStorm(threshold, WINDOW).maxTrackedKeys(maxTrackedKeys)
+        .alert(alerts::add).build();
+  }
+
+  private CacheAside<String, String> cacheAside(StoreFixture<String> f, Metrics metrics) {
+    return CacheAside.builder(f.store, new StoreFill<>(f.store, metrics, Ttl.fixed(TTL))).metrics(metrics).build();
   }
 
   private void expiredEntry(StoreFixture<String> f, String key) {
@@ -50,7 +62,7 @@ class MonitoringTest {
   void aStampedeOnOneKeyRaisesExactlyOneAlertAndTheHitRatioFollows(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
       Monitoring monitoring = monitoring(10, 1000);
-      CacheAside<String, String> strategy = new CacheAside<>(f.store, ticker, monitoring, TTL);
+      CacheAside<String, String> strategy = cacheAside(f, monitoring);
       assertTrue(Double.isNaN(monitoring.hitRatio()), "no requests yet");
       expiredEntry(f, "hot");
       Callers.run(CALLERS, () -> strategy.get("hot", slowDb)).forEach(r -> assertInstanceOf(String.class, r));
@@ -65,6 +77,7 @@ class MonitoringTest {
       long total = CALLERS + 100;
       assertEquals((double) (total - misses) / total, monitoring.hitRatio(), 1e-12);
       assertEquals(counters.hitRatio(), monitoring.hitRatio(), 1e-12, "downstream saw every event");
+      assertEquals(misses, counters.get(Event.LOAD_SUCCEEDED), "the fill's events go through it too");
       assertEquals(1, alerts.size(), "hits raise nothing");
     }
   }
@@ -74,7 +87,7 @@ class MonitoringTest {
   void noAlertBelowTheThreshold(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
       Monitoring monitoring = monitoring(CALLERS + 1, 1000);
-      CacheAside<String, String> strategy = new CacheAside<>(f.store, ticker, monitoring, TTL);
+      CacheAside<String, String> strategy = cacheAside(f, monitoring);
       expiredEntry(f, "hot");
       Callers.run(CALLERS, () -> strategy.get("hot", slowDb));
       assertTrue(monitoring.misses("hot") > 0);
@@ -126,9 +139,10 @@ class MonitoringTest {
   @Test
   void aThrowingAlertDoesNotFailTheRequestAndEveryEventIsForwarded() {
     Counters downstream = new Counters();
-    Monitoring monitoring = new Monitoring(ticker, downstream, WINDOW, 1, 10, storm -> {
-      throw new IllegalStateException("pager down");
-    });
+    Monitoring monitoring = Monitoring.builder(downstream).ticker(ticker).missStorm(1, WINDOW).maxTrackedKeys(10)
+        .alert(storm -> {
+          throw new IllegalStateException("pager down");
+        }).build();
     for (Event e : Event.values()) {
       monitoring.record(e, "k");
     }
@@ -138,11 +152,35 @@ class MonitoringTest {
   }
 
   @Test
+  void durationsAreForwardedAndCounted() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    Metrics timing = new Metrics() {
+      @Override
+      public void record(Event event, Object key) {
+        seen.add(event + " " + key);
+      }
+
+      @Override
+      public void record(Event event, Object key, long nanos) {
+        seen.add(event + " " + key + " " + nanos);
+      }
+    };
+    Monitoring monitoring = Monitoring.builder(timing).ticker(ticker).missStorm(1, WINDOW).build();
+    monitoring.record(Event.LOAD_SUCCEEDED, "k", 42);
+    monitoring.record(Event.MISS, "k", 7);
+    monitoring.record(Event.HIT, "k");
+    assertEquals(List.of("LOAD_SUCCEEDED k 42", "MISS k 7", "MISS_STORM k", "HIT k"), seen);
+    assertEquals(1, monitoring.misses("k"), "an event with a duration is counted like any other");
+    assertEquals(0.5, monitoring.hitRatio());
+  }
+
+  @Test
   void badInputIsAClearError() {
     Metrics none = Metrics.none();
-    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, Duration.ZERO, 1, 1, s -> { }));
-    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, WINDOW, 0, 1, s -> { }));
-    assertThrows(IllegalArgumentException.class, () -> new Monitoring(ticker, none, WINDOW, 1, 0, s -> { }));
-    assertThrows(NullPointerException.class, () -> new Monitoring(ticker, none, WINDOW, 1, 1, null));
+    assertThrows(IllegalArgumentException.class, () -> Monitoring.builder(none).missStorm(1, Duration.ZERO).build());
+    assertThrows(IllegalArgumentException.class, () -> Monitoring.builder(none).missStorm(0, WINDOW).build());
+    assertThrows(IllegalArgumentException.class, () -> Monitoring.builder(none).maxTrackedKeys(0).build());
+    assertThrows(NullPointerException.class, () -> Monitoring.builder(none).alert(null));
+    assertThrows(NullPointerException.class, () -> Monitoring.builder(null));
   }
 }

@@ -6,34 +6,55 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.CacheStore;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
 import stampede.core.Metrics;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.testkit.Callers;
+import stampede.testkit.ManualExecutor;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
+/**
+ * XFetch as users run it, the policy of a read path, on Caffeine and a real Redis: the pure test
+ * {@code now - delta * beta * ln(u) >= expiry} and its probability; fixed draws decide between a hit and an early
+ * refresh, which runs on the read path's refresher while the reader gets the fresh value at once; a failed early
+ * refresh keeps the value. Early refreshes are coalesced in a process (one per key) but not across nodes, where a
+ * distributed lock as the fill makes them one load.
+ */
 class ProbabilisticEarlyExpirationTest {
   private static final Duration TTL = Duration.ofSeconds(60);
   private static final long SECOND = 1_000_000_000L;
   private static final int CALLERS = 8;
   private final ManualTicker ticker = new ManualTicker();
   private final Counters counters = new Counters();
+  private final ManualExecutor executor = new ManualExecutor();
   private final AtomicInteger loads = new AtomicInteger();
   private final Loader<String, String> db = key -> key + "@v" + loads.incrementAndGet();
+
+  private CacheAside<String, String> xfetch(CacheStore<String, String> store, DoubleSupplier random,
+      Executor refresher) {
+    return CacheAside.builder(store, new StoreFill<>(store, counters, Ttl.fixed(TTL))).metrics(counters)
+        .policy(new ProbabilisticEarlyExpiration<>(random, 1.0), refresher).build();
+  }
 
   /** The draw u = exp(-r / (delta * beta)) is the threshold: below it recompute, above it not. */
   @ParameterizedTest
@@ -67,7 +88,8 @@ class ProbabilisticEarlyExpirationTest {
   @Test
   void edgesOfThePureFunction() {
     assertTrue(ProbabilisticEarlyExpiration.shouldRecomputeEarly(100, 0, 1, 100, 1.0), "expired: always");
-    assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, 0, 1, 1, Double.MIN_VALUE), "delta 0: never early");
+    assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, 0, 1, 1, Double.MIN_VALUE),
+        "delta 0: never early");
     assertFalse(ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, SECOND, 1, 1, 1.0), "u = 1: ln(1) = 0");
     assertThrows(IllegalArgumentException.class,
         () -> ProbabilisticEarlyExpiration.shouldRecomputeEarly(0, SECOND, 1, 10, 0.0));
@@ -76,56 +98,79 @@ class ProbabilisticEarlyExpirationTest {
   /** A fresh entry loaded in 1 s, 2 s from expiry: threshold exp(-2) = 0.135; u = 1 - random. */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void fixedDrawsDecideBetweenHitAndEarlyRecompute(StoreKind kind) {
+  void fixedDrawsDecideBetweenHitAndEarlyRefresh(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       freshEntry(f, 2 * SECOND, SECOND);
       double[] draw = {0.5}; // u = 0.5 > 0.135: hit
-      ProbabilisticEarlyExpiration<String, String> xfetch =
-          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> draw[0], counters, TTL, 1.0);
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> draw[0], executor);
       assertEquals("old", xfetch.get("k", db));
-      assertEquals(1, counters.get(Event.HIT));
-      draw[0] = 0.9; // u = 0.1 < 0.135: recompute now, in line
-      assertEquals("k@v1", xfetch.get("k", db));
+      assertEquals(0, executor.pending());
+      draw[0] = 0.9; // u = 0.1 < 0.135: refresh early, in the background
+      assertEquals("old", xfetch.get("k", db), "the reader holds a fresh value: it does not wait");
+      assertEquals(1, executor.pending());
+      assertEquals(2, counters.get(Event.HIT));
+      executor.runAll();
       assertEquals(1, counters.get(Event.REFRESH_STARTED));
+      assertEquals("k@v1", f.store.get("k").value());
       assertEquals(ticker.read() + TTL.toNanos(), f.store.get("k").expireTime(), "a new entry was written");
       draw[0] = 0.999_999; // far from expiry again (60 s, delta 0 on the manual ticker): hit even with u tiny
       assertEquals("k@v1", xfetch.get("k", db));
+      assertEquals(0, executor.pending());
       assertEquals(1, loads.get());
+      assertEquals(0, counters.get(Event.MISS));
+    }
+  }
+
+  /** With {@code Runnable::run} as the refresher the reader that draws refreshes in line, as in the paper. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anInlineRefresherRefreshesOnTheDrawingReader(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      freshEntry(f, 2 * SECOND, SECOND);
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> 0.9, Runnable::run);
+      assertEquals("old", xfetch.get("k", db), "the value it read");
+      assertEquals("k@v1", f.store.get("k").value(), "refreshed before the reader returned");
+      assertEquals(1, counters.get(Event.REFRESH_STARTED));
     }
   }
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void closerToExpiryTheSameDrawRecomputes(StoreKind kind) {
+  void closerToExpiryTheSameDrawRefreshes(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       freshEntry(f, 10 * SECOND, SECOND);
-      // u = 0.01: -ln(u) = 4.6, so it recomputes once 4.6 s or less remain.
-      ProbabilisticEarlyExpiration<String, String> xfetch =
-          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.99, counters, TTL, 1.0);
+      // u = 0.01: -ln(u) = 4.6, so it refreshes once 4.6 s or less remain.
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> 0.99, executor);
       assertEquals("old", xfetch.get("k", db), "10 s left");
       ticker.advance(Duration.ofSeconds(5));
       assertEquals("old", xfetch.get("k", db), "5 s left");
+      assertEquals(0, executor.pending());
       ticker.advance(Duration.ofMillis(500));
-      assertEquals("k@v1", xfetch.get("k", db), "4.5 s left");
-      assertEquals(2, counters.get(Event.HIT));
+      assertEquals("old", xfetch.get("k", db), "4.5 s left");
+      assertEquals(1, executor.pending(), "4.5 s left: refreshed early");
+      executor.runAll();
+      assertEquals("k@v1", f.store.get("k").value());
+      assertEquals(3, counters.get(Event.HIT));
       assertEquals(0, counters.get(Event.MISS));
     }
   }
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void aFailedEarlyRecomputeServesTheFreshValue(StoreKind kind) {
+  void aFailedEarlyRefreshKeepsTheFreshValue(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       freshEntry(f, SECOND, SECOND);
-      ProbabilisticEarlyExpiration<String, String> xfetch =
-          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.99, counters, TTL, 1.0);
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> 0.99, executor);
       assertEquals("old", xfetch.get("k", key -> {
         throw new IllegalStateException("db down");
       }));
+      executor.runAll();
       assertEquals(1, counters.get(Event.REFRESH_FAILED));
       assertEquals(1, counters.get(Event.LOAD_FAILED));
       assertEquals("old", f.store.get("k").value(), "the cached value is kept");
-      assertEquals("k@v1", xfetch.get("k", db), "the next draw recomputes again");
+      assertEquals("old", xfetch.get("k", db));
+      assertEquals(1, executor.runAll(), "the next draw refreshes again");
+      assertEquals("k@v1", f.store.get("k").value());
     }
   }
 
@@ -133,8 +178,7 @@ class ProbabilisticEarlyExpirationTest {
   @EnumSource(StoreKind.class)
   void expiredOrAbsentIsAMissThatStoresTheLoadTime(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      ProbabilisticEarlyExpiration<String, String> xfetch =
-          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.0, counters, TTL, 1.0);
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> 0.0, executor);
       assertEquals("k@v1", xfetch.get("k", key -> {
         ticker.advance(Duration.ofMillis(300)); // the load takes 300 ms of ticker time
         return db.load(key);
@@ -144,56 +188,82 @@ class ProbabilisticEarlyExpirationTest {
       assertEquals("k@v2", xfetch.get("k", db));
       assertEquals(2, counters.get(Event.MISS));
       assertThrows(NullPointerException.class, () -> xfetch.get(null, db));
-      assertThrows(IllegalArgumentException.class,
-          () -> new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.0, counters, TTL, 0));
+      assertThrows(IllegalArgumentException.class, () -> new ProbabilisticEarlyExpiration<>(() -> 0.0, 0));
+      assertThrows(IllegalArgumentException.class, () -> new ProbabilisticEarlyExpiration<>(null, 1));
     }
   }
 
-  /** XFetch is coordination-free: callers that all draw a recompute on the same entry each load... */
+  /** In one process, callers that all draw an early refresh at once start one refresh, and none of them waits. */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void simultaneousEarlyRecomputesAreNotCoalescedOnTheirOwn(StoreKind kind) throws Exception {
-    assertEquals(CALLERS, earlyRecomputesAtOnce(kind, false));
+  void simultaneousEarlyRefreshesInOneProcessCostOneLoad(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      freshEntry(f, SECOND, SECOND);
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> 0.99, executor);
+      Callers.run(CALLERS, () -> xfetch.get("k", db)).forEach(r -> assertEquals("old", r));
+      assertEquals(CALLERS, counters.get(Event.HIT));
+      assertEquals(1, executor.runAll(), "one refresh for " + CALLERS + " early draws");
+      assertEquals(1, loads.get());
+    }
   }
 
-  /** ...and SingleFlight as its fill makes them one load. */
+  /** XFetch is coordination-free across nodes: nodes that all draw an early refresh at once each load... */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void overSingleFlightSimultaneousEarlyRecomputesCostOneLoad(StoreKind kind) throws Exception {
-    assertEquals(1, earlyRecomputesAtOnce(kind, true));
+  void simultaneousEarlyRefreshesOnSeveralNodesAreNotCoalesced(StoreKind kind) throws Exception {
+    assertEquals(CALLERS, earlyRefreshesOnNodesAtOnce(kind, false));
+  }
+
+  /** ...and a distributed lock as their fill makes them one load. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void overADistributedLockSimultaneousEarlyRefreshesCostOneLoad(StoreKind kind) throws Exception {
+    assertEquals(1, earlyRefreshesOnNodesAtOnce(kind, true));
   }
 
   /**
-   * {@code CALLERS} callers read the same fresh entry and all decide to recompute early (u = 0.01, threshold
-   * exp(-1)); the load does not finish before every caller has decided. Returns the number of loads.
+   * {@code CALLERS} nodes read the same fresh entry and all decide to refresh early (u = 0.01, threshold exp(-1)),
+   * in line; no load finishes before every node has started its refresh. Returns the number of loads.
    */
-  private int earlyRecomputesAtOnce(StoreKind kind, boolean singleFlight) throws Exception {
+  private int earlyRefreshesOnNodesAtOnce(StoreKind kind, boolean lock) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
       freshEntry(f, SECOND, SECOND);
-      CountDownLatch allDecided = new CountDownLatch(CALLERS);
+      CountDownLatch allStarted = new CountDownLatch(CALLERS);
       Metrics metrics = counters.and((event, key) -> {
         if (event == Event.REFRESH_STARTED) {
-          allDecided.countDown();
+          allStarted.countDown();
         }
       });
-      Fill<String, String> fill = new StoreFill<>(f.store, ticker, metrics, Ttl.fixed(TTL));
-      if (singleFlight) {
-        fill = new SingleFlight<>(f.store, ticker, metrics, fill, Duration.ofSeconds(30));
-      }
-      ProbabilisticEarlyExpiration<String, String> xfetch =
-          new ProbabilisticEarlyExpiration<>(f.store, ticker, () -> 0.99, metrics, fill, 1.0);
-      Loader<String, String> slowDb = key -> {
-        if (!allDecided.await(30, TimeUnit.SECONDS)) {
-          throw new IllegalStateException("not every caller decided to recompute");
+      List<StoreFixture<String>> nodes = new ArrayList<>();
+      List<CacheAside<String, String>> readPaths = new ArrayList<>();
+      try {
+        for (int i = 0; i < CALLERS; i++) {
+          StoreFixture<String> node = f.node();
+          nodes.add(node);
+          Fill<String, String> fill = new StoreFill<>(node.store, metrics, Ttl.fixed(TTL));
+          if (lock) {
+            fill = DistributedLock.builder(node.store, node.locks, fill).metrics(metrics).build();
+          }
+          readPaths.add(CacheAside.builder(node.store, fill).metrics(metrics)
+              .policy(new ProbabilisticEarlyExpiration<>(() -> 0.99, 1.0), Runnable::run).build());
         }
-        return db.load(key);
-      };
-      for (Object result : Callers.run(CALLERS, () -> xfetch.get("k", slowDb))) {
-        assertTrue(String.valueOf(result).matches("k@v\\d+"), "a loaded value: " + result);
+        Loader<String, String> slowDb = key -> {
+          if (!allStarted.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("not every node started its refresh");
+          }
+          return db.load(key);
+        };
+        AtomicInteger next = new AtomicInteger();
+        for (Object result : Callers.run(CALLERS, () -> readPaths.get(next.getAndIncrement()).get("k", slowDb))) {
+          assertEquals("old", result, "each reader got the fresh value it read");
+        }
+        assertEquals(CALLERS, counters.get(Event.REFRESH_STARTED), "every node decided to refresh early");
+        assertEquals(0, counters.get(Event.REFRESH_FAILED));
+        assertTrue(f.store.get("k").value().matches("k@v\\d+"), "a refreshed value was written");
+        return loads.get();
+      } finally {
+        nodes.forEach(StoreFixture::close);
       }
-      assertEquals(CALLERS, counters.get(Event.REFRESH_STARTED), "every caller decided to recompute early");
-      assertEquals(0, counters.get(Event.REFRESH_FAILED));
-      return loads.get();
     }
   }
 

@@ -1,12 +1,14 @@
 package stampede.strategies;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
@@ -14,20 +16,36 @@ import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import stampede.core.CacheStore;
 import stampede.core.Counters;
 import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
+/**
+ * TTL jitter, the {@link stampede.core.Ttl} of a StoreFill, on Caffeine and a real Redis: the jittered TTL stays in
+ * {@code [base(1-f), base(1+f)]} (a property), its edges are exact, keys loaded together expire spread evenly over
+ * the window, a value hits until its jittered expiry, and the fill writes the jittered entry with its fence and
+ * caches no failure.
+ */
 class TtlJitterTest {
   private static final Duration BASE = Duration.ofSeconds(100);
   private final ManualTicker ticker = new ManualTicker();
   private final Counters counters = new Counters();
   private final AtomicInteger loads = new AtomicInteger();
   private final Loader<String, String> db = key -> key + "@v" + loads.incrementAndGet();
+
+  private StoreFill<String, String> jittered(CacheStore<String, String> store, double fraction, DoubleSupplier u) {
+    return new StoreFill<>(store, counters, new TtlJitter<>(BASE, fraction, u));
+  }
+
+  private CacheAside<String, String> path(CacheStore<String, String> store, double fraction, DoubleSupplier u) {
+    return CacheAside.builder(store, jittered(store, fraction, u)).metrics(counters).build();
+  }
 
   @Property
   void ttlStaysWithinTheWindow(@ForAll @LongRange(min = 1, max = 30L * 86_400 * 1_000_000_000) long base,
@@ -50,16 +68,17 @@ class TtlJitterTest {
     assertThrows(IllegalArgumentException.class, () -> TtlJitter.jitteredTtlNanos(base, 1.0, 0.5));
     assertThrows(IllegalArgumentException.class, () -> TtlJitter.jitteredTtlNanos(base, 0.1, 1.0));
     assertThrows(IllegalArgumentException.class, () -> TtlJitter.jitteredTtlNanos(0, 0.1, 0.5));
+    assertEquals(110_000_000_000L, new TtlJitter<String>(BASE, 0.2, () -> 0.75).nanos("k"),
+        "100 s * (1 + 0.2 * (2 * 0.75 - 1))");
   }
 
   @Test
   void configIsValidated() {
-    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
-      assertThrows(IllegalArgumentException.class,
-          () -> new TtlJitter<>(f.store, ticker, () -> 0.5, counters, BASE, -0.1));
-      assertThrows(IllegalArgumentException.class,
-          () -> new TtlJitter<>(f.store, ticker, () -> 0.5, counters, Duration.ZERO, 0.1));
-    }
+    assertThrows(IllegalArgumentException.class, () -> new TtlJitter<String>(BASE, -0.1, () -> 0.5));
+    assertThrows(IllegalArgumentException.class, () -> new TtlJitter<String>(Duration.ZERO, 0.1, () -> 0.5));
+    assertThrows(NullPointerException.class, () -> new TtlJitter<String>(BASE, 0.1, null));
+    TtlJitter<String> outOfRange = new TtlJitter<>(BASE, 0.1, () -> 1.0);
+    assertThrows(IllegalArgumentException.class, () -> outOfRange.nanos("k"), "a draw must be in [0, 1)");
   }
 
   /** 1000 keys loaded at the same instant expire spread evenly over [90 s, 110 s], not all at 100 s. */
@@ -68,7 +87,7 @@ class TtlJitterTest {
   void spreadsExpiriesOfKeysLoadedTogether(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       Random seeded = new Random(42);
-      TtlJitter<String, String> jitter = new TtlJitter<>(f.store, ticker, seeded::nextDouble, counters, BASE, 0.1);
+      CacheAside<String, String> jitter = path(f.store, 0.1, seeded::nextDouble);
       long now = ticker.read();
       long low = now + 90_000_000_000L;
       long width = 20_000_000_000L;
@@ -96,7 +115,7 @@ class TtlJitterTest {
   @EnumSource(StoreKind.class)
   void hitsUntilTheJitteredExpiryThenLoadsAgain(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      TtlJitter<String, String> jitter = new TtlJitter<>(f.store, ticker, () -> 0.0, counters, BASE, 0.1);
+      CacheAside<String, String> jitter = path(f.store, 0.1, () -> 0.0);
       assertEquals("k@v1", jitter.get("k", db));
       ticker.advance(Duration.ofSeconds(90).minusNanos(1));
       assertEquals("k@v1", jitter.get("k", db), "fresh until base * (1 - fraction)");
@@ -111,18 +130,19 @@ class TtlJitterTest {
   @EnumSource(StoreKind.class)
   void asAFillItWritesTheJitteredEntryAndCachesNoFailure(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      TtlJitter<String, String> jitter = new TtlJitter<>(f.store, ticker, () -> 0.75, counters, BASE, 0.2);
+      StoreFill<String, String> jitter = jittered(f.store, 0.2, () -> 0.75);
       long now = ticker.read();
       assertEquals("k@v1", jitter.fill("k", null, 7, db));
       assertEquals(now + 110_000_000_000L, f.store.get("k").expireTime(), "100 s * (1 + 0.2 * (2 * 0.75 - 1))");
       assertEquals(7, f.store.get("k").fence(), "the fence is passed through");
       IllegalStateException down = new IllegalStateException("db down");
-      LoadException e = assertThrows(LoadException.class, () -> jitter.get("x", key -> {
+      CacheAside<String, String> path = path(f.store, 0.2, () -> 0.75);
+      LoadException e = assertThrows(LoadException.class, () -> path.get("x", key -> {
         throw down;
       }));
       assertEquals(down, e.getCause());
-      assertEquals(null, f.store.get("x"));
-      assertThrows(NullPointerException.class, () -> jitter.get(null, db));
+      assertNull(f.store.get("x"));
+      assertThrows(NullPointerException.class, () -> path.get(null, db));
     }
   }
 }

@@ -18,13 +18,19 @@ import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
-import stampede.core.ManualTicker;
 import stampede.core.Metrics;
-import stampede.core.testing.StoreFixture;
-import stampede.core.testing.StoreKind;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
 import stampede.strategies.DistributedLock.Fallback;
+import stampede.testkit.Callers;
+import stampede.testkit.ManualTicker;
+import stampede.testkit.StoreFixture;
+import stampede.testkit.StoreKind;
 
-/** N nodes x C callers: one load, C-1 coalesced in each process, at most one lock caller per node. */
+/**
+ * Two-level coalescing under the read path, N nodes x C callers, on Caffeine and a real Redis: one load, C-1
+ * callers coalesced in each process, at most one lock caller per node.
+ */
 class TwoLevelCoalescingTest {
   private static final int NODES = 3;
   private static final int CALLERS_PER_NODE = 20;
@@ -45,6 +51,14 @@ class TwoLevelCoalescingTest {
     assertTrue(scheduler.awaitTermination(5, TimeUnit.SECONDS));
   }
 
+  private TwoLevelCoalescing<String, String> twoLevel(StoreFixture<String> node, Metrics metrics, int seed,
+      Duration lease, Duration maxWait) {
+    DistributedLock<String, String> lock = DistributedLock.builder(node.store, node.locks,
+        new StoreFill<>(node.store, metrics, Ttl.fixed(TTL))).metrics(metrics).tokens(new Random(seed))
+        .watchdog(scheduler).lease(lease).maxWait(maxWait).fallback(Fallback.FAIL).build();
+    return new TwoLevelCoalescing<>(node.store, lock, metrics);
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void threeNodesOfTwentyCallersLoadOnceAndHitTheLockAtMostOncePerNode(StoreKind kind) throws Exception {
@@ -54,15 +68,18 @@ class TwoLevelCoalescingTest {
       ticker.advance(TTL.plusSeconds(1));
       List<StoreFixture<String>> nodes = new ArrayList<>();
       List<Counters> perNode = new ArrayList<>();
-      List<TwoLevelCoalescing<String, String>> strategies = new ArrayList<>();
+      List<TwoLevelCoalescing<String, String>> fills = new ArrayList<>();
+      List<CacheAside<String, String>> strategies = new ArrayList<>();
       Counters total = new Counters();
       for (int i = 0; i < NODES; i++) {
         StoreFixture<String> node = f.node();
         Counters counters = new Counters();
         nodes.add(node);
         perNode.add(counters);
-        strategies.add(new TwoLevelCoalescing<>(node.store, node.locks, ticker, new Random(i), scheduler,
-            counters.and(total), TTL, Duration.ofSeconds(5), Duration.ofSeconds(5), Fallback.FAIL));
+        TwoLevelCoalescing<String, String> fill =
+            twoLevel(node, counters.and(total), i, Duration.ofSeconds(5), Duration.ofSeconds(5));
+        fills.add(fill);
+        strategies.add(CacheAside.builder(node.store, fill).metrics(counters.and(total)).build());
       }
       try {
         AtomicInteger next = new AtomicInteger();
@@ -78,7 +95,7 @@ class TwoLevelCoalescingTest {
         assertTrue(total.get(Event.LOAD_COALESCED) >= NODES * (CALLERS_PER_NODE - 1) - total.get(Event.HIT) - NODES,
             "the others coalesced in process: " + total);
         assertEquals(0, total.get(Event.LOCK_FALLBACK));
-        strategies.forEach(s -> assertEquals(0, s.inFlight()));
+        fills.forEach(s -> assertEquals(0, s.inFlight()));
         assertEquals("hot@v1", f.store.get("hot").value());
       } finally {
         nodes.forEach(StoreFixture::close);
@@ -90,10 +107,13 @@ class TwoLevelCoalescingTest {
   @EnumSource(StoreKind.class)
   void nullsAreRejected(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      TwoLevelCoalescing<String, String> s = new TwoLevelCoalescing<>(f.store, f.locks, ticker, new Random(1),
-          scheduler, Metrics.none(), TTL, Duration.ofSeconds(1), Duration.ofSeconds(1), Fallback.FAIL);
+      TwoLevelCoalescing<String, String> fill =
+          twoLevel(f, Metrics.none(), 1, Duration.ofSeconds(1), Duration.ofSeconds(1));
+      CacheAside<String, String> s = CacheAside.builder(f.store, fill).build();
       assertThrows(NullPointerException.class, () -> s.get(null, slowDb));
       assertThrows(NullPointerException.class, () -> s.get("k", null));
+      assertThrows(NullPointerException.class, () -> fill.fill(null, null, 0, slowDb));
+      assertThrows(NullPointerException.class, () -> fill.fill("k", null, 0, null));
       assertEquals("k@v1", s.get("k", slowDb));
       assertEquals("k@v1", s.get("k", slowDb), "then a hit");
       assertEquals(1, loads.get());
