@@ -3,8 +3,7 @@ package stampede.redis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +32,7 @@ import stampede.core.StoreException;
 public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   // The token is max(counter + 1, Redis TIME in microseconds): a Redis restarted empty (no persistence) loses
   // the counter, and the clock floor keeps the next token above every token handed out before the restart.
-  private static final String ACQUIRE = String.join("\n",
+  private static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
       "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
       "local t = redis.call('TIME')",
@@ -41,15 +40,15 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
       "local n = redis.call('INCR', KEYS[2])",
       "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
       "return n");
-  private static final String RELEASE =
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-  private static final String RENEW =
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+  private static final RedisScript RELEASE = new RedisScript(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
+  private static final RedisScript RENEW = new RedisScript(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0");
 
   private final RedisClient client;
   private final RedisKeys<K> keys;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisCommands<String, byte[]> redis;
+  private final RedisConnection connection;
+  private final RedisClusterCommands<String, byte[]> redis;
   private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
   private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
 
@@ -57,12 +56,11 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   public RedisLocks(RedisClient client, RedisKeys<K> keys) {
     this.client = Objects.requireNonNull(client, "client");
     this.keys = Objects.requireNonNull(keys, "keys");
-    try {
-      this.connection = client.connect(RedisStore.CODEC);
-    } catch (RedisException e) {
-      throw new StoreException("cannot connect to Redis: " + e.getMessage(), e);
+    this.connection = RedisConnection.open(client);
+    this.redis = connection.sync;
+    for (RedisScript script : new RedisScript[] {ACQUIRE, RELEASE, RENEW}) {
+      script.load(redis);
     }
-    this.redis = connection.sync();
   }
 
   @Override
@@ -120,7 +118,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
         return;
       }
       try {
-        StatefulRedisPubSubConnection<String, byte[]> ps = client.connectPubSub(RedisStore.CODEC);
+        StatefulRedisPubSubConnection<String, byte[]> ps = client.connectPubSub(RedisConnection.CODEC);
         ps.addListener(new RedisPubSubAdapter<>() {
           @Override
           public void message(String pattern, String channel, byte[] message) {
@@ -144,9 +142,9 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
     connection.close();
   }
 
-  private Long eval(String script, String[] names, byte[]... args) {
+  private Long eval(RedisScript script, String[] names, byte[]... args) {
     try {
-      return redis.eval(script, ScriptOutputType.INTEGER, names, args);
+      return script.run(redis, ScriptOutputType.INTEGER, names, args);
     } catch (RedisException e) {
       throw new StoreException("Redis script on '" + names[0] + "' failed: " + e.getMessage(), e);
     }

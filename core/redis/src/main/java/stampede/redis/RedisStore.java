@@ -2,19 +2,17 @@ package stampede.redis;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import stampede.core.CacheStore;
@@ -26,38 +24,44 @@ import stampede.core.Ticker;
 /**
  * {@link CacheStore} on Redis, through one Lettuce connection. Leases and signals are {@link RedisLocks}.
  *
- * <p><b>Codec.</b> An entry is a Redis hash at {@link RedisKeys#entry}: field {@code v} holds the value's bytes from
- * the {@link ValueCodec}; {@code w}, {@code e}, {@code d}, {@code f} hold write time, expire time, load nanos and
- * fence as decimal ASCII. The hash expires (PEXPIRE) at {@code expireTime + retention}. A key that is not such a
- * hash, lacks a field, has a non-numeric field, or whose value the codec rejects is reported as a
- * {@link CorruptEntryException}; {@link #put} overwrites it.
+ * <p><b>Codec.</b> An entry is one Redis string at {@link RedisKeys#entry}: a 33-byte header, then the value's bytes
+ * from the {@link ValueCodec}. The header is a magic/version byte ({@code 0xA1}) and four big-endian 64-bit longs:
+ * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map, a
+ * string or a decimal number. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
+ * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
+ * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
+ *
+ * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}): it reads the stored header's fence with
+ * Lua's {@code struct} and refuses a write with a lower fence, then {@code SET}s the entry with its {@code PX}.
  *
  * <p><b>Time.</b> Entries are shared by every process on this Redis, so their times are wall-clock readings
- * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew.
+ * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew. A read does
+ * not read the clock; a write reads it once, for the expiry.
  *
  * <p><b>Failures.</b> Commands fail fast while disconnected (Lettuce {@code REJECT_COMMANDS}) and time out after the
  * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back.
  */
 public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
-  static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  static final byte MAGIC = (byte) 0xA1;
+  static final int HEADER = 1 + 4 * Long.BYTES;
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
-  private static final String PUT = String.join("\n",
-      "local t = redis.call('TYPE', KEYS[1])['ok']",
-      "if t == 'hash' then",
-      "  local f = tonumber(redis.call('HGET', KEYS[1], 'f'))",
-      "  if f and f > tonumber(ARGV[5]) then return 0 end",
+  // ARGV[1] the new entry (header + value), ARGV[2] its PX. The stored fence is read from the header (bytes 26-33).
+  private static final RedisScript PUT = new RedisScript(
+      "local new = struct.unpack('>i8', ARGV[1], 26)",
+      "local cur = redis.pcall('GET', KEYS[1])",
+      "if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
+      "    and struct.unpack('>i8', cur, 26) > new then",
+      "  return 0",
       "end",
-      "redis.call('DEL', KEYS[1])",
-      "redis.call('HSET', KEYS[1], 'v', ARGV[1], 'w', ARGV[2], 'e', ARGV[3], 'd', ARGV[4], 'f', ARGV[5])",
-      "redis.call('PEXPIRE', KEYS[1], ARGV[6])",
+      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
       "return 1");
 
   private final RedisKeys<K> keys;
   private final ValueCodec<V> codec;
   private final Ticker ticker;
   private final long retainNanos;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisCommands<String, byte[]> redis;
+  private final RedisConnection connection;
 
   private RedisStore(Builder<K, V> b) {
     this.keys = b.keys;
@@ -67,12 +71,8 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     if (retainNanos < 0) {
       throw new IllegalArgumentException("retention < 0: " + b.retention);
     }
-    try {
-      this.connection = b.client.connect(CODEC);
-    } catch (RedisException e) {
-      throw new StoreException("cannot connect to Redis: " + e.getMessage(), e);
-    }
-    this.redis = connection.sync();
+    this.connection = RedisConnection.open(b.client);
+    PUT.load(connection.sync);
   }
 
   /**
@@ -103,39 +103,31 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   @Override
   public Entry<V> get(K key) {
     String name = keys.entry(key);
-    Map<String, byte[]> hash;
+    byte[] raw;
     try {
-      hash = redis.hgetall(name);
-    } catch (RedisException e) {
+      raw = connection.sync.get(name);
+    } catch (RedisCommandExecutionException e) {
       if (String.valueOf(e.getMessage()).startsWith("WRONGTYPE")) {
-        throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (not a hash)", e);
+        throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (not a string)", e);
       }
       throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
+    } catch (RedisException e) {
+      throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
     }
-    if (hash == null || hash.isEmpty()) {
-      return null;
-    }
-    try {
-      V value = codec.decode(field(hash, "v"));
-      if (value == null) {
-        throw new IllegalArgumentException("codec decoded null");
-      }
-      return new Entry<>(value, number(hash, "w"), number(hash, "e"), number(hash, "d"), number(hash, "f"));
-    } catch (Exception e) {
-      throw new CorruptEntryException("corrupt entry at '" + name + "': " + e.getMessage(), e);
-    }
+    return raw == null ? null : decode(name, raw);
   }
 
   @Override
   public boolean put(K key, Entry<V> entry) {
     Objects.requireNonNull(entry, "entry");
     String name = keys.entry(key);
+    byte[] bytes = encode(entry);
     long retainMillis = Math.max(1,
         TimeUnit.NANOSECONDS.toMillis(entry.expireTime() + retainNanos - ticker.read()) + 1);
     try {
-      return redis.<Long>eval(PUT, ScriptOutputType.INTEGER, new String[] {name},
-          codec.encode(entry.value()), ascii(entry.writeTime()), ascii(entry.expireTime()),
-          ascii(entry.loadNanos()), ascii(entry.fence()), ascii(retainMillis)) == 1L;
+      Long written = PUT.run(connection.sync, ScriptOutputType.INTEGER, new String[] {name}, bytes,
+          ascii(retainMillis));
+      return written == 1L;
     } catch (RedisException e) {
       throw new StoreException("Redis write of '" + name + "' failed: " + e.getMessage(), e);
     }
@@ -144,7 +136,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   @Override
   public void invalidate(K key) {
     try {
-      redis.del(keys.entry(key));
+      connection.sync.del(keys.entry(key));
     } catch (RedisException e) {
       throw new StoreException("Redis DEL failed: " + e.getMessage(), e);
     }
@@ -165,16 +157,33 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     connection.close();
   }
 
-  private static byte[] field(Map<String, byte[]> hash, String name) {
-    byte[] b = hash.get(name);
-    if (b == null) {
-      throw new IllegalArgumentException("missing field '" + name + "'");
-    }
-    return b;
+  private byte[] encode(Entry<V> entry) {
+    byte[] value = codec.encode(entry.value());
+    byte[] bytes = new byte[HEADER + value.length];
+    bytes[0] = MAGIC;
+    LONGS.set(bytes, 1, entry.writeTime());
+    LONGS.set(bytes, 9, entry.expireTime());
+    LONGS.set(bytes, 17, entry.loadNanos());
+    LONGS.set(bytes, 25, entry.fence());
+    System.arraycopy(value, 0, bytes, HEADER, value.length);
+    return bytes;
   }
 
-  private static long number(Map<String, byte[]> hash, String name) {
-    return Long.parseLong(new String(field(hash, name), StandardCharsets.US_ASCII));
+  private Entry<V> decode(String name, byte[] raw) {
+    if (raw.length < HEADER || raw[0] != MAGIC) {
+      throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (" + raw.length
+          + " bytes, " + (raw.length == 0 ? "empty" : String.format("first byte 0x%02X", raw[0])) + ")", null);
+    }
+    try {
+      V value = codec.decode(raw, HEADER, raw.length - HEADER);
+      if (value == null) {
+        throw new IllegalArgumentException("the codec decoded null");
+      }
+      return new Entry<>(value, (long) LONGS.get(raw, 1), (long) LONGS.get(raw, 9), (long) LONGS.get(raw, 17),
+          (long) LONGS.get(raw, 25));
+    } catch (Exception e) {
+      throw new CorruptEntryException("corrupt entry at '" + name + "': " + e.getMessage(), e);
+    }
   }
 
   static byte[] ascii(long n) {
@@ -183,13 +192,13 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   /** Settings of a {@link RedisStore}, with their defaults. */
   public static final class Builder<K, V> {
-    private final RedisClient client;
+    private final io.lettuce.core.AbstractRedisClient client;
     private final RedisKeys<K> keys;
     private final ValueCodec<V> codec;
     private Ticker ticker = Ticker.wall();
     private Duration retention = Duration.ofMinutes(1);
 
-    private Builder(RedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
+    private Builder(io.lettuce.core.AbstractRedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
       this.client = Objects.requireNonNull(client, "client");
       this.keys = Objects.requireNonNull(keys, "keys");
       this.codec = Objects.requireNonNull(codec, "codec");
