@@ -31,8 +31,11 @@ import stampede.core.Ticker;
  * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
  * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
  *
- * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}): it reads the stored header's fence with
- * Lua's {@code struct} and refuses a write with a lower fence, then {@code SET}s the entry with its {@code PX}.
+ * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}) that applies the fence rule of
+ * {@link CacheStore#put}: for a fenced write it reads the stored header's fence with Lua's {@code struct} and refuses
+ * the write if a valid entry (the header, and an expiry) holds a higher one; then it {@code SET}s the entry with its
+ * {@code PX}. The script cannot run the codec: an entry with a valid header but value bytes the codec rejects still
+ * fences, until it expires ({@code expireTime + retention}).
  *
  * <p><b>Time.</b> Entries are shared by every process on this Redis, so their times are wall-clock readings
  * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew. A read does
@@ -46,13 +49,17 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   static final int HEADER = 1 + 4 * Long.BYTES;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
-  // ARGV[1] the new entry (header + value), ARGV[2] its PX. The stored fence is read from the header (bytes 26-33).
+  // The fence rule of CacheStore.put. ARGV[1] is the new entry (header + value), ARGV[2] its PX. A fenced write is
+  // refused only by a valid entry with a higher fence: a string with the header (fence at bytes 26-33, 1-based) and
+  // an expiry, which this store always sets (another type, foreign bytes or a key without expiry never refuse).
   private static final RedisScript PUT = new RedisScript(
-      "local new = struct.unpack('>i8', ARGV[1], 26)",
-      "local cur = redis.pcall('GET', KEYS[1])",
-      "if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
-      "    and struct.unpack('>i8', cur, 26) > new then",
-      "  return 0",
+      "local fence = struct.unpack('>i8', ARGV[1], 26)",
+      "if fence > 0 then",
+      "  local cur = redis.pcall('GET', KEYS[1])",
+      "  if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
+      "      and struct.unpack('>i8', cur, 26) > fence and redis.call('PTTL', KEYS[1]) > 0 then",
+      "    return 0",
+      "  end",
       "end",
       "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
       "return 1");

@@ -66,6 +66,36 @@ class StoreContractTest {
     }
   }
 
+  /** The fence rule of {@link CacheStore#put}: an unfenced write (cache-aside, write-through) is never refused. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anUnfencedWriteReplacesAFencedEntry(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      long now = ticker.read();
+      assertTrue(f.store.put("k", new Entry<>("under a lock", now, now + 10_000_000_000L, 0, 7)));
+      assertTrue(f.store.put("k", new Entry<>("written through", now, now + 10_000_000_000L, 0, 0)));
+      assertEquals("written through", f.store.get("k").value());
+      assertTrue(f.store.put("k", new Entry<>("under a newer lock", now, now + 10_000_000_000L, 0, 3)),
+          "a fenced write over an unfenced entry");
+      assertEquals("under a newer lock", f.store.get("k").value());
+    }
+  }
+
+  /** A stale (retained) entry still refuses an older fenced load: its value is the newer one. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStaleEntryStillRefusesAnOlderFencedWrite(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      long now = ticker.read();
+      assertTrue(f.store.put("k", new Entry<>("newer", now, now + 1_000_000_000L, 0, 9)));
+      ticker.advance(Duration.ofSeconds(2));
+      assertFalse(f.store.get("k").isFresh(ticker.read()));
+      long later = ticker.read();
+      assertFalse(f.store.put("k", new Entry<>("older load", later, later + 1_000_000_000L, 0, 8)));
+      assertEquals("newer", f.store.get("k").value());
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void leasesAreExclusiveOwnedAndFenced(StoreKind kind) {
