@@ -1,13 +1,9 @@
 package stampede.redis;
 
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -42,9 +38,13 @@ import stampede.core.Ticker;
  * not read the clock; a write reads it once, for the expiry.
  *
  * <p><b>Failures.</b> Commands fail fast while disconnected (Lettuce {@code REJECT_COMMANDS}) and time out after the
- * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back.
+ * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back:
+ * with {@link #client}, within {@link #MAX_RECONNECT_DELAY} plus one connect.
  */
 public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
+  /** The longest wait between two reconnect attempts of {@link #client(String, Duration)}'s connections. */
+  public static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
+
   static final byte MAGIC = (byte) 0xA1;
   static final int HEADER = 1 + 4 * Long.BYTES;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
@@ -91,20 +91,17 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   /**
-   * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected,
-   * and the connection reconnects in the background.
+   * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected, and
+   * a lost connection is retried in the background at most {@link #MAX_RECONNECT_DELAY} apart, so caching resumes
+   * within that delay plus one connect after Redis is back. Shut it down when done; see {@link RedisClients}.
    */
   public static RedisClient client(String uri, Duration timeout) {
-    RedisURI redisUri = RedisURI.create(uri);
-    redisUri.setTimeout(timeout);
-    RedisClient client = RedisClient.create(redisUri);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(timeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-        .build());
-    return client;
+    return RedisClients.single(uri, timeout, MAX_RECONNECT_DELAY);
+  }
+
+  /** {@link #client(String, Duration)} with another bound on the delay between reconnect attempts. */
+  public static RedisClient client(String uri, Duration timeout, Duration maxReconnectDelay) {
+    return RedisClients.single(uri, timeout, maxReconnectDelay);
   }
 
   @Override
