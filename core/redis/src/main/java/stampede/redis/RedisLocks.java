@@ -7,6 +7,7 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,8 +21,10 @@ import stampede.core.StoreException;
  *
  * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner NX PX lease}, and on success {@code INCR}
  * {@link RedisKeys#fence} for the fencing token, in one script (both names share the key's hash tag, so one slot).
- * The token is at least Redis's clock in microseconds, so it still grows after Redis restarts empty (unless the
- * server's clock goes back further than the restart took). Release and renew compare the owner in a script.
+ * The token is at least Redis's clock in microseconds, so it still grows after the counter is gone: the counter
+ * expires {@link #FENCE_TTL} after the key's last lease (no key is left behind per key ever locked), and a restart
+ * without persistence or a failover may lose it. Tokens keep growing unless the server's clock steps back by more
+ * than that. Release and renew compare the owner in a script.
  *
  * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; one {@code PSUBSCRIBE} on
  * {@link RedisKeys#signalPattern} per instance dispatches them to local watchers (every instance sees every
@@ -30,8 +33,14 @@ import stampede.core.StoreException;
  * <p><b>Failures.</b> As {@link RedisStore}: fast {@link StoreException}s while Redis is down or slow.
  */
 public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
-  // The token is max(counter + 1, Redis TIME in microseconds): a Redis restarted empty (no persistence) loses
-  // the counter, and the clock floor keeps the next token above every token handed out before the restart.
+  /** How long a key's fencing counter outlives the key's last lease. */
+  public static final Duration FENCE_TTL = Duration.ofMinutes(1);
+  private static final byte[] FENCE_TTL_MILLIS = RedisStore.ascii(FENCE_TTL.toMillis());
+
+  // The token is max(counter + 1, Redis TIME in microseconds), and the counter expires FENCE_TTL after the key's
+  // last lease (ARGV[3]). A counter that expired, or was lost with a restart (no persistence) or a failover, gives
+  // way to the clock floor, which is above every token handed out before: they were at most the clock of their
+  // own time (an acquire takes far more than a microsecond), at least FENCE_TTL (or the restart) earlier.
   private static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
       "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
@@ -39,6 +48,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
       "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
       "local n = redis.call('INCR', KEYS[2])",
       "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
+      "redis.call('PEXPIRE', KEYS[2], ARGV[3])",
       "return n");
   private static final RedisScript RELEASE = new RedisScript(
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
@@ -66,7 +76,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   @Override
   public long tryAcquire(K key, String owner, long leaseMillis) {
     return eval(ACQUIRE, new String[] {keys.lock(key), keys.fence(key)}, bytes(owner),
-        RedisStore.ascii(leaseMillis));
+        RedisStore.ascii(leaseMillis), FENCE_TTL_MILLIS);
   }
 
   @Override
