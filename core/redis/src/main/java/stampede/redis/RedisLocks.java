@@ -11,7 +11,11 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
@@ -26,6 +30,12 @@ import stampede.core.StoreException;
  * without persistence or a failover may lose it. Tokens keep growing unless the server's clock steps back by more
  * than that. Release and renew compare the owner in a script.
  *
+ * <p><b>Leases under faults.</b> A command that times out on the client still runs on the server later, and Lettuce
+ * replays a command that was in flight when the connection dropped. So an acquire that fails (other than rejected
+ * unsent) or a release that fails is followed by a release by owner in the background, on the same connection,
+ * retried until it runs or the lease would have ended (a release: for 30 s); and an acquire by the owner already
+ * holding the lease takes it again with a new token instead of returning 0.
+ *
  * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; one {@code PSUBSCRIBE} on
  * {@link RedisKeys#signalPattern} per instance dispatches them to local watchers (every instance sees every
  * signal: fine for a reference, costly for very many keys).
@@ -36,14 +46,24 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   /** How long a key's fencing counter outlives the key's last lease. */
   public static final Duration FENCE_TTL = Duration.ofMinutes(1);
   private static final byte[] FENCE_TTL_MILLIS = RedisStore.ascii(FENCE_TTL.toMillis());
+  /** How long a failed release is retried in the background (the lease length is not known there). */
+  private static final Duration RELEASE_RETRIES = Duration.ofSeconds(30);
+  /** At most this many background releases at once; beyond, leases are left to run out. */
+  private static final int MAX_CLEANUPS = 10_000;
+  /** Lettuce's message for a command rejected while disconnected: it was never sent. */
+  private static final String NOT_SENT = "Currently not connected. Commands are rejected.";
 
-  // The token is max(counter + 1, Redis TIME in microseconds), and the counter expires FENCE_TTL after the key's
-  // last lease (ARGV[3]). A counter that expired, or was lost with a restart (no persistence) or a failover, gives
-  // way to the clock floor, which is above every token handed out before: they were at most the clock of their
-  // own time (an acquire takes far more than a microsecond), at least FENCE_TTL (or the restart) earlier.
+  // The lease is free, or already this owner's (an acquire replayed by Lettuce after a reconnect runs twice): take
+  // it, with a new token. The token is max(counter + 1, Redis TIME in microseconds), and the counter expires
+  // FENCE_TTL after the key's last lease (ARGV[3]). A counter that expired, or was lost with a restart (no
+  // persistence) or a failover, gives way to the clock floor, which is above every token handed out before: they
+  // were at most the clock of their own time (an acquire takes far more than a microsecond), at least FENCE_TTL
+  // (or the restart) earlier.
   private static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
-      "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
+      "local holder = redis.call('GET', KEYS[1])",
+      "if holder and holder ~= ARGV[1] then return 0 end",
+      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
       "local t = redis.call('TIME')",
       "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
       "local n = redis.call('INCR', KEYS[2])",
@@ -60,7 +80,9 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   private final RedisConnection connection;
   private final RedisClusterCommands<String, byte[]> redis;
   private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
+  private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
   private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+  private volatile boolean closed;
 
   /** Leases on {@code client} (not closed by this), named by {@code keys}: use the store's, so they share slots. */
   public RedisLocks(RedisClient client, RedisKeys<K> keys) {
@@ -75,18 +97,38 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   @Override
   public long tryAcquire(K key, String owner, long leaseMillis) {
-    return eval(ACQUIRE, new String[] {keys.lock(key), keys.fence(key)}, bytes(owner),
-        RedisStore.ascii(leaseMillis), FENCE_TTL_MILLIS);
+    String lock = keys.lock(key);
+    try {
+      return ACQUIRE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock, keys.fence(key)}, bytes(owner),
+          RedisStore.ascii(leaseMillis), FENCE_TTL_MILLIS);
+    } catch (RedisException e) {
+      if (!NOT_SENT.equals(e.getMessage())) { // it may run (or have run) on the server all the same
+        cleanUp(lock, owner, TimeUnit.MILLISECONDS.toNanos(leaseMillis));
+      }
+      throw new StoreException("Redis acquire of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   @Override
   public boolean renew(K key, String owner, long leaseMillis) {
-    return eval(RENEW, new String[] {keys.lock(key)}, bytes(owner), RedisStore.ascii(leaseMillis)) == 1L;
+    String lock = keys.lock(key);
+    try {
+      return RENEW.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner),
+          RedisStore.ascii(leaseMillis)) == 1L;
+    } catch (RedisException e) {
+      throw new StoreException("Redis renew of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   @Override
   public boolean release(K key, String owner) {
-    return eval(RELEASE, new String[] {keys.lock(key)}, bytes(owner)) == 1L;
+    String lock = keys.lock(key);
+    try {
+      return RELEASE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner)) == 1L;
+    } catch (RedisException e) {
+      cleanUp(lock, owner, RELEASE_RETRIES.toNanos()); // it did not run, or may not have
+      throw new StoreException("Redis release of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   /** The owner token holding the lease of {@code key}, or null (for tests and diagnostics). */
@@ -145,6 +187,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
     if (ps != null) {
       ps.close();
@@ -152,12 +195,46 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
     connection.close();
   }
 
-  private Long eval(RedisScript script, String[] names, byte[]... args) {
-    try {
-      return script.run(redis, ScriptOutputType.INTEGER, names, args);
-    } catch (RedisException e) {
-      throw new StoreException("Redis script on '" + names[0] + "' failed: " + e.getMessage(), e);
+  /**
+   * After an acquire or release that failed on the client, the server may hold the lease for {@code owner} (or take
+   * it later: a command that timed out still runs). Release it in the background, by owner, on the same connection
+   * (so after the failed command); retry while that fails, until the lease would have ended by itself.
+   */
+  private void cleanUp(String lock, String owner, long withinNanos) {
+    if (closed || cleanups.size() >= MAX_CLEANUPS) {
+      return; // the lease runs out by itself
     }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    cleanups.add(done);
+    done.whenComplete((v, e) -> cleanups.remove(done));
+    releaseInBackground(lock, bytes(owner), System.nanoTime() + withinNanos, 50, done);
+  }
+
+  private void releaseInBackground(String lock, byte[] owner, long deadline, long backoffMillis,
+      CompletableFuture<Void> done) {
+    CompletionStage<Long> release;
+    try {
+      release = RELEASE.runAsync(connection.async, ScriptOutputType.INTEGER, new String[] {lock}, owner);
+    } catch (RedisException e) {
+      release = CompletableFuture.failedFuture(e);
+    }
+    release.whenComplete((result, error) -> {
+      if (error == null || closed || System.nanoTime() - deadline >= 0) {
+        done.complete(null);
+        return;
+      }
+      try {
+        connection.executor().schedule(() -> releaseInBackground(lock, owner, deadline,
+            Math.min(backoffMillis * 2, 1_000), done), backoffMillis, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException shutDown) {
+        done.complete(null);
+      }
+    });
+  }
+
+  /** Completes when the background releases started so far are done (for tests). */
+  CompletableFuture<Void> cleanups() {
+    return CompletableFuture.allOf(cleanups.toArray(CompletableFuture[]::new));
   }
 
   private static byte[] bytes(String s) {

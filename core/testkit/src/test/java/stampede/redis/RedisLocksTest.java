@@ -1,16 +1,28 @@
 package stampede.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KillArgs;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import stampede.core.StoreException;
+import stampede.testkit.EmbeddedRedis;
 import stampede.testkit.SharedRedis;
 
 /** Redis-only behaviour of the leases: what they leave behind in Redis, and what happens to them under faults. */
@@ -68,6 +80,97 @@ class RedisLocksTest {
       }
       assertEquals(List.of(), permanent.subList(0, Math.min(5, permanent.size())),
           permanent.size() + " keys without expiry");
+    }
+  }
+
+  /**
+   * An acquire that times out on the client (Redis paused past the timeout) still runs on the server later; the
+   * lease it takes is released in the background, not left for a whole lease with nobody holding it.
+   */
+  @Test
+  void aTimedOutAcquireLeavesNoLease() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start(); Admin admin = new Admin(redis)) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofMillis(300));
+      RedisKeys<String> keys = RedisKeys.strings("x:");
+      try (RedisLocks<String> locks = new RedisLocks<>(client, keys)) {
+        admin.sync().clientPause(1_500);
+        assertThrows(StoreException.class, () -> locks.tryAcquire("k", "me", 60_000));
+        assertEquals("PONG", admin.sync().ping(), "the pause is over");
+        locks.cleanups().get(10, TimeUnit.SECONDS);
+        assertNull(admin.sync().get(keys.lock("k")), "lease left by the timed-out acquire");
+        assertTrue(locks.tryAcquire("k", "other", 60_000) > 0);
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  /**
+   * A release that fails (here: rejected while the connection is down) is retried in the background once Redis can
+   * be reached again, instead of leaving the lease for a whole lease.
+   */
+  @Test
+  void aFailedReleaseIsRetriedUntilItRuns() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start(); Admin admin = new Admin(redis)) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofMillis(500));
+      RedisKeys<String> keys = RedisKeys.strings("x:");
+      try (RedisLocks<String> locks = new RedisLocks<>(client, keys)) {
+        assertTrue(locks.tryAcquire("k", "me", 60_000) > 0);
+        CountDownLatch disconnected = new CountDownLatch(1);
+        client.addListener(new RedisConnectionStateListener() {
+          @Override
+          public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            disconnected.countDown();
+          }
+        });
+        admin.sync().configSet("maxclients", "1"); // the admin's: no reconnect gets in
+        admin.sync().clientKill(KillArgs.Builder.typeNormal().skipme());
+        assertTrue(disconnected.await(10, TimeUnit.SECONDS));
+        assertThrows(StoreException.class, () -> locks.release("k", "me"));
+        assertEquals("me", admin.sync().get(keys.lock("k")));
+        admin.sync().configSet("maxclients", "1000");
+        locks.cleanups().get(20, TimeUnit.SECONDS);
+        assertNull(admin.sync().get(keys.lock("k")), "lease left by the failed release");
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  /**
+   * An acquire repeated by the owner that holds the lease (Lettuce replays a command in flight when a connection
+   * drops, so an acquire can run twice) gets a new, higher token rather than 0, so the lease is not orphaned.
+   */
+  @Test
+  void anAcquireRepeatedByItsHolderGetsANewToken() {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), RedisKeys.strings(PREFIX + "again:"))) {
+      long first = locks.tryAcquire("k", "me", 60_000);
+      long again = locks.tryAcquire("k", "me", 60_000);
+      assertTrue(first > 0 && again > first, first + " then " + again);
+      assertEquals(0, locks.tryAcquire("k", "other", 60_000));
+      assertTrue(locks.release("k", "me"));
+    }
+  }
+
+  /** A connection of its own to a test's Redis, with a timeout long enough to sit out a pause. */
+  static final class Admin implements AutoCloseable {
+    private final RedisClient client = RedisClient.create();
+    private final StatefulRedisConnection<String, String> connection;
+
+    Admin(EmbeddedRedis redis) {
+      RedisURI uri = RedisURI.create(redis.uri());
+      uri.setTimeout(Duration.ofSeconds(10));
+      connection = client.connect(uri);
+    }
+
+    RedisCommands<String, String> sync() {
+      return connection.sync();
+    }
+
+    @Override
+    public void close() {
+      connection.close();
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
     }
   }
 
