@@ -75,18 +75,6 @@ public final class RedisKeys<K> {
     return tagged(key) + ":signal";
   }
 
-  /** A PSUBSCRIBE pattern that matches every signal channel under this prefix, and nothing else. */
-  public String signalPattern() {
-    StringBuilder glob = new StringBuilder();
-    for (char c : prefix.toCharArray()) {
-      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
-        glob.append('\\');
-      }
-      glob.append(c);
-    }
-    return glob.append("{*}:signal").toString();
-  }
-
   private String tagged(K key) {
     String encoded = encode.apply(Objects.requireNonNull(key, "key"));
     if (encoded == null) {

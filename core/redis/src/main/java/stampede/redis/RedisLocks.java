@@ -1,34 +1,32 @@
 package stampede.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
 /**
- * {@link Locks} on Redis: one lease per key, through one Lettuce connection plus one pub/sub connection, opened on
- * the first {@link #watch}.
+ * {@link Locks} on Redis or Redis Cluster: one lease per key, through one Lettuce connection, plus the signals of
+ * {@link RedisSignals} (one pub/sub connection, opened on the first {@link #watch}).
  *
- * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner NX PX lease}, and on success {@code INCR}
+ * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner PX lease} if free, and {@code INCR}
  * {@link RedisKeys#fence} for the fencing token, in one script (both names share the key's hash tag, so one slot).
  * The token is at least Redis's clock in microseconds, so it still grows after the counter is gone: the counter
  * expires {@link #FENCE_TTL} after the key's last lease (no key is left behind per key ever locked), and a restart
  * without persistence or a failover may lose it. Tokens keep growing unless the server's clock steps back by more
- * than that. Release and renew compare the owner in a script.
+ * than that. Release and renew compare the owner in a script. Scripts run by {@code EVALSHA} ({@link RedisScript}).
  *
  * <p><b>Leases under faults.</b> A command that times out on the client still runs on the server later, and Lettuce
  * replays a command that was in flight when the connection dropped. So an acquire that fails (other than rejected
@@ -36,9 +34,8 @@ import stampede.core.StoreException;
  * retried until it runs or the lease would have ended (a release: for 30 s); and an acquire by the owner already
  * holding the lease takes it again with a new token instead of returning 0.
  *
- * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; one {@code PSUBSCRIBE} on
- * {@link RedisKeys#signalPattern} per instance dispatches them to local watchers (every instance sees every
- * signal: fine for a reference, costly for very many keys).
+ * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; a node subscribes to a key's channel only while it
+ * has a waiter on that key ({@link RedisSignals}). {@link #close} wakes every waiter.
  *
  * <p><b>Failures.</b> As {@link RedisStore}: fast {@link StoreException}s while Redis is down or slow.
  */
@@ -75,21 +72,25 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   private static final RedisScript RENEW = new RedisScript(
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0");
 
-  private final RedisClient client;
+  private static final byte[] EMPTY = new byte[0];
+
   private final RedisKeys<K> keys;
   private final RedisConnection connection;
   private final RedisClusterCommands<String, byte[]> redis;
-  private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
+  private final RedisSignals signals;
   private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
-  private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
   private volatile boolean closed;
 
   /** Leases on {@code client} (not closed by this), named by {@code keys}: use the store's, so they share slots. */
   public RedisLocks(RedisClient client, RedisKeys<K> keys) {
-    this.client = Objects.requireNonNull(client, "client");
+    this((AbstractRedisClient) client, keys);
+  }
+
+  private RedisLocks(AbstractRedisClient client, RedisKeys<K> keys) {
     this.keys = Objects.requireNonNull(keys, "keys");
-    this.connection = RedisConnection.open(client);
+    this.connection = RedisConnection.open(Objects.requireNonNull(client, "client"));
     this.redis = connection.sync;
+    this.signals = new RedisSignals(client);
     for (RedisScript script : new RedisScript[] {ACQUIRE, RELEASE, RENEW}) {
       script.load(redis);
     }
@@ -143,56 +144,39 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   @Override
   public Watch watch(K key) {
-    subscribe();
-    return Watchers.watch(watchers, keys.signal(key));
-  }
-
-  /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */
-  int watchedNames() {
-    return watchers.size();
+    return signals.watch(keys.signal(key));
   }
 
   @Override
   public void signal(K key) {
     try {
-      redis.publish(keys.signal(key), new byte[0]);
+      redis.publish(keys.signal(key), EMPTY);
     } catch (RedisException e) {
       throw new StoreException("Redis PUBLISH failed: " + e.getMessage(), e);
     }
   }
 
-  private void subscribe() {
-    if (pubSub != null) {
-      return;
-    }
-    synchronized (this) {
-      if (pubSub != null) {
-        return;
-      }
-      try {
-        StatefulRedisPubSubConnection<String, byte[]> ps = client.connectPubSub(RedisConnection.CODEC);
-        ps.addListener(new RedisPubSubAdapter<>() {
-          @Override
-          public void message(String pattern, String channel, byte[] message) {
-            Watchers.signal(watchers, channel);
-          }
-        });
-        ps.sync().psubscribe(keys.signalPattern());
-        pubSub = ps;
-      } catch (RedisException e) {
-        throw new StoreException("Redis PSUBSCRIBE failed: " + e.getMessage(), e);
-      }
-    }
-  }
-
+  /** Wakes every waiter of {@link #watch} and closes the connections; the client stays open. */
   @Override
   public void close() {
     closed = true;
-    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
-    if (ps != null) {
-      ps.close();
-    }
+    signals.close();
     connection.close();
+  }
+
+  /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */
+  int watchedNames() {
+    return signals.channels();
+  }
+
+  /** Signals this instance received, for any key (for tests and the fan-out figures). */
+  long messagesReceived() {
+    return signals.received();
+  }
+
+  /** Completes once the server has answered every (un)subscription sent so far (for tests). */
+  CompletableFuture<Void> signalsIdle() {
+    return signals.idle();
   }
 
   /**
