@@ -4,6 +4,7 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -83,6 +84,11 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   /** Leases on {@code client} (not closed by this), named by {@code keys}: use the store's, so they share slots. */
   public RedisLocks(RedisClient client, RedisKeys<K> keys) {
+    this((AbstractRedisClient) client, keys);
+  }
+
+  /** Leases on a Redis Cluster through {@code client} (not closed by this); {@code keys} as the store's. */
+  public RedisLocks(RedisClusterClient client, RedisKeys<K> keys) {
     this((AbstractRedisClient) client, keys);
   }
 

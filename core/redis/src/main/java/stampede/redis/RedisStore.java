@@ -3,7 +3,9 @@ package stampede.redis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.RedisClusterClient;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -18,7 +20,8 @@ import stampede.core.StoreException;
 import stampede.core.Ticker;
 
 /**
- * {@link CacheStore} on Redis, through one Lettuce connection. Leases and signals are {@link RedisLocks}.
+ * {@link CacheStore} on Redis or Redis Cluster, through one Lettuce connection ({@link RedisConnection}). Leases and
+ * signals are {@link RedisLocks}.
  *
  * <p><b>Codec.</b> An entry is one Redis string at {@link RedisKeys#entry}: a 33-byte header, then the value's bytes
  * from the {@link ValueCodec}. The header is a magic/version byte ({@code 0xA1}) and four big-endian 64-bit longs:
@@ -91,6 +94,14 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   /**
+   * A store on a Redis Cluster through {@code client} (not closed by the store). Every name of a key carries the key's
+   * hash tag ({@link RedisKeys}), so an entry, its lease, its fencing counter and its script live in one slot.
+   */
+  public static <K, V> Builder<K, V> builder(RedisClusterClient client, RedisKeys<K> keys, ValueCodec<V> values) {
+    return new Builder<>(client, keys, values);
+  }
+
+  /**
    * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected, and
    * a lost connection is retried in the background at most {@link #MAX_RECONNECT_DELAY} apart, so caching resumes
    * within that delay plus one connect after Redis is back. Shut it down when done; see {@link RedisClients}.
@@ -102,6 +113,15 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** {@link #client(String, Duration)} with another bound on the delay between reconnect attempts. */
   public static RedisClient client(String uri, Duration timeout, Duration maxReconnectDelay) {
     return RedisClients.single(uri, timeout, maxReconnectDelay);
+  }
+
+  /**
+   * A fail-fast client to a Redis Cluster, seeded by any of its nodes: as {@link #client(String, Duration)}, and it
+   * follows the cluster's topology (a failover included) from {@code MOVED} redirects, from persistent reconnects to
+   * a node that is gone, and at least every 10 s. Shut it down when done.
+   */
+  public static RedisClusterClient clusterClient(Iterable<RedisURI> seeds, Duration timeout) {
+    return RedisClients.cluster(seeds, timeout, MAX_RECONNECT_DELAY);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package stampede.testkit;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.cluster.RedisClusterClient;
 import java.time.Duration;
 import java.util.function.Supplier;
 import stampede.core.CacheStore;
@@ -12,9 +13,9 @@ import stampede.redis.RedisStore;
 import stampede.redis.ValueCodec;
 
 /**
- * A store under test, its lock service, and a way to open another "node" on the same data: for Redis a new
- * {@link RedisStore} and {@link RedisLocks} (their own connections) on the same prefix; for Caffeine, in one
- * process, the same store and locks (an in-process cache is not shared across real nodes).
+ * A store under test, its lock service, and a way to open another "node" on the same data: for Redis and Redis
+ * Cluster a new {@link RedisStore} and {@link RedisLocks} (their own connections) on the same prefix; for Caffeine,
+ * in one process, the same store and locks (an in-process cache is not shared across real nodes).
  */
 public final class StoreFixture<V> implements AutoCloseable {
   public final StoreKind kind;
@@ -38,12 +39,23 @@ public final class StoreFixture<V> implements AutoCloseable {
 
   static <V> StoreFixture<V> redis(RedisClient client, RedisKeys<String> keys, ValueCodec<V> codec, Ticker ticker,
       Duration retention) {
-    RedisStore<String, V> store = RedisStore.builder(client, keys, codec).ticker(ticker).retention(retention).build();
-    RedisLocks<String> locks = new RedisLocks<>(client, keys);
-    return new StoreFixture<>(StoreKind.REDIS, store, locks, () -> {
+    return redis(StoreKind.REDIS, RedisStore.builder(client, keys, codec).ticker(ticker).retention(retention).build(),
+        new RedisLocks<>(client, keys), () -> redis(client, keys, codec, ticker, retention));
+  }
+
+  static <V> StoreFixture<V> redisCluster(RedisClusterClient client, RedisKeys<String> keys, ValueCodec<V> codec,
+      Ticker ticker, Duration retention) {
+    return redis(StoreKind.REDIS_CLUSTER,
+        RedisStore.builder(client, keys, codec).ticker(ticker).retention(retention).build(),
+        new RedisLocks<>(client, keys), () -> redisCluster(client, keys, codec, ticker, retention));
+  }
+
+  private static <V> StoreFixture<V> redis(StoreKind kind, RedisStore<String, V> store, RedisLocks<String> locks,
+      Supplier<StoreFixture<V>> nodes) {
+    return new StoreFixture<>(kind, store, locks, () -> {
       locks.close();
       store.close();
-    }, () -> redis(client, keys, codec, ticker, retention));
+    }, nodes);
   }
 
   /** Another node on the same data (see the class doc); close it too. */

@@ -16,7 +16,10 @@ import stampede.core.Locks;
 import stampede.core.Ticker;
 import stampede.redis.ValueCodec;
 
-/** What every {@link CacheStore} adapter (and its {@link Locks}) must do, run against Caffeine and a real embedded Redis. */
+/**
+ * What every {@link CacheStore} adapter (and its {@link Locks}) must do, run against Caffeine, a real embedded Redis
+ * and a real embedded Redis Cluster.
+ */
 class StoreContractTest {
   private final ManualTicker ticker = new ManualTicker();
 
@@ -37,7 +40,7 @@ class StoreContractTest {
   @EnumSource(StoreKind.class)
   void keepsAStaleEntryForTheRetentionThenDropsIt(StoreKind kind) throws Exception {
     // Redis retention runs on the real clock, so this test uses the wall clock and short times.
-    Ticker system = kind == StoreKind.REDIS ? Ticker.wall() : Ticker.system();
+    Ticker system = kind.isRedis() ? Ticker.wall() : Ticker.system();
     try (StoreFixture<String> f = kind.open(system, ValueCodec.utf8(), Duration.ofMillis(300))) {
       long now = system.read();
       f.store.put("k", new Entry<>("v", now, now + 100_000_000L, 0, 0));
