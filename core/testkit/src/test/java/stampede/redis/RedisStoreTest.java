@@ -159,7 +159,7 @@ class RedisStoreTest {
   @Test
   void invalidUtf8IsCorruptNotGarbled() {
     try (StoreFixture<String> f = StoreKind.REDIS.open(ticker)) {
-      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedRedis.client(), f.redisKeys(), new ValueCodec<byte[]>() {
+      ValueCodec<byte[]> raw = new ValueCodec<>() {
         @Override
         public byte[] encode(byte[] value) {
           return value;
@@ -169,7 +169,9 @@ class RedisStoreTest {
         public byte[] decode(byte[] b) {
           return b;
         }
-      }).ticker(ticker).build();
+      };
+      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedRedis.client(), f.redisKeys(), raw).ticker(ticker)
+          .build();
       long now = ticker.read();
       bytes.put("k", new Entry<>(new byte[] {(byte) 0xC3, (byte) 0x28}, now, now + 1_000_000_000L, 0, 0));
       bytes.close();
