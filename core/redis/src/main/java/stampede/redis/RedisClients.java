@@ -8,6 +8,9 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.ProtocolKeyword;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -22,8 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * out after the timeout and are rejected at once while disconnected, and a lost connection is retried with a bounded
  * backoff. Lettuce's default reconnect delay doubles from 1 ms up to 30 s, so after an outage of a few seconds the
  * next attempt can come many seconds after Redis is back, and every call misses meanwhile; here it doubles from
- * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. Each client
- * owns its {@link ClientResources} and shuts them down with itself.
+ * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. Scripts are
+ * not replayed after a reconnect ({@link #isScript}). Each client owns its {@link ClientResources} and shuts them
+ * down with itself.
  */
 final class RedisClients {
   private RedisClients() { }
@@ -34,6 +38,7 @@ final class RedisClients {
     RedisClient client = new OwningRedisClient(resources(maxReconnectDelay), redisUri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
+        .replayFilter(RedisClients::isScript)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(timeout))
         .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
@@ -48,7 +53,9 @@ final class RedisClients {
       uris.add(uri);
     }
     RedisClusterClient client = new OwningRedisClusterClient(resources(maxReconnectDelay), uris);
-    client.setOptions(ClusterClientOptions.builder()
+    ClusterClientOptions.Builder options = ClusterClientOptions.builder();
+    options.replayFilter(RedisClients::isScript); // declared on ClientOptions.Builder: set it on its own
+    client.setOptions(options
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(timeout))
@@ -63,6 +70,15 @@ final class RedisClients {
             .build())
         .build());
     return client;
+  }
+
+  /**
+   * Scripts are not replayed after a reconnect (they are dropped, and their callers time out): a replayed acquire
+   * would find the lease its first run took and answer "held". Plain reads and writes are replayed as usual.
+   */
+  static boolean isScript(RedisCommand<?, ?, ?> command) {
+    ProtocolKeyword type = command.getType();
+    return type == CommandType.EVALSHA || type == CommandType.EVAL;
   }
 
   private static ClientResources resources(Duration maxReconnectDelay) {

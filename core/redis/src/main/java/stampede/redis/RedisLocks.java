@@ -29,11 +29,13 @@ import stampede.core.StoreException;
  * without persistence or a failover may lose it. Tokens keep growing unless the server's clock steps back by more
  * than that. Release and renew compare the owner in a script. Scripts run by {@code EVALSHA} ({@link RedisScript}).
  *
- * <p><b>Leases under faults.</b> A command that times out on the client still runs on the server later, and Lettuce
- * replays a command that was in flight when the connection dropped. So an acquire that fails (other than rejected
- * unsent) or a release that fails is followed by a release by owner in the background, on the same connection,
- * retried until it runs or the lease would have ended (a release: for 30 s); and an acquire by the owner already
- * holding the lease takes it again with a new token instead of returning 0.
+ * <p><b>Leases under faults.</b> A command that times out on the client still runs on the server later. So an
+ * acquire that fails (other than rejected unsent) or a release that fails is followed by a release by owner in the
+ * background, on the same connection, retried until it runs or the lease would have ended (a release: for 30 s).
+ * Lettuce also replays a command that was in flight when a connection dropped: a replayed acquire would find the
+ * lease its first run took and answer 0, leaving it to run out. The clients of {@link RedisStore#client} and
+ * {@link RedisStore#clusterClient} never replay scripts (Lettuce's {@code replayFilter}): such a call times out,
+ * and the clean-up above releases what its first run took.
  *
  * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; a node subscribes to a key's channel only while it
  * has a waiter on that key ({@link RedisSignals}). {@link #close} wakes every waiter.
@@ -51,17 +53,14 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   /** Lettuce's message for a command rejected while disconnected: it was never sent. */
   private static final String NOT_SENT = "Currently not connected. Commands are rejected.";
 
-  // The lease is free, or already this owner's (an acquire replayed by Lettuce after a reconnect runs twice): take
-  // it, with a new token. The token is max(counter + 1, Redis TIME in microseconds), and the counter expires
-  // FENCE_TTL after the key's last lease (ARGV[3]). A counter that expired, or was lost with a restart (no
+  // The token is max(counter + 1, Redis TIME in microseconds), and the counter expires FENCE_TTL after the key's
+  // last lease (ARGV[3]). A counter that expired, or was lost with a restart (no
   // persistence) or a failover, gives way to the clock floor, which is above every token handed out before: they
   // were at most the clock of their own time (an acquire takes far more than a microsecond), at least FENCE_TTL
   // (or the restart) earlier.
   private static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
-      "local holder = redis.call('GET', KEYS[1])",
-      "if holder and holder ~= ARGV[1] then return 0 end",
-      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
+      "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
       "local t = redis.call('TIME')",
       "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
       "local n = redis.call('INCR', KEYS[2])",

@@ -115,6 +115,17 @@ class StoreContractTest {
     }
   }
 
+  /** A test can make a Redis lease run out at once, on one Redis or on the cluster node that holds it. */
+  @ParameterizedTest
+  @EnumSource(value = StoreKind.class, names = {"REDIS", "REDIS_CLUSTER"})
+  void aFixtureCanExpireARedisLease(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      assertTrue(f.locks.tryAcquire("k", "a", 60_000) > 0);
+      f.expireLease("k");
+      assertTrue(f.locks.tryAcquire("k", "b", 60_000) > 0);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void aWatcherIsWokenBySignal(StoreKind kind) throws Exception {
