@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
@@ -98,7 +99,7 @@ final class RedisSignals implements AutoCloseable {
         return c;
       }
       StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
-      if (ps != null && !closed && !c.subscribed.isCompletedExceptionally()) {
+      if (ps != null && !closed) { // even after a failed SUBSCRIBE: a timed-out one may still have run
         send(() -> ps.async().unsubscribe(name).toCompletableFuture());
       }
       return null;
@@ -106,7 +107,7 @@ final class RedisSignals implements AutoCloseable {
   }
 
   /** Sends one (un)subscription; remembers it, so tests can wait until the server has seen every one. */
-  private CompletableFuture<Void> send(java.util.function.Supplier<CompletableFuture<Void>> command) {
+  private CompletableFuture<Void> send(Supplier<CompletableFuture<Void>> command) {
     CompletableFuture<Void> sent;
     try {
       sent = command.get();
