@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * out after the timeout and are rejected at once while disconnected, and a lost connection is retried with a bounded
  * backoff. Lettuce's default reconnect delay doubles from 1 ms up to 30 s, so after an outage of a few seconds the
  * next attempt can come many seconds after Redis is back, and every call misses meanwhile; here it doubles from
- * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. Scripts are
- * not replayed after a reconnect ({@link #isScript}). Each client owns its {@link ClientResources} and shuts them
- * down with itself.
+ * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. A lease's
+ * acquire is not replayed after a reconnect ({@link #isAcquire}). Each client owns its {@link ClientResources} and
+ * shuts them down with itself.
  */
 final class RedisClients {
   private RedisClients() { }
@@ -38,7 +38,7 @@ final class RedisClients {
     RedisClient client = new OwningRedisClient(resources(maxReconnectDelay), redisUri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
-        .replayFilter(RedisClients::isScript)
+        .replayFilter(RedisClients::isAcquire)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(timeout))
         .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
@@ -54,7 +54,7 @@ final class RedisClients {
     }
     RedisClusterClient client = new OwningRedisClusterClient(resources(maxReconnectDelay), uris);
     ClusterClientOptions.Builder options = ClusterClientOptions.builder();
-    options.replayFilter(RedisClients::isScript); // declared on ClientOptions.Builder: set it on its own
+    options.replayFilter(RedisClients::isAcquire); // declared on ClientOptions.Builder: set it on its own
     client.setOptions(options
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -73,12 +73,15 @@ final class RedisClients {
   }
 
   /**
-   * Scripts are not replayed after a reconnect (they are dropped, and their callers time out): a replayed acquire
-   * would find the lease its first run took and answer "held". Plain reads and writes are replayed as usual.
+   * An acquire is not replayed after a reconnect (it is dropped, and its caller times out): replayed, it would find
+   * the lease its first run took and answer "held", leaving that lease to run out. Every other command is replayed
+   * as usual: a replayed write, renew or release is harmless. ({@code EVAL} is only the fallback after
+   * {@code NOSCRIPT}: none of those is replayed.)
    */
-  static boolean isScript(RedisCommand<?, ?, ?> command) {
+  static boolean isAcquire(RedisCommand<?, ?, ?> command) {
     ProtocolKeyword type = command.getType();
-    return type == CommandType.EVALSHA || type == CommandType.EVAL;
+    return type == CommandType.EVAL || type == CommandType.EVALSHA && command.getArgs() != null
+        && RedisLocks.ACQUIRE.sha().equals(command.getArgs().getFirstString());
   }
 
   private static ClientResources resources(Duration maxReconnectDelay) {

@@ -34,7 +34,7 @@ import stampede.core.StoreException;
  * background, on the same connection, retried until it runs or the lease would have ended (a release: for 30 s).
  * Lettuce also replays a command that was in flight when a connection dropped: a replayed acquire would find the
  * lease its first run took and answer 0, leaving it to run out. The clients of {@link RedisStore#client} and
- * {@link RedisStore#clusterClient} never replay scripts (Lettuce's {@code replayFilter}): such a call times out,
+ * {@link RedisStore#clusterClient} never replay an acquire (Lettuce's {@code replayFilter}): such a call times out,
  * and the clean-up above releases what its first run took.
  *
  * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; a node subscribes to a key's channel only while it
@@ -58,7 +58,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   // persistence) or a failover, gives way to the clock floor, which is above every token handed out before: they
   // were at most the clock of their own time (an acquire takes far more than a microsecond), at least FENCE_TTL
   // (or the restart) earlier.
-  private static final RedisScript ACQUIRE = new RedisScript(
+  static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
       "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
       "local t = redis.call('TIME')",
