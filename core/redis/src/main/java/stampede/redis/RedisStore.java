@@ -1,5 +1,6 @@
 package stampede.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
@@ -25,8 +26,8 @@ import stampede.core.Ticker;
  *
  * <p><b>Codec.</b> An entry is one Redis string at {@link RedisKeys#entry}: a 33-byte header, then the value's bytes
  * from the {@link ValueCodec}. The header is a magic/version byte ({@code 0xA1}) and four big-endian 64-bit longs:
- * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map, a
- * string or a decimal number. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
+ * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map or
+ * decimal parsing. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
  * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
  * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
  *
@@ -55,6 +56,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   // The fence rule of CacheStore.put. ARGV[1] is the new entry (header + value), ARGV[2] its PX. A fenced write is
   // refused only by a valid entry with a higher fence: a string with the header (fence at bytes 26-33, 1-based) and
   // an expiry, which this store always sets (another type, foreign bytes or a key without expiry never refuse).
+  // Lua numbers are doubles: fences compare exactly up to 2^53, and tokens (microseconds since 1970) are near 2^51.
   private static final RedisScript PUT = new RedisScript(
       "local fence = struct.unpack('>i8', ARGV[1], 26)",
       "if fence > 0 then",
@@ -104,7 +106,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   /**
    * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected, and
    * a lost connection is retried in the background at most {@link #MAX_RECONNECT_DELAY} apart, so caching resumes
-   * within that delay plus one connect after Redis is back. Shut it down when done; see {@link RedisClients}.
+   * within that delay plus one connect after Redis is back. Shut it down when done: it owns its resources.
    */
   public static RedisClient client(String uri, Duration timeout) {
     return RedisClients.single(uri, timeout, MAX_RECONNECT_DELAY);
@@ -216,13 +218,13 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   /** Settings of a {@link RedisStore}, with their defaults. */
   public static final class Builder<K, V> {
-    private final io.lettuce.core.AbstractRedisClient client;
+    private final AbstractRedisClient client;
     private final RedisKeys<K> keys;
     private final ValueCodec<V> codec;
     private Ticker ticker = Ticker.wall();
     private Duration retention = Duration.ofMinutes(1);
 
-    private Builder(io.lettuce.core.AbstractRedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
+    private Builder(AbstractRedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
       this.client = Objects.requireNonNull(client, "client");
       this.keys = Objects.requireNonNull(keys, "keys");
       this.codec = Objects.requireNonNull(codec, "codec");
