@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * next attempt can come many seconds after Redis is back, and every call misses meanwhile; here it doubles from
  * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. A lease's
  * acquire is not replayed after a reconnect ({@link #isAcquire}). Each client owns its {@link ClientResources} and
- * shuts them down with itself.
+ * shuts them down with itself. See the Lettuce reference guide: "Client resources" ({@code reconnectDelay}), "Client
+ * options" ({@code replayFilter}, {@code disconnectedBehavior}) and "Redis Cluster" (topology refresh).
  */
 final class RedisClients {
   private RedisClients() { }
