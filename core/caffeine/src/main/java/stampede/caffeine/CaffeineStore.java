@@ -65,8 +65,8 @@ public final class CaffeineStore<K, V> implements CacheStore<K, V> {
     Objects.requireNonNull(entry, "entry");
     boolean[] written = {false};
     cache.asMap().compute(Objects.requireNonNull(key, "key"), (k, cur) -> {
-      if (cur != null && cur.fence() > entry.fence()) {
-        return cur;
+      if (entry.fence() > 0 && cur != null && cur.fence() > entry.fence()) {
+        return cur; // the fence rule of CacheStore.put: only a fenced write is refused, by a higher fence
       }
       written[0] = true;
       return entry;

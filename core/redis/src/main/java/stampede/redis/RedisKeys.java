@@ -14,17 +14,21 @@ import java.util.function.Function;
  *   signal  prefix{tag}:signal      (a pub/sub channel)
  * </pre>
  *
- * {@code tag} is the key's encoding with {@code \} written {@code \\} and <code>}</code> written {@code \)}, and the
- * empty encoding written {@code \e}, so it never closes the tag early nor leaves it empty. The prefix may not hold
- * braces. So no two names of different keys, nor two kinds of names of one key, are ever equal, whatever
- * characters the keys hold.
+ * {@code tag} is the key's encoding with {@code \} written {@code \\}, <code>}</code> written {@code \)}, an
+ * unpaired surrogate (which UTF-8 cannot encode) written as a backslash, {@code u} and four hex digits, and the
+ * empty encoding written {@code \e}. So the tag never closes early nor is empty, and its UTF-8 bytes, which are what
+ * Redis compares, decode to one encoding only. The prefix may not hold braces. So no two names of different keys,
+ * nor two kinds of names of one key, are ever equal, whatever characters the keys hold.
  *
  * <p>The encoding must be injective: two different keys must never encode to the same string. {@link #strings}
  * uses the string itself and {@link #longs} the decimal form; for other key types give an encoding that
  * includes everything {@code equals} compares (never a bare {@code toString()} of mixed types: {@code 1} and
- * {@code "1"} would share an entry).
+ * {@code "1"} would share an entry). The key type restricts what reaches the store: a {@code RedisKeys<String>}
+ * takes strings only. For keys of several types, encode the type too, e.g.
+ * {@code RedisKeys.of("p:", k -> (k instanceof Integer ? "i:" : "s:") + k)} for integers and strings.
  */
 public final class RedisKeys<K> {
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
   private final String prefix;
   private final Function<? super K, String> encode;
 
@@ -75,18 +79,6 @@ public final class RedisKeys<K> {
     return tagged(key) + ":signal";
   }
 
-  /** A PSUBSCRIBE pattern that matches every signal channel under this prefix, and nothing else. */
-  public String signalPattern() {
-    StringBuilder glob = new StringBuilder();
-    for (char c : prefix.toCharArray()) {
-      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
-        glob.append('\\');
-      }
-      glob.append(c);
-    }
-    return glob.append("{*}:signal").toString();
-  }
-
   private String tagged(K key) {
     String encoded = encode.apply(Objects.requireNonNull(key, "key"));
     if (encoded == null) {
@@ -102,6 +94,12 @@ public final class RedisKeys<K> {
         name.append("\\\\");
       } else if (c == '}') {
         name.append("\\)");
+      } else if (Character.isHighSurrogate(c) && i + 1 < encoded.length()
+          && Character.isLowSurrogate(encoded.charAt(i + 1))) {
+        name.append(c).append(encoded.charAt(++i)); // a pair: one code point, valid UTF-8
+      } else if (Character.isSurrogate(c)) {
+        name.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF])
+            .append(HEX[c & 0xF]); // unpaired: UTF-8 cannot encode it (Lettuce would send '?' for every one)
       } else {
         name.append(c);
       }

@@ -1,84 +1,140 @@
 package stampede.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
 /**
- * {@link Locks} on Redis: one lease per key, through one Lettuce connection plus one pub/sub connection, opened on
- * the first {@link #watch}.
+ * {@link Locks} on Redis or Redis Cluster: one lease per key, through one Lettuce connection, plus the signals of
+ * {@link RedisSignals} (one pub/sub connection, opened on the first {@link #watch}).
  *
- * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner NX PX lease}, and on success {@code INCR}
+ * <p><b>Leases.</b> {@code SET} {@link RedisKeys#lock} {@code owner PX lease} if free, and {@code INCR}
  * {@link RedisKeys#fence} for the fencing token, in one script (both names share the key's hash tag, so one slot).
- * The token is at least Redis's clock in microseconds, so it still grows after Redis restarts empty (unless the
- * server's clock goes back further than the restart took). Release and renew compare the owner in a script.
+ * The token is at least Redis's clock in microseconds, so it still grows after the counter is gone: the counter
+ * expires {@link #FENCE_TTL} after the key's last lease (no key is left behind per key ever locked), and a restart
+ * without persistence or a failover may lose it. Tokens keep growing unless the server's clock steps back by more
+ * than that. Release and renew compare the owner in a script. Scripts run by {@code EVALSHA} ({@link RedisScript}).
  *
- * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; one {@code PSUBSCRIBE} on
- * {@link RedisKeys#signalPattern} per instance dispatches them to local watchers (every instance sees every
- * signal: fine for a reference, costly for very many keys).
+ * <p><b>Leases under faults.</b> A command that times out on the client still runs on the server later. So an
+ * acquire that fails (other than rejected unsent) or a release that fails is followed by a release by owner in the
+ * background, on the same connection, retried until it runs or the lease would have ended (a release: for 30 s).
+ * Lettuce also replays a command that was in flight when a connection dropped: a replayed acquire would find the
+ * lease its first run took and answer 0, leaving it to run out. The clients of {@link RedisStore#client} and
+ * {@link RedisStore#clusterClient} never replay an acquire (Lettuce's {@code replayFilter}): such a call times out,
+ * and the clean-up above releases what its first run took.
+ *
+ * <p><b>Signals.</b> {@code PUBLISH} on {@link RedisKeys#signal}; a node subscribes to a key's channel only while it
+ * has a waiter on that key ({@link RedisSignals}). {@link #close} wakes every waiter.
  *
  * <p><b>Failures.</b> As {@link RedisStore}: fast {@link StoreException}s while Redis is down or slow.
  */
 public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
-  // The token is max(counter + 1, Redis TIME in microseconds): a Redis restarted empty (no persistence) loses
-  // the counter, and the clock floor keeps the next token above every token handed out before the restart.
-  private static final String ACQUIRE = String.join("\n",
+  /** How long a key's fencing counter outlives the key's last lease. */
+  public static final Duration FENCE_TTL = Duration.ofMinutes(1);
+  private static final byte[] FENCE_TTL_MILLIS = RedisStore.ascii(FENCE_TTL.toMillis());
+  /** How long a failed release is retried in the background (the lease length is not known there). */
+  private static final Duration RELEASE_RETRIES = Duration.ofSeconds(30);
+  /** At most this many background releases at once; beyond, leases are left to run out. */
+  private static final int MAX_CLEANUPS = 10_000;
+  /** Lettuce's message for a command rejected while disconnected: it was never sent. */
+  private static final String NOT_SENT = "Currently not connected. Commands are rejected.";
+
+  // The token is max(counter + 1, Redis TIME in microseconds), and the counter expires FENCE_TTL after the key's
+  // last lease (ARGV[3]). A counter that expired, or was lost with a restart (no
+  // persistence) or a failover, gives way to the clock floor, which is above every token handed out before: they
+  // were at most the clock of their own time (an acquire takes far more than a microsecond), at least FENCE_TTL
+  // (or the restart) earlier.
+  static final RedisScript ACQUIRE = new RedisScript(
       "if redis.replicate_commands then redis.replicate_commands() end",
       "if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end",
       "local t = redis.call('TIME')",
       "local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])",
       "local n = redis.call('INCR', KEYS[2])",
       "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
+      "redis.call('PEXPIRE', KEYS[2], ARGV[3])",
       "return n");
-  private static final String RELEASE =
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-  private static final String RENEW =
-      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+  private static final RedisScript RELEASE = new RedisScript(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
+  private static final RedisScript RENEW = new RedisScript(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0");
 
-  private final RedisClient client;
+  private static final byte[] EMPTY = new byte[0];
+
   private final RedisKeys<K> keys;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisCommands<String, byte[]> redis;
-  private final ConcurrentHashMap<String, Set<CountDownLatch>> watchers = new ConcurrentHashMap<>();
-  private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+  private final RedisConnection connection;
+  private final RedisClusterCommands<String, byte[]> redis;
+  private final RedisSignals signals;
+  private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
   /** Leases on {@code client} (not closed by this), named by {@code keys}: use the store's, so they share slots. */
   public RedisLocks(RedisClient client, RedisKeys<K> keys) {
-    this.client = Objects.requireNonNull(client, "client");
+    this((AbstractRedisClient) client, keys);
+  }
+
+  /** Leases on a Redis Cluster through {@code client} (not closed by this); {@code keys} as the store's. */
+  public RedisLocks(RedisClusterClient client, RedisKeys<K> keys) {
+    this((AbstractRedisClient) client, keys);
+  }
+
+  private RedisLocks(AbstractRedisClient client, RedisKeys<K> keys) {
     this.keys = Objects.requireNonNull(keys, "keys");
-    try {
-      this.connection = client.connect(RedisStore.CODEC);
-    } catch (RedisException e) {
-      throw new StoreException("cannot connect to Redis: " + e.getMessage(), e);
+    this.connection = RedisConnection.open(Objects.requireNonNull(client, "client"));
+    this.redis = connection.sync;
+    this.signals = new RedisSignals(client);
+    for (RedisScript script : new RedisScript[] {ACQUIRE, RELEASE, RENEW}) {
+      script.load(redis);
     }
-    this.redis = connection.sync();
   }
 
   @Override
   public long tryAcquire(K key, String owner, long leaseMillis) {
-    return eval(ACQUIRE, new String[] {keys.lock(key), keys.fence(key)}, bytes(owner),
-        RedisStore.ascii(leaseMillis));
+    String lock = keys.lock(key);
+    try {
+      return ACQUIRE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock, keys.fence(key)}, bytes(owner),
+          RedisStore.ascii(leaseMillis), FENCE_TTL_MILLIS);
+    } catch (RedisException e) {
+      if (!NOT_SENT.equals(e.getMessage())) { // it may run (or have run) on the server all the same
+        cleanUp(lock, owner, TimeUnit.MILLISECONDS.toNanos(leaseMillis));
+      }
+      throw new StoreException("Redis acquire of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   @Override
   public boolean renew(K key, String owner, long leaseMillis) {
-    return eval(RENEW, new String[] {keys.lock(key)}, bytes(owner), RedisStore.ascii(leaseMillis)) == 1L;
+    String lock = keys.lock(key);
+    try {
+      return RENEW.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner),
+          RedisStore.ascii(leaseMillis)) == 1L;
+    } catch (RedisException e) {
+      throw new StoreException("Redis renew of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   @Override
   public boolean release(K key, String owner) {
-    return eval(RELEASE, new String[] {keys.lock(key)}, bytes(owner)) == 1L;
+    String lock = keys.lock(key);
+    try {
+      return RELEASE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner)) == 1L;
+    } catch (RedisException e) {
+      cleanUp(lock, owner, RELEASE_RETRIES.toNanos()); // it did not run, or may not have
+      throw new StoreException("Redis release of '" + lock + "' failed: " + e.getMessage(), e);
+    }
   }
 
   /** The owner token holding the lease of {@code key}, or null (for tests and diagnostics). */
@@ -93,63 +149,81 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   @Override
   public Watch watch(K key) {
-    subscribe();
-    return Watchers.watch(watchers, keys.signal(key));
-  }
-
-  /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */
-  int watchedNames() {
-    return watchers.size();
+    return signals.watch(keys.signal(key));
   }
 
   @Override
   public void signal(K key) {
     try {
-      redis.publish(keys.signal(key), new byte[0]);
+      redis.publish(keys.signal(key), EMPTY);
     } catch (RedisException e) {
       throw new StoreException("Redis PUBLISH failed: " + e.getMessage(), e);
     }
   }
 
-  private void subscribe() {
-    if (pubSub != null) {
-      return;
-    }
-    synchronized (this) {
-      if (pubSub != null) {
-        return;
-      }
-      try {
-        StatefulRedisPubSubConnection<String, byte[]> ps = client.connectPubSub(RedisStore.CODEC);
-        ps.addListener(new RedisPubSubAdapter<>() {
-          @Override
-          public void message(String pattern, String channel, byte[] message) {
-            Watchers.signal(watchers, channel);
-          }
-        });
-        ps.sync().psubscribe(keys.signalPattern());
-        pubSub = ps;
-      } catch (RedisException e) {
-        throw new StoreException("Redis PSUBSCRIBE failed: " + e.getMessage(), e);
-      }
-    }
-  }
-
+  /** Wakes every waiter of {@link #watch} and closes the connections; the client stays open. */
   @Override
   public void close() {
-    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
-    if (ps != null) {
-      ps.close();
-    }
+    closed = true;
+    signals.close();
     connection.close();
   }
 
-  private Long eval(String script, String[] names, byte[]... args) {
-    try {
-      return redis.eval(script, ScriptOutputType.INTEGER, names, args);
-    } catch (RedisException e) {
-      throw new StoreException("Redis script on '" + names[0] + "' failed: " + e.getMessage(), e);
+  /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */
+  int watchedNames() {
+    return signals.channels();
+  }
+
+  /** Signals this instance received, for any key (for tests and the fan-out figures). */
+  long messagesReceived() {
+    return signals.received();
+  }
+
+  /** Completes once the server has answered every (un)subscription sent so far (for tests). */
+  CompletableFuture<Void> signalsIdle() {
+    return signals.idle();
+  }
+
+  /**
+   * After an acquire or release that failed on the client, the server may hold the lease for {@code owner} (or take
+   * it later: a command that timed out still runs). Release it in the background, by owner, on the same connection
+   * (so after the failed command); retry while that fails, until the lease would have ended by itself.
+   */
+  private void cleanUp(String lock, String owner, long withinNanos) {
+    if (closed || cleanups.size() >= MAX_CLEANUPS) {
+      return; // the lease runs out by itself
     }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    cleanups.add(done);
+    done.whenComplete((v, e) -> cleanups.remove(done));
+    releaseInBackground(lock, bytes(owner), System.nanoTime() + withinNanos, 50, done);
+  }
+
+  private void releaseInBackground(String lock, byte[] owner, long deadline, long backoffMillis,
+      CompletableFuture<Void> done) {
+    CompletionStage<Long> release;
+    try {
+      release = RELEASE.runAsync(connection.async, ScriptOutputType.INTEGER, new String[] {lock}, owner);
+    } catch (RedisException e) {
+      release = CompletableFuture.failedFuture(e);
+    }
+    release.whenComplete((result, error) -> {
+      if (error == null || closed || System.nanoTime() - deadline >= 0) {
+        done.complete(null);
+        return;
+      }
+      try {
+        connection.executor().schedule(() -> releaseInBackground(lock, owner, deadline,
+            Math.min(backoffMillis * 2, 1_000), done), backoffMillis, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException shutDown) {
+        done.complete(null);
+      }
+    });
+  }
+
+  /** Completes when the background releases started so far are done (for tests). */
+  CompletableFuture<Void> cleanups() {
+    return CompletableFuture.allOf(cleanups.toArray(CompletableFuture[]::new));
   }
 
   private static byte[] bytes(String s) {

@@ -1,20 +1,17 @@
 package stampede.redis;
 
-import io.lettuce.core.ClientOptions;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.cluster.RedisClusterClient;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import stampede.core.CacheStore;
@@ -24,40 +21,59 @@ import stampede.core.StoreException;
 import stampede.core.Ticker;
 
 /**
- * {@link CacheStore} on Redis, through one Lettuce connection. Leases and signals are {@link RedisLocks}.
+ * {@link CacheStore} on Redis or Redis Cluster, through one Lettuce connection ({@link RedisConnection}). Leases and
+ * signals are {@link RedisLocks}.
  *
- * <p><b>Codec.</b> An entry is a Redis hash at {@link RedisKeys#entry}: field {@code v} holds the value's bytes from
- * the {@link ValueCodec}; {@code w}, {@code e}, {@code d}, {@code f} hold write time, expire time, load nanos and
- * fence as decimal ASCII. The hash expires (PEXPIRE) at {@code expireTime + retention}. A key that is not such a
- * hash, lacks a field, has a non-numeric field, or whose value the codec rejects is reported as a
- * {@link CorruptEntryException}; {@link #put} overwrites it.
+ * <p><b>Codec.</b> An entry is one Redis string at {@link RedisKeys#entry}: a 33-byte header, then the value's bytes
+ * from the {@link ValueCodec}. The header is a magic/version byte ({@code 0xA1}) and four big-endian 64-bit longs:
+ * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map or
+ * decimal parsing. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
+ * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
+ * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
+ *
+ * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}) that applies the fence rule of
+ * {@link CacheStore#put}: for a fenced write it reads the stored header's fence with Lua's {@code struct} and refuses
+ * the write if a valid entry (the header, and an expiry) holds a higher one; then it {@code SET}s the entry with its
+ * {@code PX}. The script cannot run the codec: an entry with a valid header but value bytes the codec rejects still
+ * fences, until it expires ({@code expireTime + retention}).
  *
  * <p><b>Time.</b> Entries are shared by every process on this Redis, so their times are wall-clock readings
- * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew.
+ * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew. A read does
+ * not read the clock; a write reads it once, for the expiry.
  *
  * <p><b>Failures.</b> Commands fail fast while disconnected (Lettuce {@code REJECT_COMMANDS}) and time out after the
- * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back.
+ * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back:
+ * with {@link #client}, within {@link #MAX_RECONNECT_DELAY} plus one connect.
  */
 public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
-  static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  /** The longest wait between two reconnect attempts of {@link #client(String, Duration)}'s connections. */
+  public static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
 
-  private static final String PUT = String.join("\n",
-      "local t = redis.call('TYPE', KEYS[1])['ok']",
-      "if t == 'hash' then",
-      "  local f = tonumber(redis.call('HGET', KEYS[1], 'f'))",
-      "  if f and f > tonumber(ARGV[5]) then return 0 end",
+  static final byte MAGIC = (byte) 0xA1;
+  static final int HEADER = 1 + 4 * Long.BYTES;
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+  // The fence rule of CacheStore.put. ARGV[1] is the new entry (header + value), ARGV[2] its PX. A fenced write is
+  // refused only by a valid entry with a higher fence: a string with the header (fence at bytes 26-33, 1-based) and
+  // an expiry, which this store always sets (another type, foreign bytes or a key without expiry never refuse).
+  // Lua numbers are doubles: fences compare exactly up to 2^53, and tokens (microseconds since 1970) are near 2^51.
+  private static final RedisScript PUT = new RedisScript(
+      "local fence = struct.unpack('>i8', ARGV[1], 26)",
+      "if fence > 0 then",
+      "  local cur = redis.pcall('GET', KEYS[1])",
+      "  if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
+      "      and struct.unpack('>i8', cur, 26) > fence and redis.call('PTTL', KEYS[1]) > 0 then",
+      "    return 0",
+      "  end",
       "end",
-      "redis.call('DEL', KEYS[1])",
-      "redis.call('HSET', KEYS[1], 'v', ARGV[1], 'w', ARGV[2], 'e', ARGV[3], 'd', ARGV[4], 'f', ARGV[5])",
-      "redis.call('PEXPIRE', KEYS[1], ARGV[6])",
+      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
       "return 1");
 
   private final RedisKeys<K> keys;
   private final ValueCodec<V> codec;
   private final Ticker ticker;
   private final long retainNanos;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisCommands<String, byte[]> redis;
+  private final RedisConnection connection;
 
   private RedisStore(Builder<K, V> b) {
     this.keys = b.keys;
@@ -67,12 +83,8 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     if (retainNanos < 0) {
       throw new IllegalArgumentException("retention < 0: " + b.retention);
     }
-    try {
-      this.connection = b.client.connect(CODEC);
-    } catch (RedisException e) {
-      throw new StoreException("cannot connect to Redis: " + e.getMessage(), e);
-    }
-    this.redis = connection.sync();
+    this.connection = RedisConnection.open(b.client);
+    PUT.load(connection.sync);
   }
 
   /**
@@ -84,58 +96,64 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   /**
-   * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected,
-   * and the connection reconnects in the background.
+   * A store on a Redis Cluster through {@code client} (not closed by the store). Every name of a key carries the key's
+   * hash tag ({@link RedisKeys}), so an entry, its lease, its fencing counter and its script live in one slot.
+   */
+  public static <K, V> Builder<K, V> builder(RedisClusterClient client, RedisKeys<K> keys, ValueCodec<V> values) {
+    return new Builder<>(client, keys, values);
+  }
+
+  /**
+   * A client that fails fast: commands time out after {@code timeout}, are rejected at once while disconnected, and
+   * a lost connection is retried in the background at most {@link #MAX_RECONNECT_DELAY} apart, so caching resumes
+   * within that delay plus one connect after Redis is back. Shut it down when done: it owns its resources.
    */
   public static RedisClient client(String uri, Duration timeout) {
-    RedisURI redisUri = RedisURI.create(uri);
-    redisUri.setTimeout(timeout);
-    RedisClient client = RedisClient.create(redisUri);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(timeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(timeout).build())
-        .build());
-    return client;
+    return RedisClients.single(uri, timeout, MAX_RECONNECT_DELAY);
+  }
+
+  /** {@link #client(String, Duration)} with another bound on the delay between reconnect attempts. */
+  public static RedisClient client(String uri, Duration timeout, Duration maxReconnectDelay) {
+    return RedisClients.single(uri, timeout, maxReconnectDelay);
+  }
+
+  /**
+   * A fail-fast client to a Redis Cluster, seeded by any of its nodes: as {@link #client(String, Duration)}, and it
+   * follows the cluster's topology (a failover included) from {@code MOVED} redirects, from persistent reconnects to
+   * a node that is gone, and at least every 10 s. Shut it down when done.
+   */
+  public static RedisClusterClient clusterClient(Iterable<RedisURI> seeds, Duration timeout) {
+    return RedisClients.cluster(seeds, timeout, MAX_RECONNECT_DELAY);
   }
 
   @Override
   public Entry<V> get(K key) {
     String name = keys.entry(key);
-    Map<String, byte[]> hash;
+    byte[] raw;
     try {
-      hash = redis.hgetall(name);
-    } catch (RedisException e) {
+      raw = connection.sync.get(name);
+    } catch (RedisCommandExecutionException e) {
       if (String.valueOf(e.getMessage()).startsWith("WRONGTYPE")) {
-        throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (not a hash)", e);
+        throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (not a string)", e);
       }
       throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
+    } catch (RedisException e) {
+      throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
     }
-    if (hash == null || hash.isEmpty()) {
-      return null;
-    }
-    try {
-      V value = codec.decode(field(hash, "v"));
-      if (value == null) {
-        throw new IllegalArgumentException("codec decoded null");
-      }
-      return new Entry<>(value, number(hash, "w"), number(hash, "e"), number(hash, "d"), number(hash, "f"));
-    } catch (Exception e) {
-      throw new CorruptEntryException("corrupt entry at '" + name + "': " + e.getMessage(), e);
-    }
+    return raw == null ? null : decode(name, raw);
   }
 
   @Override
   public boolean put(K key, Entry<V> entry) {
     Objects.requireNonNull(entry, "entry");
     String name = keys.entry(key);
+    byte[] bytes = encode(entry);
     long retainMillis = Math.max(1,
         TimeUnit.NANOSECONDS.toMillis(entry.expireTime() + retainNanos - ticker.read()) + 1);
     try {
-      return redis.<Long>eval(PUT, ScriptOutputType.INTEGER, new String[] {name},
-          codec.encode(entry.value()), ascii(entry.writeTime()), ascii(entry.expireTime()),
-          ascii(entry.loadNanos()), ascii(entry.fence()), ascii(retainMillis)) == 1L;
+      Long written = PUT.run(connection.sync, ScriptOutputType.INTEGER, new String[] {name}, bytes,
+          ascii(retainMillis));
+      return written == 1L;
     } catch (RedisException e) {
       throw new StoreException("Redis write of '" + name + "' failed: " + e.getMessage(), e);
     }
@@ -144,7 +162,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   @Override
   public void invalidate(K key) {
     try {
-      redis.del(keys.entry(key));
+      connection.sync.del(keys.entry(key));
     } catch (RedisException e) {
       throw new StoreException("Redis DEL failed: " + e.getMessage(), e);
     }
@@ -165,16 +183,33 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     connection.close();
   }
 
-  private static byte[] field(Map<String, byte[]> hash, String name) {
-    byte[] b = hash.get(name);
-    if (b == null) {
-      throw new IllegalArgumentException("missing field '" + name + "'");
-    }
-    return b;
+  private byte[] encode(Entry<V> entry) {
+    byte[] value = codec.encode(entry.value());
+    byte[] bytes = new byte[HEADER + value.length];
+    bytes[0] = MAGIC;
+    LONGS.set(bytes, 1, entry.writeTime());
+    LONGS.set(bytes, 9, entry.expireTime());
+    LONGS.set(bytes, 17, entry.loadNanos());
+    LONGS.set(bytes, 25, entry.fence());
+    System.arraycopy(value, 0, bytes, HEADER, value.length);
+    return bytes;
   }
 
-  private static long number(Map<String, byte[]> hash, String name) {
-    return Long.parseLong(new String(field(hash, name), StandardCharsets.US_ASCII));
+  private Entry<V> decode(String name, byte[] raw) {
+    if (raw.length < HEADER || raw[0] != MAGIC) {
+      throw new CorruptEntryException("key '" + name + "' does not hold a stampede entry (" + raw.length
+          + " bytes, " + (raw.length == 0 ? "empty" : String.format("first byte 0x%02X", raw[0])) + ")", null);
+    }
+    try {
+      V value = codec.decode(raw, HEADER, raw.length - HEADER);
+      if (value == null) {
+        throw new IllegalArgumentException("the codec decoded null");
+      }
+      return new Entry<>(value, (long) LONGS.get(raw, 1), (long) LONGS.get(raw, 9), (long) LONGS.get(raw, 17),
+          (long) LONGS.get(raw, 25));
+    } catch (Exception e) {
+      throw new CorruptEntryException("corrupt entry at '" + name + "': " + e.getMessage(), e);
+    }
   }
 
   static byte[] ascii(long n) {
@@ -183,13 +218,13 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   /** Settings of a {@link RedisStore}, with their defaults. */
   public static final class Builder<K, V> {
-    private final RedisClient client;
+    private final AbstractRedisClient client;
     private final RedisKeys<K> keys;
     private final ValueCodec<V> codec;
     private Ticker ticker = Ticker.wall();
     private Duration retention = Duration.ofMinutes(1);
 
-    private Builder(RedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
+    private Builder(AbstractRedisClient client, RedisKeys<K> keys, ValueCodec<V> codec) {
       this.client = Objects.requireNonNull(client, "client");
       this.keys = Objects.requireNonNull(keys, "keys");
       this.codec = Objects.requireNonNull(codec, "codec");

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import stampede.core.CorruptEntryException;
 
 /**
@@ -17,6 +18,14 @@ public interface ValueCodec<V> {
 
   V decode(byte[] bytes) throws Exception;
 
+  /**
+   * Decodes {@code length} bytes of {@code bytes} from {@code offset}: the store reads the value behind its entry
+   * header this way. Override it to decode in place; the default copies the range and calls {@link #decode(byte[])}.
+   */
+  default V decode(byte[] bytes, int offset, int length) throws Exception {
+    return decode(Arrays.copyOfRange(bytes, offset, offset + length));
+  }
+
   /** Strings as strict UTF-8: malformed bytes are rejected. */
   static ValueCodec<String> utf8() {
     return new ValueCodec<>() {
@@ -27,11 +36,21 @@ public interface ValueCodec<V> {
 
       @Override
       public String decode(byte[] bytes) throws CharacterCodingException {
-        return StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT)
-            .decode(ByteBuffer.wrap(bytes))
-            .toString();
+        return decode(bytes, 0, bytes.length);
+      }
+
+      @Override
+      public String decode(byte[] bytes, int offset, int length) throws CharacterCodingException {
+        for (int i = offset; i < offset + length; i++) {
+          if (bytes[i] < 0) { // not ASCII: the strict decoder
+            return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes, offset, length))
+                .toString();
+          }
+        }
+        return new String(bytes, offset, length, StandardCharsets.US_ASCII); // ASCII is valid UTF-8 as it is
       }
     };
   }
@@ -46,10 +65,15 @@ public interface ValueCodec<V> {
 
       @Override
       public Long decode(byte[] bytes) {
-        if (bytes.length != Long.BYTES) {
-          throw new IllegalArgumentException("expected 8 bytes, got " + bytes.length);
+        return decode(bytes, 0, bytes.length);
+      }
+
+      @Override
+      public Long decode(byte[] bytes, int offset, int length) {
+        if (length != Long.BYTES) {
+          throw new IllegalArgumentException("expected 8 bytes, got " + length);
         }
-        return ByteBuffer.wrap(bytes).getLong();
+        return ByteBuffer.wrap(bytes, offset, length).getLong();
       }
     };
   }

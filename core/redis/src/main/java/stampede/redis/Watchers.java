@@ -8,9 +8,10 @@ import java.util.concurrent.TimeUnit;
 import stampede.core.Locks;
 
 /**
- * The local half of {@link Locks#watch}/{@link Locks#signal}, used by {@link RedisLocks} (and the test kit's
- * in-process locks): a latch per watcher, registered under its name. A name's set is added and removed atomically
- * with its last watcher, so the map holds only names being watched now.
+ * {@link Locks#watch}/{@link Locks#signal} within one process: a latch per watcher, registered under its name. A
+ * name's set is added and removed atomically with its last watcher, so the map holds only names being watched now.
+ * The test kit's in-process locks use it; {@link RedisLocks} keeps the same latches per channel in
+ * {@link RedisSignals}, with the channel's subscription.
  */
 public final class Watchers {
   private Watchers() { }

@@ -18,10 +18,22 @@ public interface CacheStore<K, V> {
   Entry<V> get(K key);
 
   /**
-   * Writes {@code entry} unless the stored entry carries a higher {@link Entry#fence()} (atomically), so a slow
-   * load under an old lock never overwrites a newer value.
+   * Writes {@code entry}, unless the fence rule refuses it; the check and the write are one atomic step.
    *
-   * @return true if written, false if refused because of the fence
+   * <p><b>The fence rule.</b> Only a fenced write can be refused, and only by a valid stored entry with a higher
+   * fence:
+   * <ul>
+   *   <li>An unfenced write ({@code entry.fence() == 0}: cache-aside, a write-through after a database update) is
+   *       never refused. It replaces whatever is stored, fenced or not: last writer wins, as in any cache.</li>
+   *   <li>A fenced write ({@code fence > 0}, made under a lock's lease) is refused if the store holds a valid entry
+   *       (one it wrote and can read back as an {@link Entry}), fresh or stale, with a strictly higher
+   *       {@link Entry#fence()}: a slow load under an old lease never replaces the value of a newer one (fencing
+   *       tokens, Kleppmann, "How to do distributed locking", 2016). An equal fence is accepted.</li>
+   *   <li>What is not a valid entry (corrupt bytes, another type, a value this store did not write) never refuses a
+   *       write, whatever fence it seems to carry: it is overwritten.</li>
+   * </ul>
+   *
+   * @return true if written, false if refused by the fence rule
    * @throws StoreException if the store cannot be reached
    */
   boolean put(K key, Entry<V> entry);

@@ -105,17 +105,58 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
         .orElseThrow(() -> new IllegalArgumentException("no node on port " + port)).stop();
   }
 
+  /** The port of a running replica of the master serving {@code redisKey}'s slot now, or -1. */
+  public int replicaPortOf(String redisKey) {
+    int master = masterPortOf(redisKey);
+    for (EmbeddedRedis node : nodes().filter(EmbeddedRedis::isRunning).toList()) {
+      try (StatefulRedisConnection<String, String> c = connect(node)) {
+        String info = c.sync().info("replication");
+        if (info.contains("role:slave") && info.contains("master_port:" + master + "\r")) {
+          return node.port();
+        }
+      } catch (RuntimeException unreachable) {
+        // not this one
+      }
+    }
+    return -1;
+  }
+
   /**
-   * Waits until every running node reports {@code cluster_state:ok} with all 16384 slots served, and sees every slot
-   * served by a running master (after a {@link #kill}, until a replica has taken over).
+   * Starts the node on {@code port} again after a {@link #kill}: it comes back empty, with its cluster identity, and
+   * rejoins as a replica of the node that took over its slots; this waits until it has synced.
+   */
+  public void restart(int port) {
+    EmbeddedRedis node = nodes().filter(n -> n.port() == port).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no node on port " + port));
+    node.restart();
+    awaitUntil(Duration.ofSeconds(30), "node " + port + " to rejoin as a synced replica", () -> {
+      try (StatefulRedisConnection<String, String> c = connect(node)) {
+        String info = c.sync().info("replication");
+        return info.contains("role:slave") && info.contains("master_link_status:up");
+      }
+    });
+  }
+
+  /**
+   * Waits until every running node reports {@code cluster_state:ok} with all 16384 slots served, sees every slot
+   * served by a running master (after a {@link #kill}, until a replica has taken over), and every running replica's
+   * link to its master is up.
    */
   public void awaitHealthy(Duration timeout) {
     awaitUntil(timeout, "every slot served by a running master, on every running node", () -> {
       Set<Integer> running = nodes().filter(EmbeddedRedis::isRunning).map(EmbeddedRedis::port)
           .collect(Collectors.toSet());
       return nodes().filter(EmbeddedRedis::isRunning).allMatch(n -> info(n, "cluster_state").equals("ok")
-          && info(n, "cluster_slots_ok").equals("16384") && running.containsAll(slotOwners(n)));
+          && info(n, "cluster_slots_ok").equals("16384") && running.containsAll(slotOwners(n)) && linked(n));
     });
+  }
+
+  /** True for a master, or a replica whose link to its master is up. */
+  private boolean linked(EmbeddedRedis node) {
+    try (StatefulRedisConnection<String, String> c = connect(node)) {
+      String info = c.sync().info("replication");
+      return info.contains("role:master") || info.contains("master_link_status:up");
+    }
   }
 
   @Override
@@ -165,11 +206,6 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
       }
     }
     awaitHealthy(Duration.ofSeconds(30).plus(nodeTimeout));
-    awaitUntil(Duration.ofSeconds(30), "every replica's link to its master", () -> replicas.stream().allMatch(r -> {
-      try (StatefulRedisConnection<String, String> c = connect(r)) {
-        return c.sync().info("replication").contains("master_link_status:up");
-      }
-    }));
   }
 
   /** The ports of the masters that serve slots, as {@code node} sees them. */

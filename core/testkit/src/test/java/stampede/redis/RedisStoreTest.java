@@ -1,13 +1,26 @@
 package stampede.redis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.Delay;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.Counters;
 import stampede.core.CorruptEntryException;
@@ -27,32 +40,126 @@ class RedisStoreTest {
   @Test
   void corruptValuesAreReportedNeverReturned() {
     try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
       RedisKeys<String> keys = f.redisKeys();
-      raw.sync().set(keys.entry("string"), "not a hash");
-      CorruptEntryException notHash = assertThrows(CorruptEntryException.class, () -> f.store.get("string"));
-      assertTrue(notHash.getMessage().contains("not a hash"), notHash.getMessage());
+      raw.sync().hset(keys.entry("hash"), "v", bytes("x"));
+      CorruptEntryException notString = assertThrows(CorruptEntryException.class, () -> f.store.get("hash"));
+      assertTrue(notString.getMessage().contains("not a string"), notString.getMessage());
 
-      raw.sync().hset(keys.entry("missing"), "v", "x");
-      assertThrows(CorruptEntryException.class, () -> f.store.get("missing"));
+      raw.sync().set(keys.entry("text"), bytes("not a stampede entry, long enough to hold a header"));
+      assertThrows(CorruptEntryException.class, () -> f.store.get("text"));
+      raw.sync().set(keys.entry("short"), new byte[] {RedisStore.MAGIC, 0, 0});
+      assertThrows(CorruptEntryException.class, () -> f.store.get("short"));
+      raw.sync().set(keys.entry("empty"), new byte[0]);
+      assertThrows(CorruptEntryException.class, () -> f.store.get("empty"));
 
-      raw.sync().hset(keys.entry("nan"), java.util.Map.of("v", "x", "w", "1", "e", "oops", "d", "0", "f", "0"));
-      assertThrows(CorruptEntryException.class, () -> f.store.get("nan"));
+      byte[] backwards = header(5_000, 1_000, 0, 0); // expires before it was written
+      raw.sync().set(keys.entry("backwards"), backwards);
+      assertThrows(CorruptEntryException.class, () -> f.store.get("backwards"));
 
-      // A read that counts a corrupt entry as a miss, and a put that overwrites it.
+      byte[] badUtf8 = Arrays.copyOf(header(1_000, 5_000, 0, 0), RedisStore.HEADER + 2);
+      badUtf8[RedisStore.HEADER] = (byte) 0xC3;
+      badUtf8[RedisStore.HEADER + 1] = (byte) 0x28;
+      raw.sync().set(keys.entry("utf8"), badUtf8);
+      assertThrows(CorruptEntryException.class, () -> f.store.get("utf8"));
+
+      // A read that counts a corrupt entry as a miss, and a put that overwrites it, whatever its type.
       Counters counters = new Counters();
-      assertNull(f.store.getOrMiss("string", counters));
+      assertNull(f.store.getOrMiss("hash", counters));
       assertEquals(1, counters.get(Event.STORE_ERROR));
       long now = ticker.read();
-      assertTrue(f.store.put("string", new Entry<>("fixed", now, now + 1_000_000_000L, 0, 0)));
-      assertEquals("fixed", f.store.get("string").value());
+      for (String key : List.of("hash", "text", "short", "empty", "backwards", "utf8")) {
+        assertTrue(f.store.put(key, new Entry<>("fixed", now, now + 1_000_000_000L, 0, 0)), key);
+        assertEquals("fixed", f.store.get(key).value(), key);
+      }
+    }
+  }
+
+  /**
+   * Only a valid entry's fence refuses a write: bytes that are not an entry, another type, or an entry this store did
+   * not write (no expiry: the store always sets one), whatever fence they seem to carry, are overwritten.
+   */
+  @Test
+  void onlyAValidEntrysFenceRefusesAWrite() {
+    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+      RedisKeys<String> keys = f.redisKeys();
+      long now = ticker.read();
+      byte[] notMagic = header(now, now + 1_000_000_000L, 0, Long.MAX_VALUE);
+      notMagic[0] = 'x';
+      raw.sync().set(keys.entry("garbage"), notMagic);
+      byte[] noExpiry = Arrays.copyOf(header(now, now + 1_000_000_000L, 0, 1L << 52), RedisStore.HEADER + 1);
+      noExpiry[RedisStore.HEADER] = 'v';
+      raw.sync().set(keys.entry("foreign"), noExpiry);
+      raw.sync().rpush(keys.entry("list"), bytes("a"));
+      for (String key : List.of("garbage", "foreign", "list")) {
+        assertTrue(f.store.put(key, new Entry<>("loaded", now, now + 1_000_000_000L, 0, 5)), key);
+        assertEquals("loaded", f.store.get(key).value(), key);
+        assertFalse(f.store.put(key, new Entry<>("older", now, now + 1_000_000_000L, 0, 4)), key);
+      }
+    }
+  }
+
+  @Test
+  void anEntryIsOneStringWithABigEndianHeaderThenTheValue() {
+    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+      Entry<String> e = new Entry<>("välue", 0x0102030405060708L, 0x1112131415161718L, 42, 7);
+      f.store.put("k", e);
+      String name = f.redisKeys().entry("k");
+      assertEquals("string", raw.sync().type(name));
+      byte[] bytes = raw.sync().get(name);
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      assertEquals(RedisStore.MAGIC, b.get());
+      assertEquals(e.writeTime(), b.getLong());
+      assertEquals(e.expireTime(), b.getLong());
+      assertEquals(42, b.getLong());
+      assertEquals(7, b.getLong());
+      assertEquals("välue", StandardCharsets.UTF_8.decode(b).toString());
+      assertEquals(e, f.store.get("k"));
+    }
+  }
+
+  /**
+   * A hit is one GET, and a write one EVALSHA (after a script flush: one NOSCRIPT, one EVAL, then EVALSHA again),
+   * counted by the server ({@code INFO commandstats}) on a Redis of its own.
+   */
+  @Test
+  void aHitIsOneGetAndAWriteOneEvalsha() {
+    try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofSeconds(2));
+      try (RedisStore<String, String> store =
+               RedisStore.builder(client, RedisKeys.strings("x:"), ValueCodec.utf8()).ticker(ticker).build();
+           StatefulRedisConnection<String, String> admin = client.connect()) {
+        long now = ticker.read();
+        admin.sync().configResetstat();
+        for (int i = 0; i < 10; i++) {
+          store.put("k", new Entry<>("v" + i, now, now + 60_000_000_000L, 0, 0));
+        }
+        for (int i = 0; i < 25; i++) {
+          assertEquals("v9", store.get("k").value());
+        }
+        // Commands run inside the script count too: each write's SET (an unfenced write reads nothing first).
+        assertEquals(Map.of("evalsha", 10L, "get", 25L, "set", 10L),
+            commandCalls(admin.sync().info("commandstats")));
+
+        admin.sync().scriptFlush(); // a restarted or failed-over server: NOSCRIPT, then EVAL once, then EVALSHA
+        admin.sync().configResetstat();
+        store.put("k", new Entry<>("after flush", now, now + 60_000_000_000L, 0, 0));
+        store.put("k", new Entry<>("again", now, now + 60_000_000_000L, 0, 0));
+        assertEquals("again", store.get("k").value());
+        assertEquals(Map.of("evalsha", 2L, "eval", 1L, "get", 1L, "set", 2L),
+            commandCalls(admin.sync().info("commandstats")));
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
     }
   }
 
   @Test
   void invalidUtf8IsCorruptNotGarbled() {
     try (StoreFixture<String> f = StoreKind.REDIS.open(ticker)) {
-      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedRedis.client(), f.redisKeys(), new ValueCodec<byte[]>() {
+      ValueCodec<byte[]> raw = new ValueCodec<>() {
         @Override
         public byte[] encode(byte[] value) {
           return value;
@@ -62,12 +169,61 @@ class RedisStoreTest {
         public byte[] decode(byte[] b) {
           return b;
         }
-      }).ticker(ticker).build();
+      };
+      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedRedis.client(), f.redisKeys(), raw).ticker(ticker)
+          .build();
       long now = ticker.read();
       bytes.put("k", new Entry<>(new byte[] {(byte) 0xC3, (byte) 0x28}, now, now + 1_000_000_000L, 0, 0));
       bytes.close();
       assertThrows(CorruptEntryException.class, () -> f.store.get("k"));
     }
+  }
+
+  /**
+   * After an outage the client reconnects within its bound (at most 1 s between attempts, then one connect), not
+   * after Lettuce's default backoff, which doubles from 1 ms up to 30 s (its attempts after a 5 s outage come at
+   * about 4.1 s and 8.2 s, so 3 s late): until it reconnects, every call misses and goes to the database.
+   */
+  @Test
+  void reconnectsWithinTheBoundAfterAnOutage() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofMillis(500));
+      try (RedisStore<String, String> store =
+               RedisStore.builder(client, RedisKeys.strings("x:"), ValueCodec.utf8()).ticker(ticker).build()) {
+        Delay delay = client.getResources().reconnectDelay();
+        for (int attempt = 1; attempt <= 64; attempt++) {
+          assertTrue(delay.createDelay(attempt).compareTo(RedisStore.MAX_RECONNECT_DELAY) <= 0, "attempt " + attempt);
+        }
+        CountDownLatch reconnected = new CountDownLatch(1);
+        client.addListener(new RedisConnectionStateListener() {
+          @Override
+          public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+            reconnected.countDown();
+          }
+        });
+        redis.stop();
+        Thread.sleep(5_000); // the outage
+        redis.restart();
+        long back = System.nanoTime();
+        assertTrue(reconnected.await(30, TimeUnit.SECONDS), "never reconnected");
+        long tookMillis = (System.nanoTime() - back) / 1_000_000;
+        assertTrue(tookMillis < 2_500, "reconnected " + tookMillis + " ms after Redis came back; bound 1 s + connect");
+        long now = ticker.read();
+        assertTrue(store.put("k", new Entry<>("cached again", now, now + 1_000_000_000L, 0, 0)));
+        assertEquals("cached again", store.get("k").value());
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  /** The client owns the resources that bound its reconnect delay, and shuts them down with itself. */
+  @Test
+  void aClientShutsDownTheResourcesItOwns() {
+    RedisClient client = RedisStore.client(SharedRedis.server().uri(), Duration.ofSeconds(1));
+    client.connect().close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    assertTrue(client.getResources().eventExecutorGroup().isShutdown());
   }
 
   @Test
@@ -103,5 +259,27 @@ class RedisStoreTest {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       }
     }
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** A stampede header with these fields and no value. */
+  static byte[] header(long writeTime, long expireTime, long loadNanos, long fence) {
+    return ByteBuffer.allocate(RedisStore.HEADER).put(RedisStore.MAGIC).putLong(writeTime).putLong(expireTime)
+        .putLong(loadNanos).putLong(fence).array();
+  }
+
+  /** {@code INFO commandstats} as command name to calls, without INFO and CONFIG (the test's own). */
+  static Map<String, Long> commandCalls(String info) {
+    Map<String, Long> calls = new TreeMap<>();
+    for (String line : info.split("\\r?\\n")) {
+      if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_info:") && !line.startsWith("cmdstat_config")) {
+        int from = line.indexOf("calls=") + 6;
+        calls.put(line.substring(8, line.indexOf(':')), Long.parseLong(line.substring(from, line.indexOf(',', from))));
+      }
+    }
+    return calls;
   }
 }

@@ -12,7 +12,10 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The cluster fixture forms a real 3 x (master + replica) cluster, serves every slot, and fails over a killed master. */
+/**
+ * The cluster fixture forms a real 3 x (master + replica) cluster, serves every slot, fails over a killed master, and
+ * takes the killed node back as a replica.
+ */
 class EmbeddedRedisClusterTest {
 
   @Test
@@ -37,6 +40,9 @@ class EmbeddedRedisClusterTest {
         int after = cluster.masterPortOf("k0");
         assertNotEquals(before, after, "a replica took over k0's slot");
         assertTrue(after > 0);
+        cluster.restart(before);
+        cluster.awaitHealthy(Duration.ofSeconds(20));
+        assertEquals(before, cluster.replicaPortOf("k0"), "the killed master came back as the replica of k0's slot");
       } finally {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       }

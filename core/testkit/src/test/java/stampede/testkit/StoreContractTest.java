@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import stampede.caffeine.CaffeineStore;
@@ -16,7 +17,10 @@ import stampede.core.Locks;
 import stampede.core.Ticker;
 import stampede.redis.ValueCodec;
 
-/** What every {@link CacheStore} adapter (and its {@link Locks}) must do, run against Caffeine and a real embedded Redis. */
+/**
+ * What every {@link CacheStore} adapter (and its {@link Locks}) must do, run against Caffeine, a real embedded Redis
+ * and a real embedded Redis Cluster.
+ */
 class StoreContractTest {
   private final ManualTicker ticker = new ManualTicker();
 
@@ -36,16 +40,17 @@ class StoreContractTest {
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void keepsAStaleEntryForTheRetentionThenDropsIt(StoreKind kind) throws Exception {
-    // Redis retention runs on the real clock, so this test uses the wall clock and short times.
-    Ticker system = kind == StoreKind.REDIS ? Ticker.wall() : Ticker.system();
-    try (StoreFixture<String> f = kind.open(system, ValueCodec.utf8(), Duration.ofMillis(300))) {
+    // Redis retention runs on the real clock, so this test uses the wall clock and short times, with margins wide
+    // enough for a loaded machine: stale after 0.1 s, read back at about 0.2 s, dropped at 1.1 s, checked after 1.3 s.
+    Ticker system = kind.isRedis() ? Ticker.wall() : Ticker.system();
+    try (StoreFixture<String> f = kind.open(system, ValueCodec.utf8(), Duration.ofSeconds(1))) {
       long now = system.read();
       f.store.put("k", new Entry<>("v", now, now + 100_000_000L, 0, 0));
       Thread.sleep(200);
       Entry<String> stale = f.store.get("k");
       assertEquals("v", stale.value());
       assertFalse(stale.isFresh(system.read()));
-      Thread.sleep(400);
+      Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(now + 1_300_000_000L - system.read())));
       if (f.store instanceof CaffeineStore<String, String> c) {
         c.cleanUp();
       }
@@ -66,6 +71,36 @@ class StoreContractTest {
     }
   }
 
+  /** The fence rule of {@link CacheStore#put}: an unfenced write (cache-aside, write-through) is never refused. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anUnfencedWriteReplacesAFencedEntry(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      long now = ticker.read();
+      assertTrue(f.store.put("k", new Entry<>("under a lock", now, now + 10_000_000_000L, 0, 7)));
+      assertTrue(f.store.put("k", new Entry<>("written through", now, now + 10_000_000_000L, 0, 0)));
+      assertEquals("written through", f.store.get("k").value());
+      assertTrue(f.store.put("k", new Entry<>("under a newer lock", now, now + 10_000_000_000L, 0, 3)),
+          "a fenced write over an unfenced entry");
+      assertEquals("under a newer lock", f.store.get("k").value());
+    }
+  }
+
+  /** A stale (retained) entry still refuses an older fenced load: its value is the newer one. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStaleEntryStillRefusesAnOlderFencedWrite(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      long now = ticker.read();
+      assertTrue(f.store.put("k", new Entry<>("newer", now, now + 1_000_000_000L, 0, 9)));
+      ticker.advance(Duration.ofSeconds(2));
+      assertFalse(f.store.get("k").isFresh(ticker.read()));
+      long later = ticker.read();
+      assertFalse(f.store.put("k", new Entry<>("older load", later, later + 1_000_000_000L, 0, 8)));
+      assertEquals("newer", f.store.get("k").value());
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void leasesAreExclusiveOwnedAndFenced(StoreKind kind) {
@@ -82,16 +117,27 @@ class StoreContractTest {
     }
   }
 
+  /** A test can make a Redis lease run out at once, on one Redis or on the cluster node that holds it. */
+  @ParameterizedTest
+  @EnumSource(value = StoreKind.class, names = {"REDIS", "REDIS_CLUSTER"})
+  void aFixtureCanExpireARedisLease(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      assertTrue(f.locks.tryAcquire("k", "a", 60_000) > 0);
+      f.expireLease("k");
+      assertTrue(f.locks.tryAcquire("k", "b", 60_000) > 0);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void aWatcherIsWokenBySignal(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker); StoreFixture<String> other = f.node()) {
       try (Locks.Watch w = f.locks.watch("k")) {
         other.locks.signal("k");
-        assertTrue(w.await(2, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(w.await(2, TimeUnit.SECONDS));
       }
       try (Locks.Watch w = f.locks.watch("k")) {
-        assertFalse(w.await(50, java.util.concurrent.TimeUnit.MILLISECONDS), "no signal, times out");
+        assertFalse(w.await(50, TimeUnit.MILLISECONDS), "no signal, times out");
       }
     }
   }

@@ -1,0 +1,179 @@
+package stampede.redis;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import stampede.core.Locks;
+import stampede.core.StoreException;
+
+/**
+ * The signals of {@link RedisLocks}: {@code PUBLISH} on a key's channel ({@link RedisKeys#signal}), and a
+ * {@code SUBSCRIBE} to that channel only while someone in this process waits on the key, so a node hears the keys it
+ * waits for and no others (as Redisson subscribes per lock while a thread waits: {@code RedissonLock},
+ * {@code LockPubSub}). One pub/sub connection per instance, opened on the first {@link #watch} and reused (a failed
+ * {@code SUBSCRIBE} leaves no connection behind); Lettuce subscribes it again after a reconnect.
+ *
+ * <p>A key's first local watcher sends {@code SUBSCRIBE} and waits for the server's confirmation before returning,
+ * so a signal sent after {@link #watch} returns is heard; later watchers of the key wait for the same confirmation;
+ * the last one to leave sends {@code UNSUBSCRIBE}. Both are sent under the key's map entry, so the server sees them
+ * in the order they were decided. {@link #close} wakes every waiter.
+ *
+ * <p>On Redis Cluster the pub/sub connection goes to one node, and a {@code PUBLISH} on any node reaches every node
+ * over the cluster bus: each process still receives only its keys' signals, but the bus carries every signal to
+ * every node (Redis 7's sharded pub/sub, {@code SSUBSCRIBE}, would keep it within the key's shard).
+ */
+final class RedisSignals implements AutoCloseable {
+  /** The local waiters of one channel, and the server's confirmation of its subscription. */
+  private static final class Channel {
+    final Set<CountDownLatch> waiters = ConcurrentHashMap.newKeySet();
+    CompletableFuture<Void> subscribed;
+  }
+
+  private final AbstractRedisClient client;
+  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  private final AtomicLong received = new AtomicLong();
+  private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+  private volatile CompletableFuture<Void> lastSent = CompletableFuture.completedFuture(null);
+  private volatile boolean closed;
+
+  RedisSignals(AbstractRedisClient client) {
+    this.client = client;
+  }
+
+  /** Subscribes {@code channel} for one more local waiter; returns once the server has confirmed it. */
+  Locks.Watch watch(String channel) {
+    StatefulRedisPubSubConnection<String, byte[]> ps = connection();
+    CountDownLatch latch = new CountDownLatch(1);
+    CompletableFuture<?>[] confirmed = new CompletableFuture<?>[1];
+    channels.compute(channel, (name, ch) -> {
+      Channel c = ch != null ? ch : new Channel();
+      if (c.subscribed == null || c.subscribed.isCompletedExceptionally()) {
+        c.subscribed = send(() -> ps.async().subscribe(name).toCompletableFuture());
+      }
+      c.waiters.add(latch);
+      confirmed[0] = c.subscribed;
+      return c;
+    });
+    Locks.Watch watch = new Locks.Watch() {
+      @Override
+      public boolean await(long t, TimeUnit unit) throws InterruptedException {
+        return latch.await(t, unit);
+      }
+
+      @Override
+      public void close() {
+        leave(channel, latch);
+      }
+    };
+    try {
+      confirmed[0].get(ps.getTimeout().toNanos() * 2, TimeUnit.NANOSECONDS); // the command times out first
+    } catch (ExecutionException | TimeoutException e) {
+      watch.close();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new StoreException("Redis SUBSCRIBE of '" + channel + "' failed: " + cause.getMessage(), cause);
+    } catch (InterruptedException e) {
+      watch.close();
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while subscribing to '" + channel + "'", e);
+    }
+    if (closed) {
+      latch.countDown(); // closed meanwhile: do not wait on a dead connection
+    }
+    return watch;
+  }
+
+  private void leave(String channel, CountDownLatch latch) {
+    channels.computeIfPresent(channel, (name, c) -> {
+      if (!c.waiters.remove(latch) || !c.waiters.isEmpty()) {
+        return c;
+      }
+      StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+      if (ps != null && !closed) { // even after a failed SUBSCRIBE: a timed-out one may still have run
+        send(() -> ps.async().unsubscribe(name).toCompletableFuture());
+      }
+      return null;
+    });
+  }
+
+  /** Sends one (un)subscription; remembers it, so tests can wait until the server has seen every one. */
+  private CompletableFuture<Void> send(Supplier<CompletableFuture<Void>> command) {
+    CompletableFuture<Void> sent;
+    try {
+      sent = command.get();
+    } catch (RedisException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    lastSent = sent;
+    return sent;
+  }
+
+  private StatefulRedisPubSubConnection<String, byte[]> connection() {
+    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+    if (ps != null && !closed) {
+      return ps;
+    }
+    synchronized (this) {
+      if (closed) {
+        throw new StoreException("the locks are closed", null);
+      }
+      if (pubSub == null) {
+        try {
+          StatefulRedisPubSubConnection<String, byte[]> opened = RedisConnection.openPubSub(client);
+          opened.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, byte[] message) {
+              received.incrementAndGet();
+              Channel c = channels.get(channel);
+              if (c != null) {
+                List.copyOf(c.waiters).forEach(CountDownLatch::countDown); // a later waiter waits for the next
+              }
+            }
+          });
+          pubSub = opened;
+        } catch (RedisException e) {
+          throw new StoreException("cannot open a Redis pub/sub connection: " + e.getMessage(), e);
+        }
+      }
+      return pubSub;
+    }
+  }
+
+  /** Signals received by this instance, for any key (for tests and the README's fan-out figures). */
+  long received() {
+    return received.get();
+  }
+
+  /** Channels with a local waiter now. */
+  int channels() {
+    return channels.size();
+  }
+
+  /** Completes once the server has answered every (un)subscription sent so far (they are answered in order). */
+  CompletableFuture<Void> idle() {
+    return lastSent.handle((v, e) -> null);
+  }
+
+  /** Wakes every waiter and closes the connection; later watches fail. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      closed = true;
+    }
+    channels.values().forEach(c -> c.waiters.forEach(CountDownLatch::countDown));
+    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+    if (ps != null) {
+      ps.close();
+    }
+  }
+}
