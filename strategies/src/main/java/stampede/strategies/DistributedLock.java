@@ -108,7 +108,7 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       return fallback(key, loader, "the lock service failed", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for the distributed lock", e);
+      throw new LoadException(key, "interrupted while waiting for the distributed lock", e, false);
     }
     metrics.record(Event.LOCK_ACQUIRED, key);
     long every = Math.max(1, leaseMillis / 3);
@@ -151,7 +151,7 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   private V fallback(K key, Loader<K, V> loader, String why, Exception cause) {
     metrics.record(Event.LOCK_FALLBACK, key);
     if (fallback == Fallback.FAIL) {
-      throw new LoadException(key, why + " (fallback FAIL)", cause);
+      throw new LoadException(key, why + " (fallback FAIL)", cause, false); // on every call while it lasts
     }
     metrics.record(Event.LOAD_STARTED, key);
     long start = System.nanoTime();

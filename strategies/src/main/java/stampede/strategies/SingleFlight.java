@@ -99,10 +99,10 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
     } catch (TimeoutException e) {
       metrics.record(Event.WAIT_TIMED_OUT, key);
       throw new LoadException(key, "gave up waiting for the load in flight after " + Duration.ofNanos(maxWaitNanos),
-          e);
+          null, false);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for the load in flight", e);
+      throw new LoadException(key, "interrupted while waiting for the load in flight", e, false);
     }
   }
 
