@@ -29,7 +29,8 @@ import stampede.core.Ticker;
  * {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
  *
  * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is gone
- * from the store, until its next read); see {@link CacheAside} for how refreshes run and fail. About
+ * from the store, until its next read); see {@link CacheAside} for how refreshes run and fail (a refresh presumed
+ * lost, dropped by the executor or hung, after half the window, so the next try still comes before expiry). About
  * {@code maxTrackedKeys} keys are tracked; others are plain cache-aside. A failed refresh keeps the old value until
  * it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on a monotonic
  * {@link Ticker}; a success resets it.
@@ -65,7 +66,8 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0) {
       throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys > 0");
     }
-    this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).build();
+    this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).ticker(ticker)
+        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))).build(); // lost: retried before expiry
   }
 
   /** Keeps the keys read or warmed fresh by reloading them through {@code fill} on {@code executor}. */

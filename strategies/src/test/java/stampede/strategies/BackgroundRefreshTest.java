@@ -181,6 +181,36 @@ class BackgroundRefreshTest {
     }
   }
 
+  /**
+   * A refresh the executor dropped left the key marked "refreshing" for ever: never refreshed again, so it expired
+   * and missed every TTL. The read path's mark holds for half the refresh window (15 s here), on this strategy's
+   * ticker, so the next try still comes before expiry.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRefreshTheExecutorDroppedIsTriedAgainWithinTheWindow(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicBoolean drop = new AtomicBoolean(true);
+      BackgroundRefresh<String, String> refresher = builder(f.store, task -> {
+        if (!drop.get()) {
+          executor.execute(task);
+        }
+      }).build();
+      assertEquals("k@v1", refresher.get("k", db));
+      ticker.advance(Duration.ofSeconds(31)); // 29 s left: due
+      assertEquals(1, refresher.refreshDue(), "handed to the executor, which dropped it");
+      drop.set(false);
+      ticker.advance(Duration.ofSeconds(15).minusNanos(1));
+      assertEquals(0, refresher.refreshDue(), "still marked refreshing");
+      ticker.advance(1);
+      assertEquals(1, refresher.refreshDue(), "half the window on, the mark no longer holds the key");
+      assertEquals(1, executor.runAll());
+      ticker.advance(Duration.ofSeconds(20)); // past the first value's expiry
+      assertEquals("k@v2", refresher.get("k", db), "refreshed before it expired");
+      assertEquals(1, counters.get(Event.MISS));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void badInput(StoreKind kind) {
