@@ -29,15 +29,15 @@ import stampede.core.Ticker;
  * <p><b>Pick it when</b> the hot set is known or stable and values must never be served stale. Call
  * {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
  *
- * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been
- * read for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone
- * from the store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
+ * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been read
+ * for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone from the
+ * store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
  * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A clock read per get.
- * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per
- * key per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed
- * lost, dropped by the executor or hung, after half the window, so the next try still comes before expiry). A
- * failed refresh keeps the old value until it expires and backs the key off, {@code initialBackoff} doubling to
- * {@code maxBackoff} on a monotonic {@link Ticker}; a success resets it.
+ * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
+ * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
+ * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
+ * keeps the old value until it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on
+ * a monotonic {@link Ticker}; a success resets it.
  *
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps the old
  * value) and its issues #475 and #1794 (backoff after failed refreshes).
@@ -253,7 +253,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       return this;
     }
 
-    /** The clock of the backoff, of {@code forgetAfter} and of lost refreshes, monotonic; default {@link Ticker#system()}. */
+    /** The clock of the backoff, {@code forgetAfter} and lost refreshes, monotonic; default {@link Ticker#system()}. */
     public Builder<K, V> ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;

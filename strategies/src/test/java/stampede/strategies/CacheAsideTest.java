@@ -338,7 +338,7 @@ class CacheAsideTest {
     }
   }
 
-  /** An Error in a refresh (the loader's, rethrown as is) is the refresh's failure: it reached the policy as success. */
+  /** An Error in a refresh (the loader's, rethrown as is) is the refresh's failure; it reached the policy as "ok". */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void anErrorInARefreshIsAFailureForThePolicy(StoreKind kind) {

@@ -53,12 +53,12 @@ import stampede.testkit.StoreFixture;
 import stampede.testkit.StoreKind;
 
 /**
- * The distributed lock under the read path, on Caffeine with in-process locks and on a real Redis, with several
- * "nodes" per test: N nodes load once; waiters are woken by the holder's signal, not the poll, even one released
- * right after its failed try; a crashed holder's lease runs out; the watchdog renews a long load's lease, for
- * {@code maxHold} only; an old holder's late write is fenced; the fallbacks after {@code maxWait}, timed on the
- * injected ticker; a loader error reaches the waiters, who fail fast; Redis down falls back fast and recovers with
- * no leaked lease. Serving stale when the lock is not had in time is the read path's stale-if-error ({@link CacheAsideTest}).
+ * The distributed lock under the read path, on Caffeine with in-process locks and on a real Redis, with several "nodes"
+ * per test: N nodes load once; waiters are woken by the holder's signal, not the poll, even one released right after
+ * its failed try; a crashed holder's lease runs out; the watchdog renews a long load's lease, for {@code maxHold} only;
+ * an old holder's late write is fenced; the fallbacks after {@code maxWait}, timed on the injected ticker; a loader
+ * error reaches the waiters, who fail fast; Redis down falls back fast and recovers with no leaked lease. Serving stale
+ * when the lock is not had in time is the read path's stale-if-error ({@link CacheAsideTest}).
  */
 class DistributedLockTest {
   private static final Duration TTL = Duration.ofSeconds(10);

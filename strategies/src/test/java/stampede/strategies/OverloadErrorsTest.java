@@ -73,8 +73,8 @@ class OverloadErrorsTest {
     try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
       assertTrue(f.locks.tryAcquire("k", "other", 60_000) > 0);
       StoreFill<String, String> fill = new StoreFill<>(f.store, counters, Ttl.fixed(TTL));
-      DistributedLock<String, String> lock = DistributedLock.builder(f.store, f.locks, fill).lease(Duration.ofSeconds(1))
-          .maxWait(Duration.ofMillis(20)).fallback(DistributedLock.Fallback.FAIL).build();
+      DistributedLock<String, String> lock = DistributedLock.builder(f.store, f.locks, fill)
+          .lease(Duration.ofSeconds(1)).maxWait(Duration.ofMillis(20)).fallback(DistributedLock.Fallback.FAIL).build();
       RuntimeException notHad = assertThrows(RuntimeException.class, () -> lock.fill("k", null, 0, db));
       assertTrue(notHad.getMessage().contains("no lock within"), notHad.getMessage());
       assertStackless(notHad);
