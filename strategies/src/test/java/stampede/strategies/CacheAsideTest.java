@@ -23,11 +23,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.Fill;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.RejectedException;
@@ -485,6 +487,28 @@ class CacheAsideTest {
       release.countDown();
       assertEquals("held", holder.get(5, TimeUnit.SECONDS));
       assertEquals("s@v1", path.get("s", db), "a free slot loads again");
+    }
+  }
+
+  /**
+   * Stale-if-error caught LoadException only: a "load shed" was thrown while a 5 s stale value was within the 30 s
+   * bound. Every refusal (load shed, too many requests, circuit open) is answered as a failed load is, within the
+   * bound only.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"load shed", "too many requests", "circuit open"})
+  void staleIfErrorAnswersEveryRefusalWithinItsBound(String reason) {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      Fill<String, String> refusing = (key, seen, fence, loader) -> {
+        throw new RejectedException(key, reason);
+      };
+      CacheAside<String, String> path = CacheAside.builder(f.store, refusing).metrics(counters)
+          .staleIfError(Duration.ofSeconds(30)).build();
+      stale(f.store, "k", Duration.ofSeconds(5));
+      assertEquals("old", path.get("k", db), reason + ": the 5 s stale value, within 30 s");
+      assertEquals(1, counters.get(Event.STALE_SERVED));
+      ticker.advance(Duration.ofSeconds(25).plusNanos(1));
+      assertEquals(reason, assertThrows(RejectedException.class, () -> path.get("k", db)).reason(), "past 30 s");
     }
   }
 

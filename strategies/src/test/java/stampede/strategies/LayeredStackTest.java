@@ -137,6 +137,32 @@ class LayeredStackTest {
   }
 
   /**
+   * The stack served a value an hour stale through the lock's old SERVE_STALE_OR_LOAD fallback, although its stale
+   * bounds were 1 s and 0 s. A lock not had in time now loads without caching (or fails, and stale-if-error answers
+   * within its own bound only): no value older than the bounds, whatever the lock does.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aValueOlderThanTheStaleBoundsIsNeverServedEvenWithoutTheLock(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker, ValueCodec.utf8(), Duration.ofHours(2))) {
+      CacheAside<String, String> stack = LayeredStack.builder(f.store, f.locks, TTL, refresher).metrics(counters)
+          .jitter(0).stale(Duration.ofSeconds(1), Duration.ZERO).lock(Duration.ofSeconds(1), Duration.ofMillis(100))
+          .build();
+      long now = ticker.read();
+      f.store.put("k", new Entry<>("old", now - Duration.ofHours(1).plus(TTL).toNanos(),
+          now - Duration.ofHours(1).toNanos(), 0, 0)); // an hour stale, kept by the 2 h retention
+      assertTrue(f.locks.tryAcquire("k", "other", 600_000) > 0, "another node holds the lock past maxWait");
+      assertEquals("k@v1", stack.get("k", slowDb), "loaded without the lock, not the hour-old value");
+      assertEquals(1, counters.get(Event.LOCK_FALLBACK));
+      LoadException e = assertThrows(LoadException.class, () -> stack.get("k", key -> {
+        throw new IllegalStateException("db down");
+      }), "stale-if-error 0: the error, not the hour-old value");
+      assertEquals("db down", e.getCause().getMessage());
+      assertEquals(0, counters.get(Event.STALE_SERVED));
+    }
+  }
+
+  /**
    * Redis down: the stack made one load per in-process flight and cached nothing (every read a miss, every lease an
    * error, the lock's fallback loading without caching). Its store guard keeps entries and leases in process: 160
    * calls of a key cached for 5 minutes, 8 threads at a time, cost one load.
