@@ -29,10 +29,15 @@ import stampede.redis.RedisKeys;
 import stampede.redis.RedisLocks;
 import stampede.redis.RedisStore;
 import stampede.redis.ValueCodec;
+import stampede.strategies.BackgroundRefresh;
 import stampede.strategies.CacheAside;
 import stampede.strategies.DistributedLock;
+import stampede.strategies.HotKeyProtection;
+import stampede.strategies.LayeredStack;
+import stampede.strategies.ProbabilisticEarlyExpiration;
 import stampede.strategies.SingleFlight;
 import stampede.strategies.StaleWhileRevalidate;
+import stampede.strategies.StoreGuard;
 import stampede.strategies.TwoLevelCoalescing;
 import stampede.testkit.Callers;
 import stampede.testkit.CountingLoader;
@@ -42,7 +47,8 @@ import stampede.testkit.ManualTicker;
 /**
  * Redis stopped before the calls or in the middle of a load, then restarted, or paused (slow), on a dedicated
  * embedded Redis (not the shared one): every call returns within a bound with a value or the documented error,
- * no store exception leaks, and afterwards no lock is left over and the strategy loads and caches again.
+ * no store exception leaks, and afterwards no lock is left over and the strategy loads and caches again. Over a
+ * {@link StoreGuard}, Redis down costs at most one load per key per process.
  */
 class RedisOutageProperties {
   private static final Duration TTL = Duration.ofSeconds(10);
@@ -249,6 +255,108 @@ class RedisOutageProperties {
       scheduler.shutdownNow();
       scheduler.awaitTermination(5, TimeUnit.SECONDS);
     }
+  }
+
+  /** The strategies that coalesce loads in a process, each over a {@link StoreGuard} on the node's store and leases. */
+  enum Guarded {
+    SINGLE_FLIGHT, STALE_WHILE_REVALIDATE, XFETCH, HOT_KEY_PROTECTION, BACKGROUND_REFRESH, DISTRIBUTED_LOCK,
+    TWO_LEVEL, LAYERED_STACK
+  }
+
+  /**
+   * Redis down (stopped before the calls): at most one load per key per process, for every strategy that coalesces
+   * loads in a process, over a store guard. Callers on 1 or 2 nodes (processes), in up to 3 rounds a second apart
+   * (within the TTL), on 1 to 3 keys: each node loads each key once and serves it from its guard's copy after that.
+   * Unguarded, every call missed: a load per caller, or per in-process flight, every round.
+   */
+  @Property(tries = 20)
+  void redisDownAtMostOneLoadPerKeyPerProcess(@ForAll Guarded kind, @ForAll @IntRange(min = 2, max = 12) int callers,
+      @ForAll @IntRange(min = 1, max = 3) int keyCount, @ForAll @IntRange(min = 1, max = 2) int nodeCount,
+      @ForAll @IntRange(min = 1, max = 3) int rounds, @ForAll @IntRange(min = 0, max = 10) int loadMillis,
+      @ForAll long seed) throws Exception {
+    ensureUp();
+    ManualTicker ticker = new ManualTicker();
+    Counters counters = new Counters();
+    String prefix = "guarded" + (++namespace) + ":";
+    List<Node> nodes = new ArrayList<>();
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+    Harness.TrackingExecutor background = new Harness.TrackingExecutor();
+    try {
+      Random random = new Random(seed);
+      List<LoadingStrategy<String, String>> strategies = new ArrayList<>();
+      List<CountingLoader> loaders = new ArrayList<>();
+      for (int i = 0; i < nodeCount; i++) {
+        Node node = Node.open(ticker, prefix);
+        nodes.add(node);
+        strategies.add(guarded(kind, node, ticker, counters, new Random(random.nextLong()), scheduler, background));
+        loaders.add(new CountingLoader(ticker, loadMillis));
+      }
+      List<String> keys = new ArrayList<>();
+      for (int k = 0; k < keyCount; k++) {
+        keys.add("key" + k);
+      }
+      redis.stop();
+      String context = kind + " over a StoreGuard, Redis stopped, x" + nodeCount + " node(s), " + callers
+          + " callers on " + keyCount + " key(s), " + rounds + " round(s)";
+      for (int r = 0; r < rounds; r++) {
+        List<Object> results = Callers.race(callers, i -> 0, i -> strategies.get(i % nodeCount)
+            .get(keys.get(i % keyCount), loaders.get(i % nodeCount)), CALL_BOUND, context);
+        for (int i = 0; i < callers; i++) {
+          Object result = results.get(i);
+          if (!(result instanceof String value) || !value.startsWith(keys.get(i % keyCount) + "#")) {
+            throw new AssertionError(context + ", round " + r + ": caller " + i + " got " + result,
+                result instanceof Throwable t ? t : null);
+          }
+        }
+        check(background.awaitIdle(Duration.ofSeconds(10)), context + ": background work did not finish");
+        ticker.advance(Duration.ofSeconds(1));
+      }
+      for (int n = 0; n < nodeCount; n++) {
+        for (String key : keys) {
+          check(loaders.get(n).loadsOf(key) <= 1, context + ": node " + n + " loaded '" + key + "' "
+              + loaders.get(n).loadsOf(key) + " times (" + counters + ")");
+        }
+      }
+    } finally {
+      if (!redis.isRunning()) {
+        redis.restart();
+      }
+      background.close();
+      scheduler.shutdownNow();
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+      nodes.forEach(Node::close);
+    }
+  }
+
+  private static LoadingStrategy<String, String> guarded(Guarded kind, Node node, ManualTicker ticker,
+      Counters counters, Random random, ScheduledThreadPoolExecutor scheduler, Harness.TrackingExecutor background) {
+    if (kind == Guarded.LAYERED_STACK) {
+      return LayeredStack.builder(node.store, node.locks, TTL, background).metrics(counters).lock(LEASE, MAX_WAIT)
+          .build();
+    }
+    StoreGuard<String, String> g = StoreGuard.builder(node.store, node.locks).metrics(counters).ticker(ticker).build();
+    StoreFill<String, String> storeFill = new StoreFill<>(g, counters, Ttl.fixed(TTL));
+    SingleFlight<String, String> singleFlight = SingleFlight.builder(g, storeFill).metrics(counters).maxWait(MAX_WAIT)
+        .build();
+    DistributedLock<String, String> lock = DistributedLock.builder(g, g, storeFill).metrics(counters).tokens(random)
+        .watchdog(scheduler).lease(LEASE).maxWait(MAX_WAIT).build();
+    return switch (kind) {
+      case SINGLE_FLIGHT -> CacheAside.builder(g, singleFlight).metrics(counters).build();
+      case STALE_WHILE_REVALIDATE -> CacheAside.builder(g, singleFlight).metrics(counters)
+          .policy(new StaleWhileRevalidate<>(Duration.ofSeconds(5)), background).build();
+      case XFETCH -> CacheAside.builder(g, singleFlight).metrics(counters)
+          .policy(new ProbabilisticEarlyExpiration<>(random::nextDouble, 1.0), background).build();
+      case HOT_KEY_PROTECTION -> {
+        HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(TTL).ticker(ticker).build();
+        yield CacheAside.builder(g, SingleFlight.builder(g, new StoreFill<>(g, counters, hot)).metrics(counters)
+            .maxWait(MAX_WAIT).build()).metrics(counters).policy(hot, background).build();
+      }
+      case BACKGROUND_REFRESH -> BackgroundRefresh.builder(g, singleFlight, background).metrics(counters)
+          .ticker(ticker).refreshWindow(Duration.ofSeconds(2)).build();
+      case DISTRIBUTED_LOCK -> CacheAside.builder(g, lock).metrics(counters).build();
+      case TWO_LEVEL -> CacheAside.builder(g, new TwoLevelCoalescing<>(g, lock, counters)).metrics(counters).build();
+      case LAYERED_STACK -> throw new AssertionError("built above");
+    };
   }
 
   /**

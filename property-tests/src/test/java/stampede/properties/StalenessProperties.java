@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,6 +23,9 @@ import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
+import stampede.core.RejectedException;
+import stampede.redis.ValueCodec;
+import stampede.strategies.BackgroundRefresh;
 import stampede.strategies.CacheAside;
 import stampede.testkit.CountingLoader;
 import stampede.testkit.ManualTicker;
@@ -83,6 +89,95 @@ class StalenessProperties {
         }
       }
     }
+  }
+
+  /**
+   * No strategy serves a value older than its documented bound ({@link EveryStrategy#boundNanos}), whatever happens
+   * between the reads: time passes (up to 25 s a step, the TTL is 10 s), the loader fails, another node holds the
+   * key's lease past {@code maxWait}, the store fails, the one load slot is taken. A value's staleness is measured
+   * from the expiry it was written with (or, a value never seen written, from its load time plus the strategy's
+   * longest TTL). Calls may fail, with a LoadException or RejectedException only.
+   */
+  @Property(tries = 100)
+  void noStrategyServesAValueOlderThanItsBound(@ForAll EveryStrategy strategy, @ForAll StoreKind kind,
+      @ForAll @Size(min = 1, max = 25) List<@IntRange(min = 0, max = 25_000) Integer> advanceMillis,
+      @ForAll @Size(min = 1, max = 25) List<@IntRange(min = 0, max = 15) Integer> faults, @ForAll long seed)
+      throws Exception {
+    ManualTicker ticker = new ManualTicker();
+    Counters counters = new Counters();
+    ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1);
+    watchdog.setRemoveOnCancelPolicy(true);
+    ExecutorService busyCaller = Executors.newSingleThreadExecutor();
+    try (StoreFixture<String> f = kind.open(ticker, ValueCodec.utf8(), Duration.ofMinutes(2));
+        Harness.TrackingExecutor background = new Harness.TrackingExecutor()) {
+      EveryStrategy.Watched watched = new EveryStrategy.Watched(f.store, f.locks);
+      LoadingStrategy<String, String> target = strategy.build(watched, ticker, counters, new Random(seed), watchdog,
+          background);
+      CountingLoader loader = new CountingLoader(ticker, 0);
+      String key = "k";
+      for (int i = 0; i < advanceMillis.size(); i++) {
+        ticker.advance(Duration.ofMillis(advanceMillis.get(i)));
+        int fault = faults.get(i % faults.size());
+        boolean failing = (fault & 1) != 0;
+        boolean lockHeld = (fault & 2) != 0 && strategy.locks();
+        boolean down = (fault & 4) != 0;
+        boolean busy = (fault & 8) != 0 && strategy == EveryStrategy.LOAD_SHEDDER;
+        String context = strategy + " on " + kind + ", key '" + key + "', step " + i + (failing ? ", loader failing"
+            : "") + (lockHeld ? ", lease held elsewhere" : "") + (down ? ", store down" : "")
+            + (busy ? ", load slot taken" : "");
+        CountDownLatch release = new CountDownLatch(1);
+        Future<?> occupying = busy ? occupySlot(target, "busy" + i, busyCaller, release) : null;
+        if (lockHeld) {
+          check(f.locks.tryAcquire(key, "elsewhere", 600_000) > 0, context + ": the lease is free before the step");
+        }
+        watched.down.set(down);
+        loader.failWith(failing ? () -> new Exception("db down") : null);
+        long now = ticker.read();
+        try {
+          if (target instanceof BackgroundRefresh<String, String> refresher) {
+            refresher.refreshDue();
+          }
+          String value = target.get(key, loader);
+          long expireTime = watched.expiries.getOrDefault(value,
+              CountingLoader.loadedAt(value) + strategy.maxTtlNanos());
+          long stale = now - expireTime;
+          if (stale > strategy.boundNanos()) {
+            throw new AssertionError(context + ": got '" + value + "', stale by " + Duration.ofNanos(stale)
+                + ", documented bound " + Duration.ofNanos(strategy.boundNanos()) + " (" + counters + ")");
+          }
+        } catch (LoadException | RejectedException e) {
+          // a documented error: no value served
+        } finally {
+          watched.down.set(false);
+          if (lockHeld) {
+            f.locks.release(key, "elsewhere");
+          }
+          release.countDown();
+          if (occupying != null) {
+            occupying.get(10, TimeUnit.SECONDS);
+          }
+        }
+        loader.failWith(null);
+        check(background.awaitIdle(Duration.ofSeconds(10)), context + ": background refresh did not finish");
+      }
+    } finally {
+      busyCaller.shutdownNow();
+      watchdog.shutdownNow();
+      watchdog.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Takes the strategy's one load slot with a load of another key (not cached), held until {@code release}. */
+  private static Future<?> occupySlot(LoadingStrategy<String, String> target, String other, ExecutorService caller,
+      CountDownLatch release) throws InterruptedException {
+    CountDownLatch loading = new CountDownLatch(1);
+    Future<?> occupying = caller.submit(() -> target.get(other, k -> {
+      loading.countDown();
+      release.await(10, TimeUnit.SECONDS);
+      return "busy#0@0";
+    }));
+    check(loading.await(10, TimeUnit.SECONDS), "the slot was not taken");
+    return occupying;
   }
 
   /**

@@ -2,6 +2,7 @@ package stampede.strategies;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,11 +29,15 @@ import stampede.core.Ticker;
  * <p><b>Pick it when</b> the hot set is known or stable and values must never be served stale. Call
  * {@link #refreshDue} from a scheduler, e.g. every {@code refreshWindow / 2}.
  *
- * <p><b>Costs:</b> a background load per tracked key per TTL, read or not (a key is dropped once its entry is gone
- * from the store, until its next read); see {@link CacheAside} for how refreshes run and fail. About
- * {@code maxTrackedKeys} keys are tracked; others are plain cache-aside. A failed refresh keeps the old value until
- * it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on a monotonic
- * {@link Ticker}; a success resets it.
+ * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been read
+ * for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone from the
+ * store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
+ * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A clock read per get.
+ * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
+ * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
+ * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
+ * keeps the old value until it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on
+ * a monotonic {@link Ticker}; a success resets it.
  *
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps the old
  * value) and its issues #475 and #1794 (backoff after failed refreshes).
@@ -42,6 +47,7 @@ import stampede.core.Ticker;
  * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, CacheAside.Policy<K, V> {
+  private static final long UNKNOWN = Long.MIN_VALUE; // an expiry not seen yet
   private final CacheStore<K, V> store;
   private final Ticker ticker;
   private final Metrics metrics;
@@ -50,6 +56,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
   private final long windowNanos;
   private final long initialBackoffNanos;
   private final long maxBackoffNanos;
+  private final long forgetAfterNanos;
   private final int maxTrackedKeys;
   private final ConcurrentHashMap<K, Tracked<K, V>> tracked = new ConcurrentHashMap<>();
 
@@ -61,11 +68,15 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     this.windowNanos = b.refreshWindow.toNanos();
     this.initialBackoffNanos = b.initialBackoff.toNanos();
     this.maxBackoffNanos = b.maxBackoff.toNanos();
+    this.forgetAfterNanos = b.forgetAfter.toNanos();
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0) {
-      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys > 0");
+    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0
+        || forgetAfterNanos <= 0) {
+      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys > 0,"
+          + " forgetAfter > 0");
     }
-    this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).build();
+    this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).ticker(ticker)
+        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))).build(); // lost: retried before expiry
   }
 
   /** Keeps the keys read or warmed fresh by reloading them through {@code fill} on {@code executor}. */
@@ -76,7 +87,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
   @Override
   public V get(K key, Loader<K, V> loader) {
     Objects.requireNonNull(loader, "loader");
-    track(Objects.requireNonNull(key, "key"), loader);
+    track(Objects.requireNonNull(key, "key"), loader, false);
     return path.get(key, loader);
   }
 
@@ -86,7 +97,13 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       return CacheAside.Action.LOAD;
     }
     Tracked<K, V> t = tracked.get(key);
-    return t != null && due(entry, now) && ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH
+    if (t == null) {
+      return CacheAside.Action.HIT;
+    }
+    if (t.expireTime != entry.expireTime()) {
+      t.expireTime = entry.expireTime(); // remembered, so refreshDue reads the store only once this is due
+    }
+    return due(entry.expireTime(), now) && ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH
         : CacheAside.Action.HIT;
   }
 
@@ -97,12 +114,14 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       t.backoff = failure == null ? 0 : t.backoff == 0 ? initialBackoffNanos
           : t.backoff > maxBackoffNanos / 2 ? maxBackoffNanos : 2 * t.backoff;
       t.retryAt = failure == null ? Long.MIN_VALUE : ticker.read() + t.backoff;
+      t.expireTime = UNKNOWN; // the next refreshDue reads it
     }
   }
 
   /**
-   * Cache warming: tracks {@code keys} and loads, in line, each one not already fresh beyond the window (so a second
-   * node warming the same shared store loads nothing). A failed load is recorded by the fill and skipped.
+   * Cache warming: tracks {@code keys}, read or not (until an entry is gone from the store), and loads, in line, each
+   * one not already fresh beyond the window (so a second node warming the same shared store loads nothing). A failed
+   * load is recorded by the fill and skipped.
    *
    * @return how many keys were loaded
    */
@@ -110,9 +129,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     Objects.requireNonNull(loader, "loader");
     int loaded = 0;
     for (K key : keys) {
-      track(Objects.requireNonNull(key, "key"), loader);
+      track(Objects.requireNonNull(key, "key"), loader, true);
       Entry<V> entry = store.getOrMiss(key, metrics);
-      if (entry == null || due(entry, store.ticker().read())) {
+      if (entry == null || due(entry.expireTime(), store.ticker().read())) {
         try {
           fill.fill(key, entry, 0, loader);
           loaded++;
@@ -124,40 +143,89 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     return loaded;
   }
 
-  /** Starts a refresh for every tracked key whose entry expires within the window; returns how many started. */
+  /**
+   * Starts a refresh for every tracked key whose entry expires within the window, reading the store only for keys
+   * whose last seen entry is due; drops the keys not read for {@code forgetAfter}. Returns how many refreshes started.
+   */
   public int refreshDue() {
     int started = 0;
+    long now = ticker.read();
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
+      Tracked<K, V> t = e.getValue();
+      if (!t.warmed && now - t.lastRead > forgetAfterNanos) {
+        tracked.remove(e.getKey(), t); // nobody reads it any more: stop refreshing it
+        continue;
+      }
+      if (t.expireTime != UNKNOWN && !due(t.expireTime, store.ticker().read()) || now < t.retryAt) {
+        continue; // not due, as far as this process has seen: no round trip
+      }
       Entry<V> entry = store.getOrMiss(e.getKey(), metrics);
       if (entry == null) {
-        tracked.remove(e.getKey(), e.getValue()); // gone from the store: stop refreshing it
+        tracked.remove(e.getKey(), t); // gone from the store: stop refreshing it
       } else if (decide(e.getKey(), entry, store.ticker().read()) == CacheAside.Action.HIT_AND_REFRESH
-          && path.refresh(e.getKey(), entry, e.getValue().loader)) {
+          && path.refresh(e.getKey(), entry, t.loader)) {
         started++;
       }
     }
     return started;
   }
 
-  private boolean due(Entry<V> entry, long now) {
-    return entry.expireTime() - now <= windowNanos;
+  private boolean due(long expireTime, long now) {
+    return expireTime - now <= windowNanos;
   }
 
-  private void track(K key, Loader<K, V> loader) {
+  /** Tracks a key read (or warmed) now; a new key finds room by dropping the keys read least recently. */
+  private void track(K key, Loader<K, V> loader, boolean warmed) {
+    long now = ticker.read();
     Tracked<K, V> t = tracked.get(key);
-    if (t == null && tracked.size() < maxTrackedKeys) {
-      t = tracked.computeIfAbsent(key, k -> new Tracked<>());
+    if (t == null) {
+      if (tracked.size() >= maxTrackedKeys) {
+        makeRoom(now);
+      }
+      if (tracked.size() >= maxTrackedKeys) {
+        return; // all warmed: this key is plain cache-aside
+      }
+      t = tracked.computeIfAbsent(key, k -> new Tracked<>(now));
     }
-    if (t != null && t.loader != loader) {
+    if (now - t.lastRead > forgetAfterNanos / 16) {
+      t.lastRead = now; // a write per few seconds at most, not per read
+    }
+    if (warmed) {
+      t.warmed = true;
+    }
+    if (t.loader != loader) {
       t.loader = loader; // the latest loader refreshes the key
     }
   }
 
-  /** Per tracked key: its loader and its backoff. */
+  /** Drops the keys not read for {@code forgetAfter}, then if need be the quarter read least recently. */
+  private void makeRoom(long now) {
+    synchronized (tracked) { // one sweep at a time; a sweep frees a quarter, so sweeps are rare
+      if (tracked.size() < maxTrackedKeys) {
+        return;
+      }
+      tracked.values().removeIf(t -> !t.warmed && now - t.lastRead > forgetAfterNanos);
+      int excess = tracked.size() - (maxTrackedKeys - maxTrackedKeys / 4);
+      if (excess > 0) {
+        tracked.entrySet().stream().filter(e -> !e.getValue().warmed)
+            .sorted(Comparator.comparingLong(e -> e.getValue().lastRead)).limit(excess).map(Map.Entry::getKey)
+            .toList().forEach(tracked::remove);
+      }
+    }
+  }
+
+  /** Per tracked key: its loader, when it was last read, the expiry last seen, and its backoff. */
   private static final class Tracked<K, V> {
     volatile Loader<K, V> loader;
+    volatile long lastRead;
+    volatile boolean warmed;
+    volatile long expireTime = UNKNOWN;
     volatile long backoff;
     volatile long retryAt = Long.MIN_VALUE;
+
+    Tracked(long now) {
+      lastRead = now;
+    }
   }
 
   /** Settings of a {@link BackgroundRefresh}, with their defaults. */
@@ -171,6 +239,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     private Duration initialBackoff = Duration.ofSeconds(1);
     private Duration maxBackoff = Duration.ofMinutes(1);
     private int maxTrackedKeys = 10_000;
+    private Duration forgetAfter = Duration.ofMinutes(1);
 
     private Builder(CacheStore<K, V> store, Fill<K, V> fill, Executor executor) {
       this.store = Objects.requireNonNull(store, "store");
@@ -184,7 +253,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       return this;
     }
 
-    /** The clock of the backoff, monotonic; default {@link Ticker#system()}. */
+    /** The clock of the backoff, {@code forgetAfter} and lost refreshes, monotonic; default {@link Ticker#system()}. */
     public Builder<K, V> ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
@@ -203,7 +272,13 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       return this;
     }
 
-    /** About how many keys are kept fresh; default 10,000. */
+    /** A key not read (nor warmed) for this long is no longer refreshed; default 1 minute. */
+    public Builder<K, V> forgetAfter(Duration forgetAfter) {
+      this.forgetAfter = Objects.requireNonNull(forgetAfter, "forgetAfter");
+      return this;
+    }
+
+    /** How many keys are kept fresh at most (beyond, those read least recently are dropped); default 10,000. */
     public Builder<K, V> maxTrackedKeys(int maxTrackedKeys) {
       this.maxTrackedKeys = maxTrackedKeys;
       return this;

@@ -2,7 +2,6 @@ package stampede.strategies;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import stampede.core.CacheStore;
@@ -30,9 +29,12 @@ import stampede.core.Ticker;
  * <p><b>Pick it when</b> you read a cache: every strategy here runs on it. Alone, for cold keys or cheap loads.
  *
  * <p><b>Costs:</b> one store read and one clock read per call. A refreshing policy adds one executor task per key
- * at a time (a concurrent set of the keys being refreshed); the task re-reads the entry and skips the load if a
- * fresh one was written meanwhile. A failed refresh keeps the old value ({@link Event#REFRESH_FAILED}); an
- * executor that refuses the task ({@link Event#REFRESH_REJECTED}) leaves the next read to try again. With
+ * at a time (a concurrent map of the keys being refreshed); the task re-reads the entry and skips the load if a
+ * fresh one was written meanwhile. A failed refresh keeps the old value ({@link Event#REFRESH_FAILED}; an
+ * {@link Error} too, which is then rethrown to the executor); an executor that refuses the task, whatever it throws
+ * ({@link Event#REFRESH_REJECTED}), leaves the next read to try again, and the reader still gets its value. A
+ * refresh queued or running for {@code refreshHungAfter} (default 1 minute, on a monotonic {@link Ticker}) is
+ * presumed lost, dropped by the executor or hung, and no longer stops the next read from starting another. With
  * {@code staleIfError}, an in-line load that fails or is refused answers with the stale entry if it is at most that
  * stale ({@link Event#STALE_SERVED}).
  *
@@ -78,7 +80,18 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
   private final Policy<K, V> policy;
   private final Executor refresher;
   private final long staleIfErrorNanos;
-  private final Set<K> refreshing = ConcurrentHashMap.newKeySet();
+  private final Ticker ticker;
+  private final long refreshHungAfterNanos;
+  private final ConcurrentHashMap<K, Mark> refreshing = new ConcurrentHashMap<>();
+
+  /** A key's refresh, queued or running since {@code since} on the monotonic ticker. */
+  private static final class Mark {
+    final long since;
+
+    Mark(long since) {
+      this.since = since;
+    }
+  }
 
   private CacheAside(Builder<K, V> b) {
     this.store = b.store;
@@ -88,6 +101,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     this.policy = b.policy;
     this.refresher = b.refresher;
     this.staleIfErrorNanos = b.staleIfError == null ? -1 : b.staleIfError.toNanos();
+    this.ticker = b.ticker;
+    this.refreshHungAfterNanos = b.refreshHungAfter.toNanos();
   }
 
   /** A read path over {@code store} that loads through {@code fill} (e.g. a {@code StoreFill}). */
@@ -122,19 +137,25 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
 
   /**
    * Starts a background refresh of {@code key}, the caller having read {@code seen}, unless one is queued or
-   * running in this process.
+   * running in this process (and has been for less than {@code refreshHungAfter}).
    *
    * @return true if a refresh was started
    */
   public boolean refresh(K key, Entry<V> seen, Loader<K, V> loader) {
-    if (!refreshing.add(key)) {
+    long now = ticker.read();
+    Mark current = refreshing.get(key);
+    if (current != null && now - current.since < refreshHungAfterNanos) {
+      return false;
+    }
+    Mark mine = new Mark(now);
+    if (current == null ? refreshing.putIfAbsent(key, mine) != null : !refreshing.replace(key, current, mine)) {
       return false;
     }
     try {
-      refresher.execute(() -> runRefresh(key, seen, loader));
+      refresher.execute(() -> runRefresh(key, seen, loader, mine));
       return true;
-    } catch (RuntimeException e) { // RejectedExecutionException, or whatever else the executor throws
-      refreshing.remove(key);
+    } catch (RuntimeException | Error e) { // RejectedExecutionException, or anything else: the reader has its value
+      refreshing.remove(key, mine);
       metrics.record(Event.REFRESH_REJECTED, key);
       return false;
     }
@@ -145,7 +166,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     return refreshing.size();
   }
 
-  private void runRefresh(K key, Entry<V> seen, Loader<K, V> loader) {
+  private void runRefresh(K key, Entry<V> seen, Loader<K, V> loader, Mark mine) {
     Throwable failure = null;
     try {
       if (store.freshSince(key, seen, metrics) == null) { // skip if a fresh value was written meanwhile
@@ -155,8 +176,12 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     } catch (RuntimeException e) {
       failure = e;
       metrics.record(Event.REFRESH_FAILED, key); // the old value stays in the store
+    } catch (Error e) { // this refresh's failure too, and still thrown to the executor
+      failure = e;
+      metrics.record(Event.REFRESH_FAILED, key);
+      throw e;
     } finally {
-      refreshing.remove(key);
+      refreshing.remove(key, mine);
       policy.refreshed(key, failure);
     }
   }
@@ -171,6 +196,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
       throw new IllegalStateException("this policy refreshes in the background: give it an executor");
     };
     private Duration staleIfError;
+    private Ticker ticker = Ticker.system();
+    private Duration refreshHungAfter = Duration.ofMinutes(1);
 
     private Builder(CacheStore<K, V> store, Fill<K, V> fill) {
       this.store = Objects.requireNonNull(store, "store");
@@ -203,6 +230,24 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
         throw new IllegalArgumentException("staleIfError < 0: " + maxStale);
       }
       this.staleIfError = maxStale;
+      return this;
+    }
+
+    /**
+     * How long a background refresh may be queued or running before it is presumed lost (an executor that dropped
+     * it, a load that hangs) and the next read may start another; default 1 minute.
+     */
+    public Builder<K, V> refreshHungAfter(Duration refreshHungAfter) {
+      if (refreshHungAfter.isNegative() || refreshHungAfter.isZero()) {
+        throw new IllegalArgumentException("refreshHungAfter must be positive: " + refreshHungAfter);
+      }
+      this.refreshHungAfter = refreshHungAfter;
+      return this;
+    }
+
+    /** The clock of {@code refreshHungAfter}, monotonic; default {@link Ticker#system()}. */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 

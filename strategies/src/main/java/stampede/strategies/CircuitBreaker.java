@@ -25,8 +25,10 @@ import stampede.core.Ticker;
  *
  * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit); {@link Event#CIRCUIT_OPEN} per refused
  * call. State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
- * failure, not a {@link RejectedException} from an inner protection. Open time is measured on a monotonic
- * {@link Ticker}.
+ * failure, not a {@link RejectedException} from an inner protection. A trial that has not ended within
+ * {@code openFor} is presumed hung: the next call is a new trial (the hung one's outcome is ignored), so a hung load
+ * keeps the circuit from closing for {@code openFor} at most. Open time is measured on a monotonic {@link Ticker};
+ * should it step back anyway, the circuit stays open {@code openFor} from the step, not longer.
  *
  * <p><b>Source:</b> Nygard, "Release It!" (2007; closed, open, half-open); Failsafe's {@code CircuitBreaker}.
  *
@@ -46,7 +48,9 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
   private State state = State.CLOSED; // guarded by this
   private int failures;               // consecutive, while closed
   private long openedAt;
-  private boolean trialInFlight;
+  private long trial;                 // the trial in flight (its number), 0 if none
+  private long trials;
+  private long trialStartedAt;
 
   /**
    * @param fill             the miss path it guards (e.g. a {@code StoreFill})
@@ -71,12 +75,11 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
   public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
-    State admittedAs = admit();
-    if (admittedAs == State.OPEN) {
+    long admitted = admit();
+    if (admitted < 0) {
       metrics.record(Event.CIRCUIT_OPEN, key);
       throw new RejectedException(key, "circuit open");
     }
-    boolean trial = admittedAs == State.HALF_OPEN;
     Boolean ok = null; // null: no verdict on the database (e.g. rejected by an inner protection)
     try {
       V value = fill.fill(key, seen, fence, loader);
@@ -86,30 +89,40 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
       ok = false;
       throw e;
     } finally {
-      record(trial, ok);
+      record(admitted, ok);
     }
   }
 
   /** The current state: HALF_OPEN once {@code openFor} has passed, until the trial load's outcome. */
   public synchronized State state() {
-    return state == State.OPEN && ticker.read() - openedAt >= openForNanos ? State.HALF_OPEN : state;
+    return state == State.OPEN && since(openedAt) >= openForNanos ? State.HALF_OPEN : state;
   }
 
-  /** CLOSED: load; HALF_OPEN: this call is the one trial load; OPEN: do not load. */
-  private synchronized State admit() {
-    if (state == State.OPEN && ticker.read() - openedAt >= openForNanos) {
+  /**
+   * 0: closed, load; n > 0: this call is trial n (none in flight, or the one in flight has run for {@code openFor}
+   * and is presumed hung); -1: open, do not load.
+   */
+  private synchronized long admit() {
+    if (state == State.OPEN && since(openedAt) >= openForNanos) {
       state = State.HALF_OPEN;
     }
-    if (state == State.HALF_OPEN && !trialInFlight) {
-      trialInFlight = true;
-      return State.HALF_OPEN;
+    if (state == State.CLOSED) {
+      return 0;
     }
-    return state == State.CLOSED ? State.CLOSED : State.OPEN;
+    if (state == State.HALF_OPEN && (trial == 0 || since(trialStartedAt) >= openForNanos)) {
+      trial = ++trials;
+      trialStartedAt = ticker.read();
+      return trial;
+    }
+    return -1;
   }
 
-  private synchronized void record(boolean trial, Boolean ok) {
-    if (trial) {
-      trialInFlight = false;
+  private synchronized void record(long admitted, Boolean ok) {
+    if (admitted > 0) {
+      if (admitted != trial) {
+        return; // a trial presumed hung that ended after all: a newer trial decides
+      }
+      trial = 0;
       if (ok != null) {
         failures = 0;
         state = ok ? State.CLOSED : State.OPEN;
@@ -123,5 +136,16 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
         openedAt = ticker.read();
       }
     }
+  }
+
+  /** Ticker time since {@code start}; a clock that stepped back to before it restarts the interval from now. */
+  private long since(long start) {
+    long now = ticker.read();
+    if (now - start < 0) {
+      openedAt = Math.min(openedAt, now);
+      trialStartedAt = Math.min(trialStartedAt, now);
+      return 0;
+    }
+    return now - start;
   }
 }

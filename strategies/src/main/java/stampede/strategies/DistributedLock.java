@@ -17,6 +17,7 @@ import stampede.core.Loader;
 import stampede.core.Locks;
 import stampede.core.Metrics;
 import stampede.core.StoreException;
+import stampede.core.Ticker;
 
 /**
  * Distributed lock (lease), a {@link Fill}: across all nodes sharing the store, one caller per key loads; the
@@ -30,10 +31,15 @@ import stampede.core.StoreException;
  * {@link SingleFlight} ({@link TwoLevelCoalescing}) so a node sends one caller per key to the lock.
  *
  * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish) plus waiting: one load time, or
- * the {@link Fallback} after {@code maxWait}. A watchdog renews the lease every lease/3 while the load runs, so give
- * a loader that may hang its own timeout. A loader error reaches the holder only (unlike {@link SingleFlight}):
- * waiters find no fresh value and one of them loads again. Leases are timed by the lock service; freshness assumes
- * node clocks agree within their skew.
+ * the {@link Fallback} after {@code maxWait} (default 5 s). A caller subscribes to the key's signal before it tries
+ * for the lease, so a release is never missed; waiters also poll every lease/4. A watchdog renews the lease every
+ * lease/3 while the load runs, for {@code maxHold} at most (default 1 minute): a hung load holds the key for
+ * {@code maxHold} plus one lease, then another caller may load (give a loader that may hang its own timeout too). A
+ * loader error reaches the waiters too, as with {@link SingleFlight}: a waiter woken by the holder's release that
+ * finds no fresh value fails at once ({@link LoadException}, "the lock holder's load failed"; the read path's
+ * {@code staleIfError} may answer it), nothing is cached, and the next call loads again. Leases are timed by the
+ * lock service, {@code maxWait} and {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks
+ * agree within their skew.
  *
  * <p><b>Source:</b> Redis {@code SET NX PX} locks (redis.io, "Distributed Locks with Redis") and Kleppmann, "How to
  * do distributed locking" (2016: fencing tokens); Redisson's lock watchdog and {@code RFencedLock}; Nishtala et al.,
@@ -62,8 +68,11 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   private final Metrics metrics;
   private final RandomGenerator tokens;
   private final ScheduledExecutorService watchdog;
+  private final Ticker ticker;
   private final long leaseMillis;
+  private final long pollNanos;
   private final long maxWaitNanos;
+  private final long maxHoldNanos;
   private final Fallback fallback;
 
   private DistributedLock(Builder<K, V> b) {
@@ -73,8 +82,11 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     this.metrics = b.metrics;
     this.tokens = b.tokens;
     this.watchdog = b.watchdog != null ? b.watchdog : sharedWatchdog();
+    this.ticker = b.ticker;
     this.leaseMillis = b.lease.toMillis();
+    this.pollNanos = TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 4;
     this.maxWaitNanos = b.maxWait.toNanos();
+    this.maxHoldNanos = b.maxHold.toNanos();
     this.fallback = b.fallback;
   }
 
@@ -88,19 +100,28 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     String owner = Long.toHexString(tokens.nextLong());
-    long deadline = System.nanoTime() + maxWaitNanos;
+    long deadline = ticker.read() + maxWaitNanos;
     long token;
-    try {
+    try (Locks.Watch watch = locks.watch(key)) { // subscribed before the first try: no release after it is missed
       for (boolean waited = false; (token = locks.tryAcquire(key, owner, leaseMillis)) == 0; waited = true) {
         if (!waited) {
           metrics.record(Event.LOCK_WAITED, key);
         }
-        Entry<V> current = awaitRelease(key, seen, deadline);
+        Entry<V> current = store.freshSince(key, seen, metrics);
+        long remaining = deadline - ticker.read();
         if (current != null) {
           return current.value();
         }
-        if (System.nanoTime() - deadline >= 0) {
-          return fallback(key, loader, "no lock within " + Duration.ofNanos(maxWaitNanos), null);
+        if (remaining <= 0) {
+          break;
+        }
+        boolean released = watch.await(Math.min(remaining, pollNanos), TimeUnit.NANOSECONDS);
+        current = store.freshSince(key, seen, metrics); // what the holder wrote, before competing for the lock again
+        if (current != null) {
+          return current.value();
+        }
+        if (released) { // the holder let go without writing a fresh value: its load failed
+          throw new LoadException(key, "the lock holder's load failed", null, false);
         }
       }
     } catch (StoreException e) {
@@ -108,17 +129,32 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       return fallback(key, loader, "the lock service failed", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for the distributed lock", e);
+      throw new LoadException(key, "interrupted while waiting for the distributed lock", e, false);
     }
+    return token == 0 ? fallback(key, loader, "no lock within " + Duration.ofNanos(maxWaitNanos), null)
+        : hold(key, seen, owner, token, loader);
+  }
+
+  /** The longest a caller may spend in {@link #fill} before it loads itself: {@code maxWait} plus a lease. */
+  public Duration longestWait() {
+    return Duration.ofNanos(maxWaitNanos).plusMillis(leaseMillis);
+  }
+
+  /** Loads under the lease {@code token}, renewed for at most {@code maxHold}; releases it and wakes the waiters. */
+  private V hold(K key, Entry<V> seen, String owner, long token, Loader<K, V> loader) {
     metrics.record(Event.LOCK_ACQUIRED, key);
+    long acquiredAt = ticker.read();
     long every = Math.max(1, leaseMillis / 3);
     try {
       Entry<V> current = store.freshSince(key, seen, metrics); // double-check: the last holder may have just written
       if (current != null) {
         return current.value();
       }
-      ScheduledFuture<?> renewal = watchdog.scheduleAtFixedRate(
-          () -> quietly(key, () -> locks.renew(key, owner, leaseMillis)), every, every, TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> renewal = watchdog.scheduleAtFixedRate(() -> {
+        if (ticker.read() - acquiredAt < maxHoldNanos) { // a hung load keeps the key maxHold + a lease at most
+          quietly(key, () -> locks.renew(key, owner, leaseMillis));
+        }
+      }, every, every, TimeUnit.MILLISECONDS);
       try {
         return fill.fill(key, seen, token, loader);
       } finally {
@@ -130,40 +166,22 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     }
   }
 
-  /** The longest a caller may spend in {@link #fill} before it loads itself: {@code maxWait} plus a lease. */
-  public Duration longestWait() {
-    return Duration.ofNanos(maxWaitNanos).plusMillis(leaseMillis);
-  }
-
-  /** Subscribes, re-reads, waits for the holder's signal (or a poll tick); returns a fresh entry or null. */
-  private Entry<V> awaitRelease(K key, Entry<V> seen, long deadline) throws InterruptedException {
-    try (Locks.Watch watch = locks.watch(key)) { // subscribe first, so a release after the read still wakes us
-      Entry<V> current = store.freshSince(key, seen, metrics);
-      long remaining = deadline - System.nanoTime();
-      if (current != null || remaining <= 0) {
-        return current;
-      }
-      watch.await(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 4), TimeUnit.NANOSECONDS);
-    }
-    return store.freshSince(key, seen, metrics); // read what the holder wrote before competing for the lock again
-  }
-
   private V fallback(K key, Loader<K, V> loader, String why, Exception cause) {
     metrics.record(Event.LOCK_FALLBACK, key);
     if (fallback == Fallback.FAIL) {
-      throw new LoadException(key, why + " (fallback FAIL)", cause);
+      throw new LoadException(key, why + " (fallback FAIL)", cause, false); // on every call while it lasts
     }
     metrics.record(Event.LOAD_STARTED, key);
-    long start = System.nanoTime();
+    long start = ticker.read();
     try {
       V value = loader.load(key);
       if (value == null) {
         throw new LoadException(key, "loader returned null", null);
       }
-      metrics.record(Event.LOAD_SUCCEEDED, key, System.nanoTime() - start);
+      metrics.record(Event.LOAD_SUCCEEDED, key, ticker.read() - start);
       return value; // not written: without the lock this caller may not be the only one loading
     } catch (Throwable t) { // an Error too: every LOAD_STARTED ends (a gauge of loads in flight counts on it)
-      metrics.record(Event.LOAD_FAILED, key, System.nanoTime() - start);
+      metrics.record(Event.LOAD_FAILED, key, ticker.read() - start);
       throw LoadException.wrap(key, t);
     }
   }
@@ -197,6 +215,8 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     private ScheduledExecutorService watchdog;
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
+    private Duration maxHold = Duration.ofMinutes(1);
+    private Ticker ticker = Ticker.system();
     private Fallback fallback = Fallback.LOAD_WITHOUT_CACHING;
 
     private Builder(CacheStore<K, V> store, Locks<K> locks, Fill<K, V> fill) {
@@ -223,6 +243,21 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       return this;
     }
 
+    /**
+     * How long the watchdog renews the lease of a load still running; past it the lease runs out within one lease
+     * and another caller may load (the late write of the first is fenced). Default 1 minute.
+     */
+    public Builder<K, V> maxHold(Duration maxHold) {
+      this.maxHold = Objects.requireNonNull(maxHold, "maxHold");
+      return this;
+    }
+
+    /** The clock of {@code maxWait} and {@code maxHold}, monotonic; default {@link Ticker#system()}. */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
     /** What a caller does without the lock; default {@link Fallback#LOAD_WITHOUT_CACHING}. */
     public Builder<K, V> fallback(Fallback fallback) {
       this.fallback = Objects.requireNonNull(fallback, "fallback");
@@ -242,8 +277,9 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     }
 
     public DistributedLock<K, V> build() {
-      if (lease.toMillis() < 3 || maxWait.isNegative() || maxWait.isZero()) {
-        throw new IllegalArgumentException("need lease >= 3 ms and maxWait > 0: " + lease + ", " + maxWait);
+      if (lease.toMillis() < 3 || maxWait.isNegative() || maxWait.isZero() || maxHold.isNegative()) {
+        throw new IllegalArgumentException("need lease >= 3 ms, maxWait > 0 and maxHold >= 0: " + lease + ", "
+            + maxWait + ", " + maxHold);
       }
       return new DistributedLock<>(this);
     }

@@ -11,17 +11,20 @@ import stampede.core.StoreFill;
 
 /**
  * The layered combination for a hot key shared by many nodes, built in one place: jittered TTLs, a distributed
- * lock with in-process coalescing, and stale-while-revalidate with stale-if-error on top. The layers nest as
- * {@code stampede.core.Fill} draws them:
+ * lock with in-process coalescing, and stale-while-revalidate with stale-if-error on top, all over a
+ * {@link StoreGuard} on the shared store and its leases. The layers nest as {@code stampede.core.Fill} draws them:
  *
  * <pre>
  *   CacheAside + StaleWhileRevalidate, staleIfError
  *    '-- TwoLevelCoalescing = SingleFlight( DistributedLock( StoreFill(TtlJitter) ) )
+ *   every layer on StoreGuard(store, locks)
  * </pre>
  *
  * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on
  * many nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the
- * stale value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}.
+ * stale value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}. A
+ * failing or slow store (Redis down, paused) costs one timeout per call at most and one load per key per process,
+ * not a database stampede: the guard keeps entries and leases in process until the store answers again.
  *
  * <p><b>Pick it when</b> a key is read by many threads on many nodes, loads are expensive, and values may be a
  * little stale. For a single process, leave the lock out: {@code CacheAside(SingleFlight(StoreFill(TtlJitter)))}
@@ -29,15 +32,18 @@ import stampede.core.StoreFill;
  *
  * <p><b>Costs:</b> the sum of the layers: staleness up to {@code staleWhileRevalidate} past expiry (up to
  * {@code staleIfError} while loads fail), 2-3 lock round trips per node per expiry, one background task per stale
- * key per node. The store's retention must be at least the larger stale bound.
+ * key per node, the guard's copy while the store is out. The store's retention must be at least the larger stale
+ * bound.
  *
  * <p><b>Source:</b> each layer's javadoc: RFC 5861; Redis {@code SET NX PX} leases with fencing (Kleppmann 2016);
- * Go's singleflight; FusionCache (fail-safe, memory-level protection plus a distributed locker); TTL jitter.
+ * Go's singleflight; FusionCache (fail-safe, memory-level protection plus a distributed locker, a breaker in front of
+ * the distributed level); TTL jitter.
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java,
- * Entry.java, Event.java, Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java,
- * Metrics.java, RejectedException.java, SingleFlight.java, StaleWhileRevalidate.java, StoreException.java,
- * StoreFill.java, Ticker.java, Ttl.java, TtlJitter.java, TwoLevelCoalescing.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java,
+ * DistributedLock.java, Entry.java, Event.java, Fill.java, LoadException.java, Loader.java, LoadingStrategy.java,
+ * Locks.java, Metrics.java, RejectedException.java, SingleFlight.java, StaleWhileRevalidate.java,
+ * StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java, Ttl.java, TtlJitter.java,
+ * TwoLevelCoalescing.java.
  */
 public final class LayeredStack {
   private LayeredStack() {
@@ -64,6 +70,7 @@ public final class LayeredStack {
     private Duration staleIfError;
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
+    private Duration guardOpenFor = Duration.ofSeconds(5);
 
     private Builder(CacheStore<K, V> store, Locks<K> locks, Duration ttl, Executor refresher) {
       this.store = Objects.requireNonNull(store, "store");
@@ -100,11 +107,18 @@ public final class LayeredStack {
       return this;
     }
 
+    /** How long the store guard skips a failed store before it probes it; default 5 s (see {@link StoreGuard}). */
+    public Builder<K, V> guard(Duration openFor) {
+      this.guardOpenFor = Objects.requireNonNull(openFor, "openFor");
+      return this;
+    }
+
     public CacheAside<K, V> build() {
+      StoreGuard<K, V> guard = StoreGuard.builder(store, locks).metrics(metrics).openFor(guardOpenFor).build();
       TtlJitter<K> ttls = new TtlJitter<>(ttl, jitter, () -> ThreadLocalRandom.current().nextDouble());
-      DistributedLock<K, V> lock = DistributedLock.builder(store, locks, new StoreFill<>(store, metrics, ttls))
+      DistributedLock<K, V> lock = DistributedLock.builder(guard, guard, new StoreFill<>(guard, metrics, ttls))
           .metrics(metrics).lease(lease).maxWait(maxWait).build();
-      return CacheAside.builder(store, new TwoLevelCoalescing<>(store, lock, metrics)).metrics(metrics)
+      return CacheAside.builder(guard, new TwoLevelCoalescing<>(guard, lock, metrics)).metrics(metrics)
           .policy(new StaleWhileRevalidate<>(staleWhileRevalidate), refresher).staleIfError(staleIfError).build();
     }
   }

@@ -73,7 +73,7 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for a load slot", e);
+      throw new LoadException(key, "interrupted while waiting for a load slot", e, false);
     }
     try {
       return fill.fill(key, seen, fence, loader);

@@ -24,7 +24,8 @@ import stampede.core.Ticker;
  * below it, only the one that loads.
  *
  * <p><b>Costs:</b> a token bucket per client on a monotonic {@link Ticker}, updated under its lock on each load (a
- * null client is one shared anonymous client). From 10,000 buckets on, full buckets are dropped when a new client
+ * null client is one shared anonymous client). Should the clock step anyway, back it costs nothing, forward at most
+ * the burst. From 10,000 buckets on, full buckets are dropped when a new client
  * arrives (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at
  * that moment may get one extra load.
  *
@@ -123,8 +124,8 @@ public final class RateLimited<K, V> implements Fill<K, V> {
     private double refill(long now) {
       if (now > last) {
         tokens = Math.min(burst, tokens + (now - last) / nanosPerLoad);
-        last = now;
       }
+      last = now; // a clock that stepped back restarts the refill here, rather than stopping it until it catches up
       return tokens;
     }
   }

@@ -10,7 +10,8 @@
  * {@link stampede.strategies.TwoLevelCoalescing}, {@link stampede.strategies.CircuitBreaker},
  * {@link stampede.strategies.LoadShedder}, {@link stampede.strategies.RateLimited}); how long a value lives is a
  * {@link stampede.core.Ttl} ({@link stampede.strategies.TtlJitter}). {@link stampede.strategies.Monitoring} wraps
- * the metrics of any of them, and {@link stampede.strategies.LayeredStack} builds the recommended combination.
+ * the metrics of any of them, {@link stampede.strategies.StoreGuard} stands between any of them and a shared store
+ * that may fail, and {@link stampede.strategies.LayeredStack} builds the recommended combination.
  *
  * <p>Each class's javadoc ends with its copy set: every file to copy with it so that it runs as a cache (the class,
  * {@code CacheAside}, {@code StoreFill} and what they import). A test checks each list against the sources.

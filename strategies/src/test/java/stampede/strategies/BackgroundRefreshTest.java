@@ -14,10 +14,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import stampede.core.CacheStore;
 import stampede.core.Counters;
+import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
 import stampede.core.StoreFill;
+import stampede.core.Ticker;
 import stampede.core.Ttl;
+import stampede.testkit.CountingLoader;
 import stampede.testkit.ManualExecutor;
 import stampede.testkit.ManualTicker;
 import stampede.testkit.RacingStore;
@@ -178,6 +181,154 @@ class BackgroundRefreshTest {
       assertEquals(2, refresher.refreshDue(), "tried again, only the 2 tracked keys");
       assertEquals("c@v3", refresher.get("c", db), "an untracked key is still served");
       assertEquals(0, refresher.refreshDue());
+    }
+  }
+
+  /**
+   * A refresh the executor dropped left the key marked "refreshing" for ever: never refreshed again, so it expired
+   * and missed every TTL. The read path's mark holds for half the refresh window (15 s here), on this strategy's
+   * ticker, so the next try still comes before expiry.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRefreshTheExecutorDroppedIsTriedAgainWithinTheWindow(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicBoolean drop = new AtomicBoolean(true);
+      BackgroundRefresh<String, String> refresher = builder(f.store, task -> {
+        if (!drop.get()) {
+          executor.execute(task);
+        }
+      }).build();
+      assertEquals("k@v1", refresher.get("k", db));
+      ticker.advance(Duration.ofSeconds(31)); // 29 s left: due
+      assertEquals(1, refresher.refreshDue(), "handed to the executor, which dropped it");
+      drop.set(false);
+      ticker.advance(Duration.ofSeconds(15).minusNanos(1));
+      assertEquals(0, refresher.refreshDue(), "still marked refreshing");
+      ticker.advance(1);
+      assertEquals(1, refresher.refreshDue(), "half the window on, the mark no longer holds the key");
+      assertEquals(1, executor.runAll());
+      ticker.advance(Duration.ofSeconds(20)); // past the first value's expiry
+      assertEquals("k@v2", refresher.get("k", db), "refreshed before it expired");
+      assertEquals(1, counters.get(Event.MISS));
+    }
+  }
+
+  /** Reads {@code keys} now and then, every 5 s for {@code seconds}, each tick a refreshDue and its refreshes. */
+  private void run(BackgroundRefresh<String, String> refresher, Loader<String, String> loader, int seconds,
+      String... keys) {
+    for (int t = 0; t < seconds; t += 5) {
+      for (String key : keys) {
+        refresher.get(key, loader);
+      }
+      refresher.refreshDue();
+      executor.runAll();
+      ticker.advance(Duration.ofSeconds(5));
+    }
+  }
+
+  /**
+   * The first keys ever read were refreshed for ever, read or not (18 loads in 50 s of keys nobody read any more). A
+   * key not read for {@code forgetAfter} (default 1 minute) is no longer refreshed; a key that is read never misses.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aKeyNobodyReadsIsNoLongerRefreshedAfterForgetAfter(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      CountingLoader loader = new CountingLoader(ticker, 0);
+      Counters busyMisses = new Counters();
+      BackgroundRefresh<String, String> refresher = BackgroundRefresh.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(TTL)), executor).ticker(ticker).refreshWindow(WINDOW)
+          .metrics((event, key) -> {
+            if ("busy".equals(key)) {
+              busyMisses.record(event, key);
+            }
+          }).build();
+      refresher.get("idle", loader); // read once, at 0
+      run(refresher, loader, 90, "busy");
+      int idleLoads = loader.loadsOf("idle");
+      assertTrue(idleLoads <= 3, "refreshed at 30 s and 60 s at most: " + idleLoads);
+      run(refresher, loader, 300, "busy");
+      assertEquals(idleLoads, loader.loadsOf("idle"), "not read for a minute: no longer refreshed");
+      assertEquals(1, busyMisses.get(Event.MISS), "the key read every 5 s never missed after its first read");
+      assertTrue(loader.loadsOf("busy") >= 12, "and was refreshed every TTL: " + loader.loadsOf("busy"));
+    }
+  }
+
+  /** A full table of keys nobody reads any more no longer keeps a new hot key out: it was never tracked. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aNewKeyIsTrackedOnceTheTableIsFullOfKeysNobodyReads(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      CountingLoader loader = new CountingLoader(ticker, 0);
+      Counters hotMisses = new Counters();
+      BackgroundRefresh<String, String> refresher = BackgroundRefresh.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(TTL)), executor).ticker(ticker).refreshWindow(WINDOW)
+          .maxTrackedKeys(2).metrics((event, key) -> {
+            if ("hot".equals(key)) {
+              hotMisses.record(event, key);
+            }
+          }).build();
+      refresher.get("a", loader);
+      refresher.get("b", loader);
+      run(refresher, loader, 120); // a and b are kept fresh, unread
+      run(refresher, loader, 300, "hot");
+      assertEquals(1, hotMisses.get(Event.MISS), "the new hot key is tracked and refreshed: one miss, its first read");
+      assertTrue(loader.loadsOf("hot") >= 5, "refreshed every TTL: " + loader.loadsOf("hot"));
+    }
+  }
+
+  /**
+   * {@code refreshDue} read every tracked key from the store, one round trip each, one after another, at every call.
+   * It reads only the keys whose last seen entry is due: a fresh key costs no round trip until it is.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void refreshDueReadsTheStoreForDueKeysOnly(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicInteger reads = new AtomicInteger();
+      CacheStore<String, String> counting = new CacheStore<>() {
+        @Override
+        public Entry<String> get(String key) {
+          reads.incrementAndGet();
+          return f.store.get(key);
+        }
+
+        @Override
+        public boolean put(String key, Entry<String> entry) {
+          return f.store.put(key, entry);
+        }
+
+        @Override
+        public void invalidate(String key) {
+          f.store.invalidate(key);
+        }
+
+        @Override
+        public Ticker ticker() {
+          return f.store.ticker();
+        }
+      };
+      BackgroundRefresh<String, String> refresher = refresher(counting, 1000);
+      for (int i = 0; i < 100; i++) {
+        refresher.get("k" + i, db);
+      }
+      reads.set(0);
+      for (int i = 0; i < 3; i++) {
+        assertEquals(0, refresher.refreshDue());
+      }
+      assertEquals(100, reads.get(), "100 tracked keys, none due: each read once, to learn the expiry its load set");
+      ticker.advance(Duration.ofSeconds(31));
+      reads.set(0);
+      assertEquals(100, refresher.refreshDue());
+      assertEquals(100, reads.get(), "due: read once each");
+      assertEquals(100, executor.runAll());
+      reads.set(0);
+      refresher.refreshDue();
+      assertTrue(reads.get() <= 100, "each refreshed key read once to learn its new expiry: " + reads.get());
+      reads.set(0);
+      assertEquals(0, refresher.refreshDue());
+      assertEquals(0, reads.get(), "then none again until due");
     }
   }
 

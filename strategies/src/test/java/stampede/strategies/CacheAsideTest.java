@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,11 +23,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.Fill;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.RejectedException;
@@ -34,6 +37,7 @@ import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ticker;
 import stampede.core.Ttl;
+import stampede.redis.ValueCodec;
 import stampede.testkit.ManualExecutor;
 import stampede.testkit.ManualTicker;
 import stampede.testkit.RacingStore;
@@ -259,6 +263,105 @@ class CacheAsideTest {
     }
   }
 
+  /** The policies that refresh in the background through the read path (BackgroundRefresh: BackgroundRefreshTest). */
+  enum Refreshing { STALE_WHILE_REVALIDATE, HOT_KEY_PROTECTION }
+
+  /**
+   * An executor that drops a task (a discard policy, a pool shut down) left the key marked "refreshing" for ever: no
+   * refresh of it again. A refresh mark older than {@code refreshHungAfter} (default 1 minute, on the read path's
+   * monotonic ticker) no longer blocks a new one.
+   */
+  @ParameterizedTest
+  @EnumSource(Refreshing.class)
+  void aRefreshTheExecutorDroppedHoldsTheKeyForRefreshHungAfterOnly(Refreshing kind) {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker, ValueCodec.utf8(), Duration.ofMinutes(10))) {
+      AtomicInteger dropped = new AtomicInteger();
+      AtomicBoolean drop = new AtomicBoolean(true);
+      Executor dropping = task -> {
+        if (drop.get()) {
+          dropped.incrementAndGet();
+        } else {
+          executor.execute(task);
+        }
+      };
+      long now = ticker.read();
+      CacheAside<String, String> path;
+      if (kind == Refreshing.STALE_WHILE_REVALIDATE) {
+        path = CacheAside.builder(f.store, storeFill(f.store)).metrics(counters).ticker(ticker)
+            .policy(new StaleWhileRevalidate<>(Duration.ofMinutes(5)), dropping).build();
+        f.store.put("k", new Entry<>("old", now - TTL.toNanos(), now - 1, 0, 0)); // stale: serve and refresh
+      } else {
+        HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(Duration.ofMinutes(10))
+            .ticker(ticker).hotAt(1, Duration.ofSeconds(1)).build();
+        path = CacheAside.builder(f.store, new StoreFill<>(f.store, counters, hot)).metrics(counters).ticker(ticker)
+            .policy(hot, dropping).build();
+        f.store.put("k", new Entry<>("old", now, now + Duration.ofMinutes(2).toNanos(), 0, 0)); // in the prewarm
+      }
+      assertEquals("old", path.get("k", db));
+      assertEquals(1, dropped.get(), "the refresh was handed to the executor, which dropped it");
+      ticker.advance(Duration.ofSeconds(59));
+      assertEquals("old", path.get("k", db));
+      assertEquals(1, dropped.get(), "still marked refreshing: no second refresh within refreshHungAfter");
+      assertEquals(1, path.refreshing());
+      drop.set(false);
+      ticker.advance(Duration.ofSeconds(1));
+      assertEquals("old", path.get("k", db));
+      assertEquals(1, executor.runAll(), "a minute on, the mark no longer holds the key: a new refresh ran");
+      assertEquals("k@v1", f.store.get("k").value());
+      assertEquals(0, path.refreshing());
+    }
+  }
+
+  /**
+   * An executor that throws anything, an Error too (OutOfMemoryError "unable to create native thread" from a pool
+   * adding a worker), refuses the refresh: recorded, the mark cleared, and the reader still gets its value.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anExecutorThrowingAnythingRefusesTheRefreshAndTheReaderGetsItsValue(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      List<Throwable> failures = List.of(new IllegalStateException("shut down"),
+          new OutOfMemoryError("unable to create native thread"));
+      AtomicInteger next = new AtomicInteger();
+      CacheAside<String, String> path = CacheAside.builder(f.store, storeFill(f.store)).metrics(counters)
+          .policy(new Scripted(CacheAside.Action.HIT_AND_REFRESH), task -> {
+            Throwable t = failures.get(next.getAndIncrement());
+            if (t instanceof Error e) {
+              throw e;
+            }
+            throw (RuntimeException) t;
+          }).build();
+      long now = ticker.read();
+      f.store.put("k", new Entry<>("v", now, now + TTL.toNanos(), 0, 0));
+      assertEquals("v", path.get("k", db));
+      assertEquals("v", path.get("k", db), "an Error from the executor does not reach the reader");
+      assertEquals(2, counters.get(Event.REFRESH_REJECTED));
+      assertEquals(0, path.refreshing(), "nothing left marked");
+    }
+  }
+
+  /** An Error in a refresh (the loader's, rethrown as is) is the refresh's failure; it reached the policy as "ok". */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anErrorInARefreshIsAFailureForThePolicy(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      Scripted policy = new Scripted(CacheAside.Action.HIT_AND_REFRESH);
+      CacheAside<String, String> path =
+          CacheAside.builder(f.store, storeFill(f.store)).metrics(counters).policy(policy, executor).build();
+      long now = ticker.read();
+      f.store.put("k", new Entry<>("v", now, now + TTL.toNanos(), 0, 0));
+      Error boom = new Error("boom");
+      assertEquals("v", path.get("k", key -> {
+        throw boom;
+      }));
+      assertSame(boom, assertThrows(Error.class, executor::runAll), "the Error still reaches the executor");
+      assertEquals(List.of(boom), policy.refreshed, "the policy is told the refresh failed");
+      assertEquals(1, counters.get(Event.REFRESH_FAILED));
+      assertEquals(0, path.refreshing());
+      assertEquals("v", f.store.get("k").value());
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void storeFailuresAreMissesAndAFailedWriteStillReturnsTheValue(StoreKind kind) {
@@ -384,6 +487,28 @@ class CacheAsideTest {
       release.countDown();
       assertEquals("held", holder.get(5, TimeUnit.SECONDS));
       assertEquals("s@v1", path.get("s", db), "a free slot loads again");
+    }
+  }
+
+  /**
+   * Stale-if-error caught LoadException only: a "load shed" was thrown while a 5 s stale value was within the 30 s
+   * bound. Every refusal (load shed, too many requests, circuit open) is answered as a failed load is, within the
+   * bound only.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"load shed", "too many requests", "circuit open"})
+  void staleIfErrorAnswersEveryRefusalWithinItsBound(String reason) {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      Fill<String, String> refusing = (key, seen, fence, loader) -> {
+        throw new RejectedException(key, reason);
+      };
+      CacheAside<String, String> path = CacheAside.builder(f.store, refusing).metrics(counters)
+          .staleIfError(Duration.ofSeconds(30)).build();
+      stale(f.store, "k", Duration.ofSeconds(5));
+      assertEquals("old", path.get("k", db), reason + ": the 5 s stale value, within 30 s");
+      assertEquals(1, counters.get(Event.STALE_SERVED));
+      ticker.advance(Duration.ofSeconds(25).plusNanos(1));
+      assertEquals(reason, assertThrows(RejectedException.class, () -> path.get("k", db)).reason(), "past 30 s");
     }
   }
 

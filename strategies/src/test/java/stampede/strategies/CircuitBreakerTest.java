@@ -181,6 +181,65 @@ class CircuitBreakerTest {
     }
   }
 
+  /**
+   * A half-open trial that hangs held every later call as "circuit open", for ever (still rejecting an hour later): a
+   * trial that has not ended within {@code openFor} is presumed hung and the next call is a new trial. The hung one's
+   * late outcome is then ignored.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aHungTrialHoldsTheCircuitForOpenForOnly(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      CircuitBreaker<String, String> cb = breaker(f.store, 3);
+      CacheAside<String, String> path = path(f.store, cb, Duration.ZERO);
+      open(path, cb);
+      ticker.advance(OPEN_FOR);
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<String> hung = CompletableFuture.supplyAsync(() -> path.get("t", key -> {
+        started.countDown();
+        release.await();
+        throw dbDown; // ends, long after, with a failure
+      }), pool);
+      assertTrue(started.await(5, TimeUnit.SECONDS));
+      ticker.advance(OPEN_FOR.minusMillis(1));
+      assertEquals("circuit open", assertThrows(RejectedException.class, () -> path.get("k", ok)).reason());
+      ticker.advance(Duration.ofMillis(1));
+      assertEquals("k@v4", path.get("k", ok), "the trial was presumed hung: this call was a new trial");
+      assertEquals(State.CLOSED, cb.state());
+      release.countDown();
+      assertThrows(Exception.class, () -> hung.get(5, TimeUnit.SECONDS));
+      assertEquals(State.CLOSED, cb.state(), "the hung trial's late failure does not reopen the circuit");
+      assertEquals("j@v5", path.get("j", ok));
+    }
+  }
+
+  /**
+   * Open time runs on a monotonic clock; if a clock handed in steps back anyway (a wall clock set back an hour), the
+   * circuit stays open {@code openFor} from the step, not an hour more. A step forward only brings the trial nearer.
+   */
+  @Test
+  void aClockSteppingBackKeepsTheCircuitOpenForOpenForAtMost() {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      CircuitBreaker<String, String> cb = breaker(f.store, 3);
+      CacheAside<String, String> path = path(f.store, cb, Duration.ZERO);
+      open(path, cb);
+      ticker.set(ticker.read() - Duration.ofHours(1).toNanos());
+      assertThrows(RejectedException.class, () -> path.get("k", ok));
+      assertEquals(State.OPEN, cb.state());
+      ticker.advance(OPEN_FOR);
+      assertEquals(State.HALF_OPEN, cb.state());
+      assertEquals("k@v4", path.get("k", ok), "the trial, openFor after the step");
+      assertEquals(State.CLOSED, cb.state());
+      assertThrows(LoadException.class, () -> path.get("x", failing));
+      assertThrows(LoadException.class, () -> path.get("y", failing));
+      assertThrows(LoadException.class, () -> path.get("z", failing));
+      assertEquals(State.OPEN, cb.state());
+      ticker.advance(Duration.ofDays(1));
+      assertEquals(State.HALF_OPEN, cb.state(), "a step forward: one trial, sooner");
+    }
+  }
+
   @Test
   void aRejectionFromAnInnerProtectionIsNotADatabaseFailure() {
     try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {

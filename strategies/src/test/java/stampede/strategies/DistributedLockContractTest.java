@@ -7,7 +7,8 @@ import stampede.core.Fill;
 
 /**
  * {@link DistributedLock} keeps the {@link Fill} contract. It writes its own fencing token, not the fence it was
- * given; a loader error reaches the holder only, so each waiter then takes the lock and loads again.
+ * given; a loader error is the holder's, and its waiters, woken by its release with no fresh value, fail at once with
+ * a {@code LoadException} of their own: one load for all of them.
  */
 class DistributedLockContractTest extends FillContractTest {
   private ProbedLocks<String> locks;
@@ -22,6 +23,16 @@ class DistributedLockContractTest extends FillContractTest {
   @Override
   boolean coalesces() {
     return true;
+  }
+
+  @Override
+  int loadsForConcurrentFailure(int callers) {
+    return 1;
+  }
+
+  @Override
+  boolean waitersGetTheLoadersOwnError() {
+    return false;
   }
 
   @Override

@@ -45,16 +45,18 @@ import stampede.redis.ValueCodec;
 import stampede.strategies.DistributedLock.Fallback;
 import stampede.testkit.Callers;
 import stampede.testkit.EmbeddedRedis;
+import stampede.testkit.LocalLocks;
 import stampede.testkit.ManualTicker;
 import stampede.testkit.StoreFixture;
 import stampede.testkit.StoreKind;
 
 /**
- * The distributed lock under the read path, on Caffeine with in-process locks and on a real Redis, with several
- * "nodes" per test: N nodes load once; waiters are woken by the holder's signal, not the poll; a crashed holder's
- * lease runs out; the watchdog renews a long load's lease; an old holder's late write is fenced; the fallbacks after
- * {@code maxWait}; a loader error reaches the holder only; Redis down falls back fast and recovers with no leaked
- * lease. Serving stale when the lock is not had in time is the read path's stale-if-error ({@link CacheAsideTest}).
+ * The distributed lock under the read path, on Caffeine with in-process locks and on a real Redis, with several "nodes"
+ * per test: N nodes load once; waiters are woken by the holder's signal, not the poll, even one released right after
+ * its failed try; a crashed holder's lease runs out; the watchdog renews a long load's lease, for {@code maxHold} only;
+ * an old holder's late write is fenced; the fallbacks after {@code maxWait}, timed on the injected ticker; a loader
+ * error reaches the waiters, who fail fast; Redis down falls back fast and recovers with no leaked lease. Serving stale
+ * when the lock is not had in time is the read path's stale-if-error ({@link CacheAsideTest}).
  */
 class DistributedLockTest {
   private static final Duration TTL = Duration.ofSeconds(10);
@@ -313,31 +315,167 @@ class DistributedLockTest {
     }
   }
 
+  /**
+   * A loader error used to reach the holder only: its 8 waiters then took the lock and loaded again one after
+   * another (8 more loads of a failing database, serialized). Now a waiter woken by the holder's release that finds
+   * no fresh value knows the load failed and fails at once; nothing is cached and the next call loads again.
+   */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
-  void aLoaderErrorGoesToTheHolderIsNotCachedAndAWaiterLoadsNext(StoreKind kind) throws Exception {
+  void aLoaderErrorReachesTheWaitersWhoFailFastAndTheNextCallLoads(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      CacheAside<String, String> a = node(f, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL);
-      CountDownLatch bWaiting = new CountDownLatch(1);
-      StoreFixture<String> nb = node(f);
-      ProbedLocks<String> bLocks = new ProbedLocks<>(nb.locks).onAwait(bWaiting::countDown);
-      CacheAside<String, String> b =
-          read(nb.store, lock(nb, bLocks, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL));
+      CacheAside<String, String> a = node(f, Duration.ofSeconds(4), Duration.ofSeconds(10), Fallback.FAIL);
+      CountDownLatch waiting = new CountDownLatch(8);
+      List<CacheAside<String, String>> others = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        StoreFixture<String> n = node(f);
+        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(waiting::countDown);
+        others.add(read(n.store, lock(n, locks, Duration.ofSeconds(4), Duration.ofSeconds(10), Fallback.FAIL)));
+      }
       IllegalStateException dbDown = new IllegalStateException("db down");
-      CountDownLatch acquired = on(Event.LOCK_ACQUIRED, 1);
-      CompletableFuture<String> holder = CompletableFuture.supplyAsync(() -> a.get("k", key -> {
+      Loader<String, String> failing = key -> {
         loads.incrementAndGet();
-        await(bWaiting, "the other node waiting for the lock");
+        await(waiting, "the other nodes' callers waiting for the lock");
         throw dbDown;
-      }), pool);
+      };
+      CountDownLatch acquired = on(Event.LOCK_ACQUIRED, 1);
+      CompletableFuture<String> holder = CompletableFuture.supplyAsync(() -> a.get("k", failing), pool);
       await(acquired, "the holder's lock");
-      CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> b.get("k", slowDb), pool);
-      Exception e = assertThrows(Exception.class, () -> holder.get(5, TimeUnit.SECONDS));
+      List<CompletableFuture<String>> waiters = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        CacheAside<String, String> other = others.get(i % 2);
+        waiters.add(CompletableFuture.supplyAsync(() -> other.get("k", failing), pool));
+      }
+      Exception e = assertThrows(Exception.class, () -> holder.get(10, TimeUnit.SECONDS));
       assertSame(dbDown, assertInstanceOf(LoadException.class, e.getCause()).getCause());
-      assertEquals("k@v2", waiter.get(5, TimeUnit.SECONDS), "the waiter took the lock and loaded");
-      assertEquals(2, loads.get());
-      assertEquals(2, counters.get(Event.LOCK_ACQUIRED));
-      assertEquals(1, counters.get(Event.LOCK_WAITED));
+      for (CompletableFuture<String> waiter : waiters) {
+        Exception w = assertThrows(Exception.class, () -> waiter.get(10, TimeUnit.SECONDS));
+        LoadException le = assertInstanceOf(LoadException.class, w.getCause());
+        assertTrue(le.getMessage().contains("the lock holder's load failed"), le.getMessage());
+      }
+      assertEquals(1, loads.get(), "one load of the failing database, not one per waiter");
+      assertEquals(1, counters.get(Event.LOCK_ACQUIRED));
+      assertNull(f.store.get("k"), "the error is not cached");
+      assertEquals("k@v2", others.get(0).get("k", slowDb), "the next call loads again");
+    }
+  }
+
+  /**
+   * A waiter whose try for the lock fails just before the holder lets go used to subscribe after the signal and
+   * sleep a whole poll (lease / 4: 7.5 s at the default 30 s lease). It subscribes before trying, so the signal is
+   * never missed.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aReleaseBetweenAFailedTryAndTheWaitIsNotMissed(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      assertTrue(f.locks.tryAcquire("k", "holder", 60_000) > 0);
+      AtomicInteger tries = new AtomicInteger();
+      Locks<String> locks = new Locks<>() {
+        @Override
+        public long tryAcquire(String key, String owner, long leaseMillis) {
+          long token = f.locks.tryAcquire(key, owner, leaseMillis);
+          if (token == 0 && tries.incrementAndGet() == 1) { // the holder's load fails and it lets go, right now
+            f.locks.release(key, "holder");
+            f.locks.signal(key);
+          }
+          return token;
+        }
+
+        @Override
+        public boolean renew(String key, String owner, long leaseMillis) {
+          return f.locks.renew(key, owner, leaseMillis);
+        }
+
+        @Override
+        public boolean release(String key, String owner) {
+          return f.locks.release(key, owner);
+        }
+
+        @Override
+        public Watch watch(String key) {
+          return f.locks.watch(key);
+        }
+
+        @Override
+        public void signal(String key) {
+          f.locks.signal(key);
+        }
+      };
+      CacheAside<String, String> waiter = read(f.store, lock(f.store, locks,
+          new StoreFill<>(f.store, metrics, Ttl.fixed(TTL)), Duration.ofSeconds(30), Duration.ofSeconds(20),
+          Fallback.FAIL));
+      long start = System.nanoTime();
+      LoadException e = assertThrows(LoadException.class, () -> waiter.get("k", slowDb));
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(e.getMessage().contains("the lock holder's load failed"), e.getMessage());
+      assertTrue(tookMillis < 5_000, "woken by the signal, not the 7.5 s poll: " + tookMillis + " ms");
+      assertEquals(0, loads.get());
+    }
+  }
+
+  /**
+   * The watchdog renewed a hung holder's lease for ever, holding the key on every node. It renews for
+   * {@code maxHold} (on the lock's monotonic ticker, here {@code ticker}); the lease then runs out within one lease
+   * and another node loads. The leases run on a second manual clock, moved in steps shorter than the lease with a
+   * watchdog run after each, so a renewal shows as a lease that outlives the steps.
+   */
+  @Test
+  void aHungHoldersLeaseIsRenewedForMaxHoldOnly() throws Exception {
+    ManualTicker leaseClock = new ManualTicker();
+    LocalLocks<String> locks = new LocalLocks<>(leaseClock);
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      Duration lease = Duration.ofMillis(300);
+      DistributedLock<String, String> hungLock = DistributedLock.builder(f.store, locks,
+          new StoreFill<>(f.store, metrics, Ttl.fixed(TTL))).metrics(metrics).watchdog(scheduler).ticker(ticker)
+          .lease(lease).maxWait(Duration.ofSeconds(5)).maxHold(Duration.ofMinutes(1)).fallback(Fallback.FAIL).build();
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<String> hung = CompletableFuture.supplyAsync(() -> read(f.store, hungLock).get("k", key -> {
+        started.countDown();
+        release.await();
+        return "late";
+      }), pool);
+      assertTrue(started.await(5, TimeUnit.SECONDS));
+      ticker.advance(Duration.ofSeconds(59));
+      for (int i = 0; i < 2; i++) {
+        leaseClock.advance(Duration.ofMillis(200));
+        watchdogTick();
+      }
+      assertEquals(0, locks.tryAcquire("k", "probe", 1000), "renewed while held for less than maxHold");
+      ticker.advance(Duration.ofSeconds(1));
+      watchdogTick(); // no renewal from here on
+      for (int i = 0; i < 2; i++) {
+        leaseClock.advance(Duration.ofMillis(200));
+        watchdogTick();
+      }
+      assertTrue(locks.tryAcquire("k", "probe", 1000) > 0, "maxHold + a lease after the acquire, the key is free");
+      release.countDown();
+      assertEquals("late", hung.get(5, TimeUnit.SECONDS));
+    }
+  }
+
+  /** Waits until a watchdog run that starts after now has run (the scheduler runs tasks in time order). */
+  private void watchdogTick() throws Exception {
+    scheduler.schedule(() -> { }, 150, TimeUnit.MILLISECONDS).get(10, TimeUnit.SECONDS);
+  }
+
+  /** maxWait runs on the lock's ticker, so a test (or a paused clock) decides when a waiter gives up. */
+  @Test
+  void maxWaitRunsOnTheInjectedTicker() throws Exception {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      assertTrue(f.locks.tryAcquire("k", "other", 600_000) > 0);
+      CountDownLatch polled = new CountDownLatch(3);
+      DistributedLock<String, String> lock = DistributedLock.builder(f.store,
+          new ProbedLocks<>(f.locks).onAwait(polled::countDown), new StoreFill<>(f.store, metrics, Ttl.fixed(TTL)))
+          .metrics(metrics).watchdog(scheduler).ticker(ticker).lease(Duration.ofMillis(100))
+          .maxWait(Duration.ofSeconds(30)).fallback(Fallback.FAIL).build();
+      CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> lock.fill("k", null, 0, slowDb), pool);
+      await(polled, "three polls of real time");
+      assertTrue(!waiter.isDone(), "ticker time has not moved: still waiting");
+      ticker.advance(Duration.ofSeconds(30));
+      Exception e = assertThrows(Exception.class, () -> waiter.get(10, TimeUnit.SECONDS), "gave up in ticker time");
+      assertTrue(e.getCause().getMessage().contains("no lock within PT30S"), e.getCause().getMessage());
     }
   }
 

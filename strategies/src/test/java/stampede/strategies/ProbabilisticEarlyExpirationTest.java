@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -204,6 +205,44 @@ class ProbabilisticEarlyExpirationTest {
       assertEquals(CALLERS, counters.get(Event.HIT));
       assertEquals(1, executor.runAll(), "one refresh for " + CALLERS + " early draws");
       assertEquals(1, loads.get());
+    }
+  }
+
+  /**
+   * XFetch over SingleFlight, with the paper's in-line recompute ({@code Runnable::run}): a reader holding a value
+   * with 5 s of freshness left waited 1.5 s for the early recompute another reader had in flight, having joined its
+   * single flight. An early recompute is a background refresh, one per key in a process: a reader that has a fresh
+   * value never waits for one (the reader that draws it in line waits for its own only).
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aReaderWithAFreshValueNeverWaitsForAnEarlyRecomputeInFlight(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      freshEntry(f, 5 * SECOND, 5 * SECOND); // u = 0.01: 5 s x ln(100) = 23 s >= the 5 s left: every read recomputes
+      CacheAside<String, String> xfetch = CacheAside.builder(f.store, SingleFlight.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(TTL))).metrics(counters).build()).metrics(counters)
+          .policy(new ProbabilisticEarlyExpiration<>(() -> 0.99, 1.0), Runnable::run).build();
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Loader<String, String> slowDb = key -> {
+        started.countDown();
+        if (!release.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("never released");
+        }
+        return db.load(key);
+      };
+      CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> xfetch.get("k", slowDb));
+      assertTrue(started.await(10, TimeUnit.SECONDS), "the first reader recomputes early, in line");
+      long start = System.nanoTime();
+      assertEquals("old", xfetch.get("k", slowDb), "the fresh value");
+      long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(waitedMillis < 1_000, "did not wait for the recompute in flight: " + waitedMillis + " ms");
+      assertFalse(first.isDone(), "which is still in flight");
+      release.countDown();
+      assertEquals("old", first.get(10, TimeUnit.SECONDS));
+      assertEquals("k@v1", f.store.get("k").value(), "one early recompute, written");
+      assertEquals(1, loads.get());
+      assertEquals(0, counters.get(Event.LOAD_COALESCED), "nobody joined its flight");
     }
   }
 

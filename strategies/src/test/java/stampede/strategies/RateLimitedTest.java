@@ -89,6 +89,39 @@ class RateLimitedTest {
     }
   }
 
+  /**
+   * The buckets run on a monotonic clock; if a clock handed in steps back anyway (a wall clock set back an hour, the
+   * store's wall ticker passed by mistake), the refill restarts from the step instead of stopping until the clock
+   * has caught up: before, 50 of 50 loads, one a second after a 1 h step back, were refused. A step forward refills
+   * no more than the burst.
+   */
+  @Test
+  void aClockSteppingBackOrForwardChangesTheLimitByTheBurstAtMost() {
+    Fill<String, String> inner = (key, seen, fence, loader) -> key;
+    RateLimited<String, String> limited = limited(inner, 3, 1.0);
+    for (int i = 0; i < 3; i++) {
+      limited.fill("a" + i, null, 0, db);
+    }
+    ticker.set(ticker.read() - Duration.ofHours(1).toNanos());
+    int allowed = 0;
+    for (int i = 0; i < 50; i++) {
+      ticker.advance(Duration.ofSeconds(1));
+      try {
+        limited.fill("b" + i, null, 0, db);
+        allowed++;
+      } catch (RejectedException e) {
+        assertEquals("too many requests", e.reason());
+      }
+    }
+    // the refill restarts at the first reading after the step: the second in which the clock stepped is lost
+    assertEquals(49, allowed, "one load a second after the step back, as before it");
+    ticker.advance(Duration.ofDays(1));
+    for (int i = 0; i < 3; i++) {
+      limited.fill("c" + i, null, 0, db);
+    }
+    assertThrows(RejectedException.class, () -> limited.fill("d", null, 0, db), "a step forward: the burst only");
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void clientsAreLimitedIndependently(StoreKind kind) {

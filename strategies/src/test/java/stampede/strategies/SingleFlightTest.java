@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -133,6 +134,92 @@ class SingleFlightTest {
       assertEquals("late", f.store.get("k").value(), "the hung load, once done, is still written");
       assertEquals(1, counters.get(Event.LOAD_SUCCEEDED));
       assertEquals(0, loads.get(), "the waiter never loaded");
+      assertEquals(0, singleFlight.inFlight());
+    }
+  }
+
+  /**
+   * Interrupting the caller that leads a load (a request cancelled, a pool shutting down) is that caller's business:
+   * it gets the failure and keeps its interrupt status, and its waiters retry: one of them leads a new load.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anInterruptedLeaderFailsAloneAndAWaiterLeadsTheNextLoad(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      CountDownLatch joined = new CountDownLatch(4);
+      Metrics metrics = counters.and((event, key) -> {
+        if (event == Event.LOAD_COALESCED) {
+          joined.countDown();
+        }
+      });
+      SingleFlight<String, String> singleFlight = singleFlight(f.store, metrics, Duration.ofSeconds(10));
+      CountDownLatch started = new CountDownLatch(1);
+      Loader<String, String> loader = key -> {
+        if (loads.incrementAndGet() == 1) {
+          started.countDown();
+          new CountDownLatch(1).await(); // until interrupted
+        }
+        return key + "@v" + loads.get();
+      };
+      CompletableFuture<Object> leaderResult = new CompletableFuture<>();
+      CompletableFuture<Boolean> leaderInterrupted = new CompletableFuture<>();
+      Thread leader = new Thread(() -> {
+        try {
+          leaderResult.complete(singleFlight.fill("k", null, 0, loader));
+        } catch (Throwable t) {
+          leaderResult.complete(t);
+        }
+        leaderInterrupted.complete(Thread.currentThread().isInterrupted());
+      }, "leader");
+      leader.start();
+      assertTrue(started.await(5, TimeUnit.SECONDS));
+      List<CompletableFuture<String>> waiters = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        waiters.add(CompletableFuture.supplyAsync(() -> singleFlight.fill("k", null, 0, loader), pool));
+      }
+      assertTrue(joined.await(5, TimeUnit.SECONDS), "the waiters joined the leader's flight");
+      leader.interrupt();
+      Object failure = leaderResult.get(5, TimeUnit.SECONDS);
+      assertInstanceOf(InterruptedException.class, assertInstanceOf(LoadException.class, failure).getCause());
+      assertTrue(leaderInterrupted.get(5, TimeUnit.SECONDS), "the leader keeps its interrupt status");
+      for (CompletableFuture<String> waiter : waiters) {
+        assertEquals("k@v2", waiter.get(5, TimeUnit.SECONDS), "a waiter led the next load; the others shared it");
+      }
+      assertEquals(2, loads.get());
+      assertEquals("k@v2", f.store.get("k").value());
+      assertEquals(0, singleFlight.inFlight());
+    }
+  }
+
+  /**
+   * A load in flight for {@code hungAfter} (default: maxWait) is presumed hung, as nginx's proxy_cache_lock_age: the
+   * next caller leads a new load instead of waiting for it and failing, as every caller did before, for ever.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aLoadInFlightLongerThanHungAfterNoLongerHoldsTheKey(StoreKind kind) throws Exception {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      SingleFlight<String, String> singleFlight = SingleFlight.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(TTL))).metrics(counters).ticker(ticker)
+          .maxWait(Duration.ofSeconds(5)).build();
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      CompletableFuture<String> hung = CompletableFuture.supplyAsync(() -> singleFlight.fill("k", null, 0, key -> {
+        started.countDown();
+        release.await();
+        return "late";
+      }), pool);
+      assertTrue(started.await(5, TimeUnit.SECONDS));
+      ticker.advance(Duration.ofSeconds(5).minusNanos(1));
+      assertEquals(1, singleFlight.inFlight());
+      ticker.advance(1);
+      long start = System.nanoTime();
+      assertEquals("k@v1", singleFlight.fill("k", null, 0, db), "a new load, not a wait on the hung one");
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(4).toNanos(), "did not wait maxWait");
+      assertEquals("k@v1", singleFlight.fill("k", null, 0, db), "the new load's value was written");
+      assertEquals(0, counters.get(Event.WAIT_TIMED_OUT));
+      release.countDown();
+      assertEquals("late", hung.get(5, TimeUnit.SECONDS));
       assertEquals(0, singleFlight.inFlight());
     }
   }

@@ -1,0 +1,336 @@
+package stampede.strategies;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import stampede.core.CacheStore;
+import stampede.core.CorruptEntryException;
+import stampede.core.Entry;
+import stampede.core.Event;
+import stampede.core.Locks;
+import stampede.core.Metrics;
+import stampede.core.StoreException;
+import stampede.core.Ticker;
+
+/**
+ * Store guard: a {@link CacheStore} and {@link Locks} in front of a shared store (Redis) and its leases. When the
+ * shared store fails or times out it opens: for {@code openFor} nothing calls the store, entries are read from and
+ * written to a bounded copy in this process and leases are taken in this process, until one probe finds the store
+ * again. Pass it to any strategy as its store and its locks; the strategies do not change.
+ *
+ * <pre>
+ *   StoreGuard&lt;K, V&gt; guard = StoreGuard.builder(redisStore, redisLocks).metrics(metrics).build();
+ *   LoadingStrategy&lt;K, V&gt; s = CacheAside.builder(guard, new TwoLevelCoalescing&lt;&gt;(guard,
+ *       DistributedLock.builder(guard, guard, new StoreFill&lt;&gt;(guard, metrics, ttl)).build(), metrics)).build();
+ * </pre>
+ *
+ * <p><b>Prevents:</b> the database stampede a store outage causes. Unguarded, Redis down turns every read into a
+ * miss, every lease into an error (the lock's fallback: a load per caller) and every write into nothing cached, for
+ * as long as it lasts; a slow Redis costs a timeout per command, several per call. Guarded, the first failure opens
+ * it; then every strategy's own coalescing (single flight, the lock's lease and signal, now in process) makes one
+ * load per key per process, and the copy serves the value until it expires: at most one load per key per process
+ * and TTL while the store is unreachable, and at most one timeout per call.
+ *
+ * <p><b>Pick it when</b> the store is shared (Redis) and the database must not take the load of the store's outage.
+ * Over an in-process store it adds nothing.
+ *
+ * <p><b>Costs:</b> a volatile read per command while closed. Open: up to {@code localEntries} entries in memory
+ * (default 10,000, least recently used dropped), values not shared with other nodes (each loads its own once), writes
+ * not reaching the store; {@code invalidate} removes the copy and throws {@link StoreException}, so the caller knows
+ * the store kept its entry. Every {@code openFor} (default 5 s, on a monotonic {@link Ticker}) one command probes the
+ * store; success closes the guard and the next commands use the store again (a load in flight across the change may
+ * cost one more load); the copy serves only while open, and only what was loaded during this outage. Entries keep the
+ * store's clock. A corrupt entry is the store answering: it passes through. A caller already waiting on the store's
+ * signal when the guard opens may wait out its poll (lease / 4) or {@code maxWait}.
+ *
+ * <p><b>Source:</b> FusionCache's {@code DistributedCacheCircuitBreakerDuration} (a breaker in front of the
+ * distributed level while the memory level serves) and its fail-safe; HCL Cache's circuit breakers for Redis, with
+ * local caches serving through the outage; Nygard, "Release It!" (2007), the circuit breaker.
+ *
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
+ * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ */
+public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
+  private static final int LOCAL = 0;
+  private static final int SHARED = 1;
+  private static final int PROBE = 2;
+
+  private final CacheStore<K, V> store;
+  private final Locks<K> locks;
+  private final Metrics metrics;
+  private final Ticker ticker;
+  private final long openForNanos;
+  private final Map<K, Entry<V>> copy; // guarded by itself; used while open
+  private final ConcurrentHashMap<K, Lease> leases = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<K, CompletableFuture<Void>> signals = new ConcurrentHashMap<>();
+  private final AtomicLong fences = new AtomicLong(); // local tokens: above every fence in the copy
+  private final AtomicLong nextProbe = new AtomicLong();
+  private volatile boolean open;
+
+  private record Lease(String owner, long expiresAt) { }
+
+  private StoreGuard(Builder<K, V> b) {
+    this.store = b.store;
+    this.locks = b.locks;
+    this.metrics = b.metrics;
+    this.ticker = b.ticker;
+    this.openForNanos = b.openFor.toNanos();
+    int max = b.localEntries;
+    this.copy = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<K, Entry<V>> eldest) {
+        return size() > max;
+      }
+    };
+  }
+
+  /** Guards {@code store} and its lease service {@code locks}. */
+  public static <K, V> Builder<K, V> builder(CacheStore<K, V> store, Locks<K> locks) {
+    return new Builder<>(store, locks);
+  }
+
+  /** True while the shared store is presumed unreachable (for tests and monitoring). */
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public Entry<V> get(K key) {
+    Objects.requireNonNull(key, "key");
+    int route = route();
+    if (route != LOCAL) {
+      try {
+        Entry<V> entry = store.get(key);
+        reached(route);
+        return entry;
+      } catch (CorruptEntryException e) {
+        reached(route);
+        throw e;
+      } catch (StoreException e) {
+        opened(key);
+      }
+    }
+    synchronized (copy) {
+      return copy.get(key);
+    }
+  }
+
+  @Override
+  public boolean put(K key, Entry<V> entry) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(entry, "entry");
+    return shared(key, () -> store.put(key, entry), () -> {
+      fences.accumulateAndGet(entry.fence(), Math::max);
+      synchronized (copy) {
+        Entry<V> current = copy.get(key);
+        if (current != null && current.fence() > entry.fence()) {
+          return false;
+        }
+        copy.put(key, entry);
+        return true;
+      }
+    });
+  }
+
+  @Override
+  public void invalidate(K key) {
+    synchronized (copy) {
+      copy.remove(Objects.requireNonNull(key, "key"));
+    }
+    shared(key, () -> {
+      store.invalidate(key);
+      return null;
+    }, () -> {
+      throw new StoreException("the store is unreachable: '" + key + "' was invalidated in this process only", null);
+    });
+  }
+
+  @Override
+  public Ticker ticker() {
+    return store.ticker();
+  }
+
+  @Override
+  public long tryAcquire(K key, String owner, long leaseMillis) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(owner, "owner");
+    return shared(key, () -> locks.tryAcquire(key, owner, leaseMillis), () -> {
+      long now = ticker.read();
+      long[] token = {0};
+      leases.compute(key, (k, cur) -> {
+        if (cur != null && cur.expiresAt - now > 0) {
+          return cur;
+        }
+        token[0] = fences.incrementAndGet();
+        return new Lease(owner, now + TimeUnit.MILLISECONDS.toNanos(leaseMillis));
+      });
+      return token[0];
+    });
+  }
+
+  @Override
+  public boolean renew(K key, String owner, long leaseMillis) {
+    long now = ticker.read();
+    boolean[] local = {false};
+    leases.computeIfPresent(key, (k, cur) -> {
+      local[0] = cur.owner.equals(owner);
+      return local[0] ? new Lease(owner, now + TimeUnit.MILLISECONDS.toNanos(leaseMillis)) : cur;
+    });
+    return local[0] || shared(key, () -> locks.renew(key, owner, leaseMillis), () -> false);
+  }
+
+  @Override
+  public boolean release(K key, String owner) {
+    boolean[] local = {false};
+    leases.computeIfPresent(key, (k, cur) -> {
+      local[0] = cur.owner.equals(owner);
+      return local[0] ? null : cur;
+    });
+    return local[0] || shared(key, () -> locks.release(key, owner), () -> false);
+  }
+
+  @Override
+  public Watch watch(K key) {
+    Objects.requireNonNull(key, "key");
+    return shared(key, () -> locks.watch(key), () -> {
+      CompletableFuture<Void> signal = signals.computeIfAbsent(key, k -> new CompletableFuture<>());
+      return new Watch() {
+        @Override
+        public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+          try {
+            signal.get(timeout, unit);
+            return true;
+          } catch (TimeoutException e) {
+            return false;
+          } catch (ExecutionException e) {
+            return true;
+          }
+        }
+
+        @Override
+        public void close() {
+        }
+      };
+    });
+  }
+
+  @Override
+  public void signal(K key) {
+    CompletableFuture<Void> local = signals.remove(key);
+    if (local != null) {
+      local.complete(null);
+    }
+    shared(key, () -> {
+      locks.signal(key);
+      return null;
+    }, () -> null);
+  }
+
+  /** LOCAL while open, except one PROBE per {@code openFor}; SHARED while closed. */
+  private int route() {
+    if (!open) {
+      return SHARED;
+    }
+    long due = nextProbe.get();
+    long now = ticker.read();
+    return now - due >= 0 && nextProbe.compareAndSet(due, now + openForNanos) ? PROBE : LOCAL;
+  }
+
+  /** Calls the shared store, or {@code local} while open; a store failure opens the guard and answers locally. */
+  private <T> T shared(Object key, Supplier<T> call, Supplier<T> local) {
+    int route = route();
+    if (route != LOCAL) {
+      try {
+        T result = call.get();
+        reached(route);
+        return result;
+      } catch (CorruptEntryException e) {
+        reached(route);
+        throw e;
+      } catch (StoreException e) {
+        opened(key);
+      }
+    }
+    return local.get();
+  }
+
+  /** A command reached the store: if it was the probe, the guard closes and the store's entries count again. */
+  private void reached(int route) {
+    if (route == PROBE) {
+      open = false;
+      synchronized (copy) {
+        copy.clear(); // memory back; a write racing with this is cleared at the next opening
+      }
+    }
+  }
+
+  /** A command failed: the guard opens (afresh if it was closed) until the next probe, {@code openFor} from now. */
+  private synchronized void opened(Object key) {
+    metrics.record(Event.STORE_ERROR, key);
+    nextProbe.set(ticker.read() + openForNanos);
+    if (!open) {
+      synchronized (copy) {
+        copy.clear(); // only what this outage loaded: nothing left from an earlier one
+      }
+      open = true;
+    }
+  }
+
+  /** Settings of a {@link StoreGuard}, with their defaults. */
+  public static final class Builder<K, V> {
+    private final CacheStore<K, V> store;
+    private final Locks<K> locks;
+    private Metrics metrics = Metrics.none();
+    private Ticker ticker = Ticker.system();
+    private Duration openFor = Duration.ofSeconds(5);
+    private int localEntries = 10_000;
+
+    private Builder(CacheStore<K, V> store, Locks<K> locks) {
+      this.store = Objects.requireNonNull(store, "store");
+      this.locks = Objects.requireNonNull(locks, "locks");
+    }
+
+    /** Receives {@link Event#STORE_ERROR} for each store failure it absorbs; default none. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** The clock of {@code openFor} and of the local leases, monotonic; default {@link Ticker#system()}. */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** How long after a failure no command calls the store, until one probes it; default 5 s. */
+    public Builder<K, V> openFor(Duration openFor) {
+      if (openFor.isNegative() || openFor.isZero()) {
+        throw new IllegalArgumentException("openFor must be positive: " + openFor);
+      }
+      this.openFor = openFor;
+      return this;
+    }
+
+    /** The most entries kept in process while open (least recently used dropped); default 10,000. */
+    public Builder<K, V> localEntries(int localEntries) {
+      if (localEntries < 1) {
+        throw new IllegalArgumentException("localEntries must be at least 1: " + localEntries);
+      }
+      this.localEntries = localEntries;
+      return this;
+    }
+
+    public StoreGuard<K, V> build() {
+      return new StoreGuard<>(this);
+    }
+  }
+}
