@@ -85,9 +85,11 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
     }
+    if (!due(entry, now)) {
+      return CacheAside.Action.HIT; // the common hit: no map lookup, no clock read
+    }
     Tracked<K, V> t = tracked.get(key);
-    return t != null && due(entry, now) && ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH
-        : CacheAside.Action.HIT;
+    return t != null && ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH : CacheAside.Action.HIT;
   }
 
   @Override
@@ -111,8 +113,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     int loaded = 0;
     for (K key : keys) {
       track(Objects.requireNonNull(key, "key"), loader);
-      Entry<V> entry = store.getOrMiss(key, metrics);
-      if (entry == null || due(entry, store.ticker().read())) {
+      long now = store.ticker().read();
+      Entry<V> entry = store.getOrMiss(key, now, metrics);
+      if (entry == null || due(entry, now)) {
         try {
           fill.fill(key, entry, 0, loader);
           loaded++;
@@ -128,10 +131,11 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
   public int refreshDue() {
     int started = 0;
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
-      Entry<V> entry = store.getOrMiss(e.getKey(), metrics);
+      long now = store.ticker().read();
+      Entry<V> entry = store.getOrMiss(e.getKey(), now, metrics);
       if (entry == null) {
         tracked.remove(e.getKey(), e.getValue()); // gone from the store: stop refreshing it
-      } else if (decide(e.getKey(), entry, store.ticker().read()) == CacheAside.Action.HIT_AND_REFRESH
+      } else if (decide(e.getKey(), entry, now) == CacheAside.Action.HIT_AND_REFRESH
           && path.refresh(e.getKey(), entry, e.getValue().loader)) {
         started++;
       }
