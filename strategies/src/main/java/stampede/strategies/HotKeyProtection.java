@@ -65,6 +65,8 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private final int maxTrackedKeys;
   private final ConcurrentHashMap<K, Rate> rates = new ConcurrentHashMap<>();
   private final ReentrantLock evicting = new ReentrantLock();
+  /** The last counting window seen, so a request in it needs no division. */
+  private volatile Window current = new Window(Long.MIN_VALUE, Long.MAX_VALUE);
   /** Where the next eviction samples keys from; guarded by {@link #evicting}. */
   private Iterator<Map.Entry<K, Rate>> cursor;
 
@@ -194,9 +196,21 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     }
   }
 
+  /** The index of the counting window {@code now} falls in: the cached current window, or a division. */
   private long window(long now) {
-    return Math.floorDiv(now, windowNanos);
+    Window w = current;
+    if (now >= w.start() && now - w.start() < windowNanos) {
+      return w.index();
+    }
+    long index = Math.floorDiv(now, windowNanos);
+    if (index > w.index()) {
+      current = new Window(index, index * windowNanos); // once per window
+    }
+    return index;
   }
+
+  /** A counting window: its index and where it starts on the clock. */
+  private record Window(long index, long start) { }
 
   /**
    * Requests of one key in its current window and the one before it. A request adds to a {@link LongAdder} (no lock,
