@@ -38,7 +38,7 @@ import stampede.jmh.impl.RawRedisGet;
  *   <li>in process, {@code caffeineLoadingGet} ({@code LoadingCache.get}) and {@code caffeineAsyncLoadingGet}
  *       ({@code AsyncLoadingCache.get(key).join()}) on a Caffeine cache configured as {@code CaffeineStore}
  *       configures its own: the same per-entry {@code expireAfter} expiry, ticker, size bound and kind of
- *       maintenance executor ({@link CaffeineSameExpiry});</li>
+ *       maintenance executor, and hits counted as the strategies count theirs ({@link CaffeineSameExpiry});</li>
  *   <li>on Redis, {@code redisGetSameSize}: a raw Lettuce {@code GET} of a string exactly as long as the entry the
  *       strategy wrote, sized from what the store stored, in the same trial ({@link RawRedisGet}); it runs for each
  *       strategy on Redis, since entries differ by a few bytes (a fencing token, a load time).</li>

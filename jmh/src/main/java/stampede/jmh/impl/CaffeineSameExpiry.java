@@ -16,7 +16,8 @@ import stampede.core.Ticker;
  * same work {@code CaffeineStore} does. Values are {@link Entry}s, each expiring at its own
  * {@code expireTime + retention} through {@code expireAfter} with the same {@link Expiry} shape as the store's
  * (create and update: until {@code expireTime + retention}; read: unchanged), on the same {@link Ticker} (read once
- * per get by Caffeine), with the same size bound and an explicit maintenance executor. A hit is
+ * per get by Caffeine), with the same size bound and an explicit maintenance executor, and counting its hits
+ * ({@code recordStats()}, a {@code LongAdder}) as the strategies count theirs into {@code Counters}. A hit is
  * {@code LoadingCache.get(key)} or {@code AsyncLoadingCache.get(key).join()}; a miss loads a value fresh for
  * {@code ttl}.
  *
@@ -46,6 +47,7 @@ public final class CaffeineSameExpiry {
         .ticker(ticker::read)
         .executor(executor)
         .maximumSize(maximumSize)
+        .recordStats() // a hit is counted (a LongAdder), as every strategy here counts its HIT into Counters
         .expireAfter(new Expiry<String, Entry<String>>() {
           @Override
           public long expireAfterCreate(String key, Entry<String> e, long now) {

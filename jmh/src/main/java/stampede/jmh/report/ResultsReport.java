@@ -308,8 +308,8 @@ public final class ResultsReport {
         .append("- in process (CAFFEINE): `LoadingCache.get(key)` and `AsyncLoadingCache.get(key).join()` on a Caffeine"
             + " cache configured as `CaffeineStore` configures its own: values are entries expiring at their own"
             + " expire time + retention (`expireAfter`, the same `Expiry`), the same ticker (`System.nanoTime`, read"
-            + " once per get by Caffeine), size bound and kind of maintenance executor. Ratios are against"
-            + " `LoadingCache.get`.\n")
+            + " once per get by Caffeine), size bound and kind of maintenance executor; it counts its hits"
+            + " (`recordStats()`) as the strategies count theirs. Ratios are against `LoadingCache.get`.\n")
         .append("- on Redis (REDIS): a raw Lettuce sync `GET` of a string exactly as long as the entry the strategy"
             + " wrote (sized from what the store stored), in the same trial, one per strategy.\n\n")
         .append("Time per hit: one thread, mean ± its 99.9% interval. Bytes per hit: `-prof gc`"
