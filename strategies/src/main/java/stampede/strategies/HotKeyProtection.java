@@ -213,17 +213,16 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private record Window(long index, long start) { }
 
   /**
-   * Requests of one key in its current window and the one before it. A request adds to a {@link LongAdder} (no lock,
-   * and under contention each thread adds to its own cell), and once the key is known hot in a window nothing shared
-   * is written or summed for the rest of it. Moving to a new window takes this object's lock, once per key per
-   * window; a request racing with that move may be counted in either window.
+   * Requests of one key in its current window (this {@link LongAdder}'s count) and the one before it. A request adds
+   * to the adder (no lock, and under contention each thread adds to its own cell), and once the key is known hot in a
+   * window nothing shared is summed for the rest of it. Moving to a new window takes this object's lock, once per key
+   * per window; a request racing with that move may be counted in either window.
    */
-  private static final class Rate {
+  private static final class Rate extends LongAdder {
     static final int COLD = 0;
     static final int HOT = 1;
     static final int TURNED_HOT = 2;
 
-    private final LongAdder current = new LongAdder();
     private volatile long window = Long.MIN_VALUE;
     private volatile long previous;
     /** The window in which this key reached the threshold, so later requests in it need not sum. */
@@ -234,11 +233,11 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
       if (w > window) {
         roll(w);
       }
-      current.increment();
+      increment();
       if (hotIn == w || previous >= threshold) {
         return HOT;
       }
-      if (current.sum() < threshold) {
+      if (sum() < threshold) {
         return COLD;
       }
       synchronized (this) { // once per key per window: the request that takes it hot
@@ -252,7 +251,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
 
     private synchronized void roll(long w) {
       if (w > window) {
-        long n = current.sumThenReset();
+        long n = sumThenReset();
         previous = w == window + 1 ? n : 0;
         window = w;
       }
@@ -260,13 +259,13 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
 
     /** Requests in window {@code w} so far. */
     long current(long w) {
-      return window == w ? current.sum() : 0;
+      return window == w ? sum() : 0;
     }
 
     /** Requests in the window before {@code w}. */
     long previous(long w) {
       long at = window;
-      return at == w ? previous : at == w - 1 ? current.sum() : 0;
+      return at == w ? previous : at == w - 1 ? sum() : 0;
     }
 
     /** How hot the key is in window {@code w}: the busier of this and the last window (hot at the threshold). */
