@@ -40,8 +40,9 @@ import stampede.jmh.impl.RawRedisGet;
  *       configures its own: the same per-entry {@code expireAfter} expiry, ticker, size bound and kind of
  *       maintenance executor, and hits counted as the strategies count theirs ({@link CaffeineSameExpiry});</li>
  *   <li>on Redis, {@code redisGetSameSize}: a raw Lettuce {@code GET} of a string exactly as long as the entry the
- *       strategy wrote, sized from what the store stored, in the same trial ({@link RawRedisGet}); it runs for each
- *       strategy on Redis, since entries differ by a few bytes (a fencing token, a load time).</li>
+ *       strategy writes: its trial runs the strategy once and sizes the value from what the store stored
+ *       ({@link RawRedisGet}). It runs for each strategy on Redis, since entries differ by a few bytes (a fencing
+ *       token, a load time).</li>
  * </ul>
  * Redis hits are dominated by the loopback round trip (tens of microseconds): there the question is whether a hit
  * makes one round trip of one command, and how much decoding adds. {@link ContentionBenchmark} is the same read with
@@ -61,8 +62,11 @@ public class HitPathBenchmark {
   static final String KEY = "cached";
   /** The benchmark runner adds {@code -prof gc} (bytes allocated per call) to this benchmark's runs. */
   static final boolean GC_PROFILE = true;
-  /** JVM fork, trial setup and teardown per run, as measured on the 2-core machine (for the runner's estimate). */
-  static final double FORK_SECONDS = 2.3;
+  /**
+   * JVM fork, trial setup and teardown per run, for the runner's estimate: about 2 s measured on the 2-core machine
+   * on Caffeine, more on Redis (an embedded redis-server starts and stops).
+   */
+  static final double FORK_SECONDS = 3.0;
 
   /** A strategy over its store, the key written once; on Redis, the baseline sized by that entry. */
   @State(Scope.Benchmark)

@@ -285,7 +285,7 @@ public final class ResultsReport {
   /**
    * The hit path: per strategy and store, time and bytes per hit (1 thread), throughput with 8 threads on one key,
    * each against its store's baseline. In process the baseline is Caffeine's {@code LoadingCache.get} with the store's
-   * expiry; on Redis, the raw {@code GET} of a value the size of that strategy's entry, measured in the same trial.
+   * expiry; on Redis, the raw {@code GET} of a value the size of the entry that strategy writes.
    */
   static String hitPathTable(List<Result> rs) {
     StringBuilder b = new StringBuilder();
@@ -311,7 +311,8 @@ public final class ResultsReport {
             + " once per get by Caffeine), size bound and kind of maintenance executor; it counts its hits"
             + " (`recordStats()`) as the strategies count theirs. Ratios are against `LoadingCache.get`.\n")
         .append("- on Redis (REDIS): a raw Lettuce sync `GET` of a string exactly as long as the entry the strategy"
-            + " wrote (sized from what the store stored), in the same trial, one per strategy.\n\n")
+            + " writes (its trial runs the strategy once and sizes the value from what the store stored), one per"
+            + " strategy.\n\n")
         .append("Time per hit: one thread, mean ± its 99.9% interval. Bytes per hit: `-prof gc`"
             + " (`gc.alloc.rate.norm`), all threads' allocation per call, including Caffeine's maintenance"
             + " hand-offs. 8 threads: calls per microsecond of 8 threads reading the same key. Targets: a hit at most"
