@@ -141,20 +141,26 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private boolean count(K key, long w) {
     Rate rate = rates.get(key);
     if (rate == null) {
-      if (Math.abs(window(ticker.read()) - w) > 1) { // once per new key: the windows would never line up
-        throw new IllegalStateException("HotKeyProtection's ticker is not its store's clock: give the builder "
-            + "store.ticker()");
-      }
-      rate = rates.computeIfAbsent(key, k -> new Rate());
-      if (rates.size() > maxTrackedKeys) {
-        evictCold(w);
-      }
+      rate = track(key, w);
     }
     int counted = rate.count(w, hotThreshold);
     if (counted == Rate.TURNED_HOT) {
       metrics.record(Event.HOT_KEY, key);
     }
     return counted != Rate.COLD;
+  }
+
+  /** Starts tracking a key seen for the first time (off the hit path, so the hit path compiles small). */
+  private Rate track(K key, long w) {
+    if (Math.abs(window(ticker.read()) - w) > 1) { // once per new key: the windows would never line up
+      throw new IllegalStateException("HotKeyProtection's ticker is not its store's clock: give the builder "
+          + "store.ticker()");
+    }
+    Rate rate = rates.computeIfAbsent(key, k -> new Rate());
+    if (rates.size() > maxTrackedKeys) {
+      evictCold(w);
+    }
+    return rate;
   }
 
   /**
@@ -196,15 +202,17 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     }
   }
 
-  /** The index of the counting window {@code now} falls in: the cached current window, or a division. */
+  /** The index of the counting window {@code now} falls in: the current window's, or a division. */
   private long window(long now) {
     Window w = current;
-    if (now >= w.start() && now - w.start() < windowNanos) {
-      return w.index();
-    }
+    return now >= w.start() && now - w.start() < windowNanos ? w.index() : nextWindow(now);
+  }
+
+  /** Once per window: computes the index, and keeps the window if it is the newest. */
+  private long nextWindow(long now) {
     long index = Math.floorDiv(now, windowNanos);
-    if (index > w.index()) {
-      current = new Window(index, index * windowNanos); // once per window
+    if (index > current.index()) {
+      current = new Window(index, index * windowNanos);
     }
     return index;
   }
@@ -237,15 +245,15 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
       if (hotIn == w || previous >= threshold) {
         return HOT;
       }
-      if (sum() < threshold) {
-        return COLD;
+      return sum() < threshold ? COLD : turnHot(w);
+    }
+
+    /** Once per key per window: the request that takes it hot (a lock off the hit path). */
+    private synchronized int turnHot(long w) {
+      if (hotIn == w) {
+        return HOT;
       }
-      synchronized (this) { // once per key per window: the request that takes it hot
-        if (hotIn == w) {
-          return HOT;
-        }
-        hotIn = w;
-      }
+      hotIn = w;
       return TURNED_HOT;
     }
 
