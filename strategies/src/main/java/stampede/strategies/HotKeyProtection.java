@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import stampede.core.Entry;
@@ -35,7 +36,8 @@ import stampede.core.Ttl;
  * keys.
  *
  * <p><b>Costs:</b> per request a map lookup and an add to the key's {@link LongAdder}, no lock; once a key is hot in
- * a window nothing shared is summed for it until the next window. At most {@code maxTrackedKeys} counters: a new key
+ * a window nothing shared is summed for it, and once it has 64 times the threshold nothing is written for it, until
+ * the next window (so {@link #hottest} ranks counts up to that cap). At most {@code maxTrackedKeys} counters: a new key
  * beyond them drops the coldest of a few sampled keys (bounded work, never a sort of all keys), where a key hot in
  * the last window counts as hot. One background refresh per hot key per TTL (see {@link CacheAside} for how
  * refreshes run and fail). Hot keys live longer, so invalidate them on writes. Hotness is per process. Windows are
@@ -116,7 +118,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
 
   /**
    * Up to {@code n} keys seen in this or the last window, busiest first: by their requests in this window, then in
-   * the last.
+   * the last (a hot key's count stops at about 64 times the threshold per window).
    */
   public List<K> hottest(int n) {
     long w = window(ticker.read());
@@ -222,11 +224,15 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
 
   /**
    * Requests of one key in its current window (this {@link LongAdder}'s count) and the one before it. A request adds
-   * to the adder (no lock, and under contention each thread adds to its own cell), and once the key is known hot in a
-   * window nothing shared is summed for the rest of it. Moving to a new window takes this object's lock, once per key
-   * per window; a request racing with that move may be counted in either window.
+   * to the adder (no lock, and under contention each thread adds to its own cell); once the key is known hot in a
+   * window nothing shared is summed for it, and once its count reaches {@link #CAP} times the threshold nothing is
+   * written either: a hit on a hot key only reads. Moving to a new window takes this object's lock, once per key per
+   * window; a request racing with that move may be counted in either window.
    */
   private static final class Rate extends LongAdder {
+    /** A hot key's count stops at about {@code CAP x hotThreshold} per window (what {@link #hottest} can rank). */
+    static final int CAP = 64;
+    static final int CAP_CHECK = 64;
     static final int COLD = 0;
     static final int HOT = 1;
     static final int TURNED_HOT = 2;
@@ -235,14 +241,22 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     private volatile long previous;
     /** The window in which this key reached the threshold, so later requests in it need not sum. */
     private volatile long hotIn = Long.MIN_VALUE;
+    /** The window in which this key's count reached its cap, so later requests in it write nothing. */
+    private volatile long fullIn = Long.MIN_VALUE;
 
     /** Counts a request in window {@code w}: COLD, HOT, or TURNED_HOT if it reached {@code threshold} just now. */
     int count(long w, int threshold) {
       if (w > window) {
         roll(w);
       }
+      if (fullIn == w) {
+        return HOT; // counted up to the cap in this window: a hit reads, and writes nothing shared
+      }
       increment();
       if (hotIn == w || previous >= threshold) {
+        if (ThreadLocalRandom.current().nextInt(CAP_CHECK) == 0 && sum() >= (long) threshold * CAP) {
+          fullIn = w; // one request in CAP_CHECK looks whether the cap is reached: the count may pass it a little
+        }
         return HOT;
       }
       return sum() < threshold ? COLD : turnHot(w);
