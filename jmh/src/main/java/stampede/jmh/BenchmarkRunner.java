@@ -23,6 +23,7 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -48,8 +49,8 @@ import stampede.jmh.report.ResultsReport;
  *   <li>{@code smoke}: 1 fork, no warm-up, one 1 s iteration; one strategy (SINGLE_FLIGHT on Caffeine) per scenario;
  *       writes to {@code jmh/target/bench-smoke} (CI);</li>
  *   <li>{@code quick} (default): the annotations as written; every strategy and peer on both stores for the hot key,
- *       every strategy on Caffeine and a subset on Redis for the hit path, a representative subset for the other
- *       scenarios; under 12 minutes on 2 cores; writes to {@code results/};</li>
+ *       every strategy on Caffeine and a subset on Redis for the hit path (1 and 8 threads), a representative subset
+ *       for the other scenarios; under 15 minutes on 2 cores; writes to {@code results/};</li>
  *   <li>{@code full}: at least 2 forks, 2 warm-up and 5 measured iterations (iteration times as annotated); every
  *       strategy, store and parameter value.</li>
  * </ul>
@@ -59,9 +60,10 @@ import stampede.jmh.report.ResultsReport;
  * {@code -Dbench.strategies=A,B} keeps those strategies. {@code -Dbench.out=<dir>} overrides the output directory;
  * {@code -Dbench.dryRun=true} prints the plan and its estimated time only.
  *
- * <p>The estimate counts, per JMH run (one fork of one parameter combination), a fixed overhead for the JVM fork and
- * trial setup (an embedded Redis start on the Redis store) plus warm-up and measurement time, plus the per-iteration
- * setup a benchmark declares as {@code static final double SETUP_SECONDS_PER_ITERATION}.
+ * <p>The estimate counts, per JMH run (one fork of one parameter combination), an overhead for the JVM fork and trial
+ * setup (an embedded Redis start on the Redis store; a benchmark may declare its own, measured, as
+ * {@code static final double FORK_SECONDS}) plus warm-up and measurement time, plus the per-iteration setup a
+ * benchmark declares as {@code static final double SETUP_SECONDS_PER_ITERATION}.
  */
 public final class BenchmarkRunner {
   /**
@@ -136,7 +138,7 @@ public final class BenchmarkRunner {
 
   /**
    * The benchmark methods of {@code benchmark} whose names match {@code method} (a regex) over a set of strategies,
-   * stores and parameter values. No stores: the methods have no strategy (the hit path's raw baselines).
+   * stores and parameter values. No stores: the methods have no strategy (the Caffeine baselines of the hit path).
    */
   record Plan(Class<?> benchmark, String method, List<StrategyType> strategies, List<StoreType> stores,
       Map<String, String[]> params) {
@@ -164,6 +166,40 @@ public final class BenchmarkRunner {
         throw new IllegalStateException(name() + " matches methods with different settings: " + all);
       }
       return all.get(0);
+    }
+
+    /**
+     * True if the benchmark declares {@code static final boolean GC_PROFILE = true}: its runs add JMH's {@code -prof gc}
+     * (bytes allocated per operation, for the tables).
+     */
+    boolean gcProfile() {
+      try {
+        Field f = benchmark.getDeclaredField("GC_PROFILE");
+        if (Modifier.isStatic(f.getModifiers()) && f.getType() == boolean.class) {
+          f.setAccessible(true);
+          return f.getBoolean(null);
+        }
+      } catch (NoSuchFieldException | IllegalAccessException e) {
+        // none declared
+      }
+      return false;
+    }
+
+    /**
+     * JVM fork and trial setup per run, as the benchmark declares it ({@code static final double
+     * FORK_SECONDS}, measured), else {@link #FORK_OVERHEAD_SECONDS}.
+     */
+    double forkSeconds() {
+      try {
+        Field f = benchmark.getDeclaredField("FORK_SECONDS");
+        if (Modifier.isStatic(f.getModifiers()) && f.getType() == double.class) {
+          f.setAccessible(true);
+          return f.getDouble(null);
+        }
+      } catch (NoSuchFieldException | IllegalAccessException e) {
+        // none declared
+      }
+      return FORK_OVERHEAD_SECONDS;
     }
 
     /** Wall time a benchmark spends in its per-iteration setup, as it declares it (0 if it does not). */
@@ -203,6 +239,8 @@ public final class BenchmarkRunner {
     Class<?> mass = MassExpiryBenchmark.class;
     Class<?> failing = FailingDatabaseBenchmark.class;
     Class<?> hit = HitPathBenchmark.class;
+    Class<?> contention = ContentionBenchmark.class;
+    String hitRedisMethods = "(strategyGet|redisGetSameSize)"; // a raw GET sized by each strategy's entry
     switch (profile) {
       case SMOKE: {
         List<StrategyType> one = of("SINGLE_FLIGHT");
@@ -211,11 +249,12 @@ public final class BenchmarkRunner {
             new Plan(spread, "get", one, caffeine, params("distribution", "ZIPF")),
             new Plan(mass, "get", one, caffeine, params()),
             new Plan(failing, "get", one, caffeine, params("failure", "FAIL", "periodMs", "1000", "failForMs", "500")),
-            new Plan(hit, "strategyGet", one, caffeine, params()));
+            new Plan(hit, "strategyGet", one, caffeine, params()),
+            new Plan(contention, "strategyGet", one, caffeine, params()));
       }
       case QUICK: {
-        // budget (printed at start): about 10-11 min on 2 cores; the hot key and the hit path cover every
-        // strategy, the other scenarios a representative subset
+        // budget (printed at start): about 13-14 min on 2 cores, of which the hit path and contention about 4.5; the
+        // hot key and the hit path cover every strategy, the other scenarios a representative subset
         List<StrategyType> spreadCaffeine = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
             "STALE_WHILE_REVALIDATE", "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
         List<StrategyType> spreadRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "LAYERED_STACK");
@@ -227,9 +266,10 @@ public final class BenchmarkRunner {
             "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
         List<StrategyType> failingRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "STALE_WHILE_REVALIDATE",
             "CIRCUIT_BREAKER", "LAYERED_STACK");
-        // on Redis the loopback round trip dominates a hit: a subset shows whether any strategy adds one
-        List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
-            "STALE_WHILE_REVALIDATE", "HOT_KEY_PROTECTION", "LAYERED_STACK");
+        // on Redis the loopback round trip dominates a hit: a subset (one per policy, the plain path, the stack)
+        // shows whether any strategy adds a round trip or much decoding, each against a raw GET of its entry's size
+        List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "STALE_WHILE_REVALIDATE",
+            "HOT_KEY_PROTECTION", "LAYERED_STACK");
         // SINGLE_FLIGHT_JITTER only differs from SINGLE_FLIGHT at a mass expiry
         List<StrategyType> all = ALL.stream().filter(t -> t != StrategyType.SINGLE_FLIGHT_JITTER).toList();
         return List.of(
@@ -241,8 +281,10 @@ public final class BenchmarkRunner {
             new Plan(failing, "get", failingCaffeine, caffeine, params("failure", "FAIL")),
             new Plan(failing, "get", failingRedis, redis, params("failure", "FAIL")),
             new Plan(hit, "strategyGet", all, caffeine, params()),
-            new Plan(hit, "strategyGet", hitRedis, redis, params()),
-            new Plan(hit, "raw.*", List.of(), List.of(), params()));
+            new Plan(hit, "caffeine.*", List.of(), List.of(), params()),
+            new Plan(hit, hitRedisMethods, hitRedis, redis, params()),
+            new Plan(contention, "strategyGet", all, caffeine, params()),
+            new Plan(contention, "caffeine.*", List.of(), List.of(), params()));
       }
       case FULL: {
         return List.of(
@@ -250,8 +292,11 @@ public final class BenchmarkRunner {
             new Plan(spread, "get", ALL, both, params("distribution", "ZIPF,UNIFORM")),
             new Plan(mass, "get", ALL, both, params()),
             new Plan(failing, "get", ALL, both, params("failure", "FAIL,SLOW")),
-            new Plan(hit, "strategyGet", ALL, both, params()),
-            new Plan(hit, "raw.*", List.of(), List.of(), params()));
+            new Plan(hit, "strategyGet", ALL, caffeine, params()),
+            new Plan(hit, "caffeine.*", List.of(), List.of(), params()),
+            new Plan(hit, hitRedisMethods, ALL, redis, params()),
+            new Plan(contention, "strategyGet", ALL, caffeine, params()),
+            new Plan(contention, "caffeine.*", List.of(), List.of(), params()));
       }
       default:
         throw new AssertionError(profile);
@@ -273,7 +318,7 @@ public final class BenchmarkRunner {
     double seconds() {
       Settings s = settings;
       double setup = plan.setupSecondsPerIteration();
-      return combinations() * s.forks() * (FORK_OVERHEAD_SECONDS
+      return combinations() * s.forks() * (plan.forkSeconds()
           + s.warmupIterations() * (s.warmupTime().toMillis() / 1000.0 + setup)
           + s.iterations() * (s.iterationTime().toMillis() / 1000.0 + setup));
     }
@@ -323,7 +368,7 @@ public final class BenchmarkRunner {
       Settings s = j.settings();
       System.out.printf(Locale.ROOT, "[bench]   %-30s %-8s %2d combination(s) x %d fork(s) x (%.1f s overhead + %d x %s"
               + " warm-up + %d x %s measured + %.1f s setup per iteration) = %4.0f s%n", j.plan().name(),
-          j.store() == null ? "-" : j.store(), j.combinations(), s.forks(), FORK_OVERHEAD_SECONDS,
+          j.store() == null ? "-" : j.store(), j.combinations(), s.forks(), j.plan().forkSeconds(),
           s.warmupIterations(), human(s.warmupTime()), s.iterations(), human(s.iterationTime()),
           j.plan().setupSecondsPerIteration(), j.seconds());
       estimate += j.seconds();
@@ -373,6 +418,9 @@ public final class BenchmarkRunner {
         .warmupTime(TimeValue.milliseconds(s.warmupTime().toMillis()))
         .measurementIterations(s.iterations())
         .measurementTime(TimeValue.milliseconds(s.iterationTime().toMillis()));
+    if (p.gcProfile()) {
+      o.addProfiler(GCProfiler.class);
+    }
     if (j.store() != null) {
       o.param("store", j.store().name());
       o.param("strategy", j.strategies().stream().map(Enum::name).toArray(String[]::new));

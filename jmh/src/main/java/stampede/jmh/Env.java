@@ -35,6 +35,8 @@ import stampede.testkit.LocalLocks;
 public final class Env implements AutoCloseable {
   /** How long a store keeps a stale entry past its expiry: above every stale bound a strategy is given. */
   public static final Duration RETENTION = Duration.ofSeconds(30);
+  /** The Caffeine store's size bound. */
+  public static final long MAXIMUM_SIZE = 1_000_000;
 
   public final StoreType storeType;
   public final Database db;
@@ -54,6 +56,8 @@ public final class Env implements AutoCloseable {
   public final ScheduledExecutorService scheduler;
   public final CacheStore<String, String> store;
   public final Locks<String> locks;
+  /** How the Redis store names its keys (null on the Caffeine store). */
+  public final RedisKeys<String> redisKeys;
   private final EmbeddedRedis redis;
   private final RedisClient client;
 
@@ -68,14 +72,15 @@ public final class Env implements AutoCloseable {
     if (storeType == StoreType.REDIS) {
       this.redis = EmbeddedRedis.start();
       this.client = RedisStore.client(redis.uri(), Duration.ofSeconds(2));
-      RedisKeys<String> keys = RedisKeys.strings("bench:");
-      this.store = RedisStore.builder(client, keys, ValueCodec.utf8()).ticker(Ticker.wall()).retention(RETENTION)
-          .build();
-      this.locks = new RedisLocks<>(client, keys);
+      this.redisKeys = RedisKeys.strings("bench:");
+      this.store = RedisStore.builder(client, redisKeys, ValueCodec.utf8()).ticker(Ticker.wall())
+          .retention(RETENTION).build();
+      this.locks = new RedisLocks<>(client, redisKeys);
     } else {
       this.redis = null;
       this.client = null;
-      this.store = new CaffeineStore<>(Ticker.system(), cacheExecutor, 1_000_000, RETENTION);
+      this.redisKeys = null;
+      this.store = new CaffeineStore<>(Ticker.system(), cacheExecutor, MAXIMUM_SIZE, RETENTION);
       this.locks = new LocalLocks<>(Ticker.system());
     }
   }

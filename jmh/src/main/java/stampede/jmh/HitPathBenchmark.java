@@ -1,10 +1,7 @@
 package stampede.jmh;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.LoadingCache;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,37 +20,55 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-import stampede.redis.RedisStore;
-import stampede.testkit.EmbeddedRedis;
+import stampede.core.Entry;
+import stampede.core.Ticker;
+import stampede.jmh.impl.CaffeineSameExpiry;
+import stampede.jmh.impl.RawRedisGet;
 
 /**
- * The price of protection when nothing is expiring: one thread reads one cached, fresh key (TTL 1 h), in
- * microseconds per call (Mode.AverageTime). {@code strategyGet} goes through the strategy and its store; the two
- * baselines are what the store costs by itself:
+ * The price of protection when nothing is expiring: one thread reads one cached, fresh key (TTL 1 h), in nanoseconds
+ * per call (Mode.AverageTime), with the bytes it allocates per call ({@code -prof gc}, {@code gc.alloc.rate.norm}).
+ * {@code strategyGet} goes through a strategy and its store. Each store has a baseline that does the same work, so
+ * the ratio says what the strategy adds:
  * <ul>
- *   <li>{@code rawCaffeineGetIfPresent}: {@code Cache.getIfPresent} on a plain Caffeine cache;</li>
- *   <li>{@code rawLettuceGet}: a Lettuce sync {@code GET} of a string key on the same kind of embedded Redis.</li>
+ *   <li>in process, {@code caffeineLoadingGet} ({@code LoadingCache.get}) and {@code caffeineAsyncLoadingGet}
+ *       ({@code AsyncLoadingCache.get(key).join()}) on a Caffeine cache configured as {@code CaffeineStore}
+ *       configures its own: the same per-entry {@code expireAfter} expiry, ticker, size bound and kind of
+ *       maintenance executor, and hits counted as the strategies count theirs ({@link CaffeineSameExpiry});</li>
+ *   <li>on Redis, {@code redisGetSameSize}: a raw Lettuce {@code GET} of a string exactly as long as the entry the
+ *       strategy writes: its trial runs the strategy once and sizes the value from what the store stored
+ *       ({@link RawRedisGet}). It runs for each strategy on Redis, since entries differ by a few bytes (a fencing
+ *       token, a load time).</li>
  * </ul>
- * A strategy's overhead is its score minus the baseline of its store; the report prints the ratio. Redis hits are
- * dominated by the loopback round trip (tens of microseconds), so differences there are mostly noise unless a
- * strategy makes more than one round trip per hit.
+ * Redis hits are dominated by the loopback round trip (tens of microseconds): there the question is whether a hit
+ * makes one round trip of one command, and how much decoding adds. {@link ContentionBenchmark} is the same read with
+ * 8 threads on one key.
  *
  * <p>Run settings: the annotations are the only place they are written; they are the quick profile's (see
- * {@link HotKeyBenchmark} and {@link BenchmarkRunner}). The two baselines measure two iterations, the strategies
- * one: there are only two baselines and about thirty strategy runs.
+ * {@link BenchmarkRunner}): 5 measured iterations, so each score has an error interval. On 2 shared cores, compare
+ * rows within one run.
  */
 @BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Threads(1)
 @Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx1g"})
-@Warmup(iterations = 1, time = 300, timeUnit = TimeUnit.MILLISECONDS)
-@Measurement(iterations = 1, time = 700, timeUnit = TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 400, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 5, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 public class HitPathBenchmark {
   static final String KEY = "cached";
+  /** The benchmark runner adds {@code -prof gc} (bytes allocated per call) to this benchmark's runs. */
+  static final boolean GC_PROFILE = true;
+  /**
+   * JVM fork, trial setup and teardown per run, for the runner's estimate: about 2 s measured on the 2-core machine
+   * on Caffeine, more on Redis (an embedded redis-server starts and stops).
+   */
+  static final double FORK_SECONDS = 3.0;
 
+  /** A strategy over its store, the key written once; on Redis, the baseline sized by that entry. */
   @State(Scope.Benchmark)
   public static class Hit {
     @Param
@@ -63,69 +78,59 @@ public class HitPathBenchmark {
 
     Env env;
     BenchCache cache;
+    RawRedisGet raw;
 
     @Setup(Level.Trial)
     public void setUp() {
       env = Env.open(strategy, store, "1", 3_600_000);
       cache = strategy.create(env);
       cache.get(KEY);
+      if (store == StoreType.REDIS) {
+        raw = new RawRedisGet(env.redisUri(), env.redisKeys.entry(KEY));
+        System.out.println("[hit-path] " + strategy + " on REDIS: " + raw);
+      }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+      if (raw != null) {
+        raw.close();
+      }
       if (env != null) {
         env.close();
       }
     }
+
+    byte[] rawGet() {
+      if (raw == null) {
+        throw new IllegalArgumentException("N/A: the raw GET is the Redis baseline (run it with -p store=REDIS)");
+      }
+      return raw.get();
+    }
   }
 
-  /** A plain Caffeine cache holding the key, its maintenance on its own executor. */
+  /** Caffeine with the in-process store's expiry, the key loaded once (see {@link CaffeineSameExpiry}). */
   @State(Scope.Benchmark)
-  public static class RawCaffeine {
+  public static class SameExpiry {
     ExecutorService executor;
-    Cache<String, String> cache;
+    LoadingCache<String, Entry<String>> loading;
+    AsyncLoadingCache<String, Entry<String>> async;
 
     @Setup(Level.Trial)
     public void setUp() {
-      executor = Executors.newSingleThreadExecutor(Env.daemons("raw-caffeine"));
-      cache = Caffeine.newBuilder().executor(executor).maximumSize(1_000_000).build();
-      cache.put(KEY, "value");
+      executor = Executors.newSingleThreadExecutor(Env.daemons("baseline-caffeine"));
+      Duration ttl = Duration.ofHours(1);
+      loading = CaffeineSameExpiry.loading(Ticker.system(), executor, Env.MAXIMUM_SIZE, Env.RETENTION, ttl,
+          key -> "value");
+      async = CaffeineSameExpiry.async(Ticker.system(), executor, Env.MAXIMUM_SIZE, Env.RETENTION, ttl,
+          key -> "value");
+      loading.get(KEY);
+      async.get(KEY).join();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
       executor.shutdownNow();
-    }
-  }
-
-  /** An embedded Redis holding the key, read by Lettuce's sync API. */
-  @State(Scope.Benchmark)
-  public static class RawRedis {
-    EmbeddedRedis redis;
-    RedisClient client;
-    StatefulRedisConnection<String, String> connection;
-    RedisCommands<String, String> commands;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-      redis = EmbeddedRedis.start();
-      client = RedisStore.client(redis.uri(), Duration.ofSeconds(2));
-      connection = client.connect();
-      commands = connection.sync();
-      commands.set(KEY, "value");
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-      if (connection != null) {
-        connection.close();
-      }
-      if (client != null) {
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      }
-      if (redis != null) {
-        redis.close();
-      }
     }
   }
 
@@ -135,15 +140,18 @@ public class HitPathBenchmark {
   }
 
   @Benchmark
-  @Measurement(iterations = 2, time = 700, timeUnit = TimeUnit.MILLISECONDS)
-  public String rawCaffeineGetIfPresent(RawCaffeine s) {
-    return s.cache.getIfPresent(KEY);
+  public byte[] redisGetSameSize(Hit s) {
+    return s.rawGet();
   }
 
   @Benchmark
-  @Measurement(iterations = 2, time = 700, timeUnit = TimeUnit.MILLISECONDS)
-  public String rawLettuceGet(RawRedis s) {
-    return s.commands.get(KEY);
+  public String caffeineLoadingGet(SameExpiry s) {
+    return s.loading.get(KEY).value();
+  }
+
+  @Benchmark
+  public String caffeineAsyncLoadingGet(SameExpiry s) {
+    return s.async.get(KEY).join().value();
   }
 
   /*
@@ -151,18 +159,21 @@ public class HitPathBenchmark {
    *
    * Build the shaded jar once (mvn -B -ntp -pl jmh -am package -DskipTests), then, with the settings above:
    *
-   *   java -jar jmh/target/benchmarks.jar HitPathBenchmark.strategyGet -p strategy=CACHE_ASIDE,LAYERED_STACK \
-   *       -p store=CAFFEINE
-   *   java -jar jmh/target/benchmarks.jar 'HitPathBenchmark.raw.*'      (the two baselines only)
+   *   java -jar jmh/target/benchmarks.jar 'HitPathBenchmark.(strategyGet|caffeine.*)' -prof gc \
+   *       -p strategy=CACHE_ASIDE,HOT_KEY_PROTECTION -p store=CAFFEINE
+   *   java -jar jmh/target/benchmarks.jar 'HitPathBenchmark.(strategyGet|redisGetSameSize)' -prof gc \
+   *       -p strategy=CACHE_ASIDE -p store=REDIS
    *
-   * With the tables of the report:
+   * With the tables of the report (results/hit-path.md, with ContentionBenchmark):
    *
-   *   mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.only=HitPath -Dbench.profile=smoke
+   *   mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.only='HitPath|Contention'
    *
    * Or run main() below from an IDE (after one Maven build, which runs JMH's annotation processor).
    */
   public static void main(String[] args) throws RunnerException {
-    new Runner(new OptionsBuilder().include(HitPathBenchmark.class.getSimpleName() + ".(strategyGet|rawCaffeine.*)")
-        .param("strategy", "CACHE_ASIDE", "LAYERED_STACK").param("store", "CAFFEINE").build()).run();
+    new Runner(new OptionsBuilder()
+        .include(HitPathBenchmark.class.getSimpleName() + ".(strategyGet|caffeine.*)")
+        .param("strategy", "CACHE_ASIDE", "HOT_KEY_PROTECTION").param("store", "CAFFEINE")
+        .addProfiler(GCProfiler.class).build()).run();
   }
 }

@@ -92,14 +92,14 @@ public enum StrategyType {
   CIRCUIT_BREAKER(env -> staleIfError(readPath(env,
       new CircuitBreaker<>(storeFill(env), 3, Duration.ofMillis(500), env.counters, env.ticker))).build()),
   /**
-   * A key read 100 times in 1 s is hot: TTL x3 and refreshed in the background within one TTL of expiry; cold keys
-   * are cache-aside.
+   * A key read 100 times in 1 s (counted on the store's clock) is hot: TTL x3 and refreshed in the background within
+   * one TTL of expiry; cold keys are cache-aside; its misses are coalesced by a SingleFlight, as its javadoc builds it.
    */
   HOT_KEY_PROTECTION(env -> {
     HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(env.ttl).metrics(env.counters)
-        .hotAt(100, Duration.ofSeconds(1)).hotTtlMultiplier(3).prewarmWindow(env.ttl).maxTrackedKeys(100_000)
-        .build();
-    return readPath(env, storeFill(env, hot)).policy(hot, env.executor).build();
+        .ticker(env.store.ticker()).hotAt(100, Duration.ofSeconds(1)).hotTtlMultiplier(3).prewarmWindow(env.ttl)
+        .maxTrackedKeys(100_000).build();
+    return readPath(env, singleFlight(env, storeFill(env, hot))).policy(hot, env.executor).build();
   }),
   /** At most 2 loads at once; a load waits up to 10 ms for a slot, else it is shed; stale-if-error. */
   LOAD_SHEDDER(env -> staleIfError(readPath(env,

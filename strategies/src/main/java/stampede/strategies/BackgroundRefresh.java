@@ -96,6 +96,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
     }
+    if (!due(entry.expireTime(), now)) {
+      return CacheAside.Action.HIT; // the common hit: no map lookup, no clock read
+    }
     Tracked<K, V> t = tracked.get(key);
     if (t == null) {
       return CacheAside.Action.HIT;
@@ -103,8 +106,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (t.expireTime != entry.expireTime()) {
       t.expireTime = entry.expireTime(); // remembered, so refreshDue reads the store only once this is due
     }
-    return due(entry.expireTime(), now) && ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH
-        : CacheAside.Action.HIT;
+    return ticker.read() >= t.retryAt ? CacheAside.Action.HIT_AND_REFRESH : CacheAside.Action.HIT;
   }
 
   @Override
@@ -130,8 +132,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     int loaded = 0;
     for (K key : keys) {
       track(Objects.requireNonNull(key, "key"), loader, true);
-      Entry<V> entry = store.getOrMiss(key, metrics);
-      if (entry == null || due(entry.expireTime(), store.ticker().read())) {
+      long now = store.ticker().read();
+      Entry<V> entry = store.getOrMiss(key, now, metrics);
+      if (entry == null || due(entry.expireTime(), now)) {
         try {
           fill.fill(key, entry, 0, loader);
           loaded++;
@@ -156,13 +159,17 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
         tracked.remove(e.getKey(), t); // nobody reads it any more: stop refreshing it
         continue;
       }
-      if (t.expireTime != UNKNOWN && !due(t.expireTime, store.ticker().read()) || now < t.retryAt) {
+      long storeNow = store.ticker().read();
+      if (t.expireTime != UNKNOWN && !due(t.expireTime, storeNow) || now < t.retryAt) {
         continue; // not due, as far as this process has seen: no round trip
       }
-      Entry<V> entry = store.getOrMiss(e.getKey(), metrics);
+      Entry<V> entry = store.getOrMiss(e.getKey(), storeNow, metrics);
       if (entry == null) {
         tracked.remove(e.getKey(), t); // gone from the store: stop refreshing it
-      } else if (decide(e.getKey(), entry, store.ticker().read()) == CacheAside.Action.HIT_AND_REFRESH
+        continue;
+      }
+      t.expireTime = entry.expireTime(); // remembered, so the next sweep reads the store only once this is due
+      if (decide(e.getKey(), entry, storeNow) == CacheAside.Action.HIT_AND_REFRESH
           && path.refresh(e.getKey(), entry, t.loader)) {
         started++;
       }

@@ -28,8 +28,9 @@ import stampede.core.Ticker;
  *
  * <p><b>Pick it when</b> you read a cache: every strategy here runs on it. Alone, for cold keys or cheap loads.
  *
- * <p><b>Costs:</b> one store read and one clock read per call. A refreshing policy adds one executor task per key
- * at a time (a concurrent map of the keys being refreshed); the task re-reads the entry and skips the load if a
+ * <p><b>Costs:</b> one store read and one clock read per hit ({@link CacheStore#ticker()}, read once and given to
+ * both the store and the policy), and no allocation. A refreshing policy adds one executor task per key at a time
+ * (a concurrent map of the keys being refreshed); the task re-reads the entry and skips the load if a
  * fresh one was written meanwhile. A failed refresh keeps the old value ({@link Event#REFRESH_FAILED}; an
  * {@link Error} too, which is then rethrown to the executor); an executor that refuses the task, whatever it throws
  * ({@link Event#REFRESH_REJECTED}), leaves the next read to try again, and the reader still gets its value. A
@@ -114,14 +115,15 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
   public V get(K key, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
-    Entry<V> entry = store.getOrMiss(key, metrics);
-    Action action = policy.decide(key, entry, clock.read());
+    long now = clock.read(); // the one clock reading of a hit: the store and the policy decide on it
+    Entry<V> entry = store.getOrMiss(key, now, metrics);
+    Action action = policy.decide(key, entry, now);
     if (entry == null || action == Action.LOAD) {
       metrics.record(Event.MISS, key);
       try {
         return fill.fill(key, entry, 0, loader);
       } catch (LoadException | RejectedException e) {
-        if (entry != null && entry.staleFor(clock.read()) <= staleIfErrorNanos) {
+        if (entry != null && entry.staleFor(clock.read()) <= staleIfErrorNanos) { // read again: the load took time
           metrics.record(Event.STALE_SERVED, key);
           return entry.value();
         }

@@ -1,11 +1,15 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Metrics;
@@ -19,7 +23,8 @@ import stampede.core.Ttl;
  * expiry, so under load they never expire; cold keys behave as cache-aside.
  *
  * <pre>
- *   HotKeyProtection&lt;K, V&gt; hot = HotKeyProtection.&lt;K, V&gt;builder(Duration.ofMinutes(1)).build();
+ *   HotKeyProtection&lt;K, V&gt; hot = HotKeyProtection.&lt;K, V&gt;builder(Duration.ofMinutes(1))
+ *       .ticker(store.ticker()).build();
  *   Fill&lt;K, V&gt; fill = SingleFlight.builder(store, new StoreFill&lt;&gt;(store, metrics, hot)).build();
  *   CacheAside.builder(store, fill).policy(hot, executor).build();
  * </pre>
@@ -30,10 +35,15 @@ import stampede.core.Ttl;
  * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale); {@link #hottest} shows the hot
  * keys.
  *
- * <p><b>Costs:</b> a map lookup and a {@code synchronized} counter update per request; at most
- * {@code maxTrackedKeys} counters (beyond, the coldest quarter is dropped). One background refresh per hot key per
- * TTL (see {@link CacheAside} for how refreshes run and fail). Hot keys live longer, so invalidate them on writes.
- * Hotness is per process, counted on a monotonic {@link Ticker}.
+ * <p><b>Costs:</b> per request a map lookup and an add to the key's {@link LongAdder}, no lock; once a key is hot in
+ * a window nothing shared is summed for it, and once it has 64 times the threshold nothing is written for it, until
+ * the next window (so {@link #hottest} ranks counts up to that cap). At most {@code maxTrackedKeys} counters: a new key
+ * beyond them drops the coldest of a few sampled keys (bounded work, never a sort of all keys), where a key hot in
+ * the last window counts as hot. One background refresh per hot key per TTL (see {@link CacheAside} for how
+ * refreshes run and fail). Hot keys live longer, so invalidate them on writes. Hotness is per process. Windows are
+ * counted on the store's clock, the one reading of the read path ({@link CacheAside.Policy#decide}'s {@code now}):
+ * give the builder {@code store.ticker()} ({@link Ticker#system()}, the default, is the in-process store's); on Redis
+ * that is the wall clock, so a step of it ends a window early or late.
  *
  * <p><b>Source:</b> Nishtala et al., "Scaling Memcache at Facebook", NSDI 2013 (hot keys replicated and kept
  * warm); sturdyc's early refreshes; Caffeine's {@code refreshAfterWrite}.
@@ -43,6 +53,10 @@ import stampede.core.Ttl;
  * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Ttl<K> {
+  /** Keys looked at to find a cold one to drop, and how many are dropped at most per request over the bound. */
+  private static final int SAMPLE = 8;
+  private static final int ROUNDS = 4;
+
   private final Metrics metrics;
   private final Ticker ticker;
   private final long ttlNanos;
@@ -52,6 +66,11 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private final int hotThreshold;
   private final int maxTrackedKeys;
   private final ConcurrentHashMap<K, Rate> rates = new ConcurrentHashMap<>();
+  private final ReentrantLock evicting = new ReentrantLock();
+  /** The last counting window seen, so a request in it needs no division. */
+  private volatile Window current = new Window(Long.MIN_VALUE, Long.MAX_VALUE);
+  /** Where the next eviction samples keys from; guarded by {@link #evicting}. */
+  private Iterator<Map.Entry<K, Rate>> cursor;
 
   private HotKeyProtection(Builder<K, V> b) {
     this.metrics = b.metrics;
@@ -77,7 +96,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
 
   @Override
   public CacheAside.Action decide(K key, Entry<V> entry, long now) {
-    boolean hot = count(key);
+    boolean hot = count(key, window(now));
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
     }
@@ -94,13 +113,21 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   /** True if {@code key} had at least {@code hotThreshold} requests in the current or the last window. */
   public boolean isHot(K key) {
     Rate rate = rates.get(key);
-    return rate != null && hot(rate.add(window(), 0));
+    return rate != null && rate.score(window(ticker.read())) >= hotThreshold;
   }
 
-  /** Up to {@code n} keys seen in this or the last window, busiest first (this window, then the last). */
+  /**
+   * Up to {@code n} keys seen in this or the last window, busiest first: by their requests in this window, then in
+   * the last (a hot key's count stops at about 64 times the threshold per window).
+   */
   public List<K> hottest(int n) {
-    return scored().filter(e -> e.getValue() > 0)
-        .sorted(Map.Entry.<K, Long>comparingByValue().reversed()).limit(n).map(Map.Entry::getKey).toList();
+    long w = window(ticker.read());
+    record Seen<K>(K key, long current, long previous) { }
+    return rates.entrySet().stream()
+        .map(e -> new Seen<>(e.getKey(), e.getValue().current(w), e.getValue().previous(w)))
+        .filter(s -> s.current() + s.previous() > 0)
+        .sorted(Comparator.comparingLong((Seen<K> s) -> s.current()).thenComparingLong(Seen::previous).reversed())
+        .limit(n).map(Seen::key).toList();
   }
 
   /** Number of keys whose request rate is tracked (at most {@code maxTrackedKeys} plus concurrent callers). */
@@ -108,51 +135,164 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     return rates.size();
   }
 
-  /** Counts a request; returns whether the key is hot, recording {@link Event#HOT_KEY} when it turns hot. */
-  private boolean count(K key) {
-    long score = rates.computeIfAbsent(key, k -> new Rate()).add(window(), 1);
-    if (score >>> 32 == hotThreshold && (int) score < hotThreshold) { // turned hot: was cold in the last window
+  /**
+   * Counts a request in window {@code w}; returns whether the key is hot, recording {@link Event#HOT_KEY} when it
+   * turns hot. A key seen for the first time may push the tracking over its bound: then this caller drops a cold
+   * key ({@link #evictCold}).
+   */
+  private boolean count(K key, long w) {
+    Rate rate = rates.get(key);
+    if (rate == null) {
+      rate = track(key, w);
+    }
+    int counted = rate.count(w, hotThreshold);
+    if (counted == Rate.TURNED_HOT) {
       metrics.record(Event.HOT_KEY, key);
     }
+    return counted != Rate.COLD;
+  }
+
+  /** Starts tracking a key seen for the first time (off the hit path, so the hit path compiles small). */
+  private Rate track(K key, long w) {
+    if (Math.abs(window(ticker.read()) - w) > 1) { // once per new key: the windows would never line up
+      throw new IllegalStateException("HotKeyProtection's ticker is not its store's clock: give the builder "
+          + "store.ticker()");
+    }
+    Rate rate = rates.computeIfAbsent(key, k -> new Rate());
     if (rates.size() > maxTrackedKeys) {
-      synchronized (rates) { // one sweep at a time; a sweep frees a quarter of the keys, so sweeps are rare
-        if (rates.size() > maxTrackedKeys) {
-          scored().sorted(Map.Entry.comparingByValue()).limit(rates.size() - (maxTrackedKeys - maxTrackedKeys / 4))
-              .map(Map.Entry::getKey).toList().forEach(rates::remove);
+      evictCold(w);
+    }
+    return rate;
+  }
+
+  /**
+   * Keeps the tracking within its bound with bounded work on the request thread: while over the bound, drops the
+   * coldest of the next {@link #SAMPLE} tracked keys (a cursor over the map, as Redis samples keys for its
+   * approximated LRU), at most {@link #ROUNDS} times. Coldest is the smallest {@link Rate#score}: a key hot in the
+   * last window is kept over keys read once in this one. One caller evicts at a time; the others do not wait.
+   */
+  private void evictCold(long w) {
+    if (!evicting.tryLock()) {
+      return;
+    }
+    try {
+      for (int round = 0; round < ROUNDS && rates.size() > maxTrackedKeys; round++) {
+        K coldest = null;
+        Rate coldestRate = null;
+        long lowest = Long.MAX_VALUE;
+        for (int i = 0; i < SAMPLE; i++) {
+          if (cursor == null || !cursor.hasNext()) {
+            cursor = rates.entrySet().iterator();
+            if (!cursor.hasNext()) {
+              break;
+            }
+          }
+          Map.Entry<K, Rate> e = cursor.next();
+          long score = e.getValue().score(w);
+          if (score < lowest) {
+            lowest = score;
+            coldest = e.getKey();
+            coldestRate = e.getValue();
+          }
+        }
+        if (coldest != null) {
+          rates.remove(coldest, coldestRate);
         }
       }
+    } finally {
+      evicting.unlock();
     }
-    return hot(score);
   }
 
-  private boolean hot(long score) {
-    return score >>> 32 >= hotThreshold || (int) score >= hotThreshold;
+  /** The index of the counting window {@code now} falls in: the current window's, or a division. */
+  private long window(long now) {
+    Window w = current;
+    return now >= w.start() && now - w.start() < windowNanos ? w.index() : nextWindow(now);
   }
 
-  private long window() {
-    return Math.floorDiv(ticker.read(), windowNanos);
+  /** Once per window: computes the index, and keeps the window if it is the newest. */
+  private long nextWindow(long now) {
+    long index = Math.floorDiv(now, windowNanos);
+    if (index > current.index()) {
+      current = new Window(index, index * windowNanos);
+    }
+    return index;
   }
 
-  private Stream<Map.Entry<K, Long>> scored() {
-    long w = window();
-    return rates.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue().add(w, 0)));
-  }
+  /** A counting window: its index and where it starts on the clock. */
+  private record Window(long index, long start) { }
 
-  /** Request counts of one key in the current window and the one before it. */
-  private static final class Rate {
-    private long window;
-    private int current;
-    private int previous;
+  /**
+   * Requests of one key in its current window (this {@link LongAdder}'s count) and the one before it. A request adds
+   * to the adder (no lock, and under contention each thread adds to its own cell); once the key is known hot in a
+   * window nothing shared is summed for it, and once its count reaches {@link #CAP} times the threshold nothing is
+   * written either: a hit on a hot key only reads. Moving to a new window takes this object's lock, once per key per
+   * window; a request racing with that move may be counted in either window.
+   */
+  private static final class Rate extends LongAdder {
+    /** A hot key's count stops at about {@code CAP x hotThreshold} per window (what {@link #hottest} can rank). */
+    static final int CAP = 64;
+    static final int CAP_CHECK = 64;
+    static final int COLD = 0;
+    static final int HOT = 1;
+    static final int TURNED_HOT = 2;
 
-    /** Adds {@code n} requests in window {@code w}; returns the current count << 32 | the last window's. */
-    synchronized long add(long w, int n) {
-      if (w != window) {
-        previous = w == window + 1 ? current : 0;
-        current = 0;
+    private volatile long window = Long.MIN_VALUE;
+    private volatile long previous;
+    /** The window in which this key reached the threshold, so later requests in it need not sum. */
+    private volatile long hotIn = Long.MIN_VALUE;
+    /** The window in which this key's count reached its cap, so later requests in it write nothing. */
+    private volatile long fullIn = Long.MIN_VALUE;
+
+    /** Counts a request in window {@code w}: COLD, HOT, or TURNED_HOT if it reached {@code threshold} just now. */
+    int count(long w, int threshold) {
+      if (w > window) {
+        roll(w);
+      }
+      if (fullIn == w) {
+        return HOT; // counted up to the cap in this window: a hit reads, and writes nothing shared
+      }
+      increment();
+      if (hotIn == w || previous >= threshold) {
+        if (ThreadLocalRandom.current().nextInt(CAP_CHECK) == 0 && sum() >= (long) threshold * CAP) {
+          fullIn = w; // one request in CAP_CHECK looks whether the cap is reached: the count may pass it a little
+        }
+        return HOT;
+      }
+      return sum() < threshold ? COLD : turnHot(w);
+    }
+
+    /** Once per key per window: the request that takes it hot (a lock off the hit path). */
+    private synchronized int turnHot(long w) {
+      if (hotIn == w) {
+        return HOT;
+      }
+      hotIn = w;
+      return TURNED_HOT;
+    }
+
+    private synchronized void roll(long w) {
+      if (w > window) {
+        long n = sumThenReset();
+        previous = w == window + 1 ? n : 0;
         window = w;
       }
-      current += n;
-      return (long) current << 32 | previous;
+    }
+
+    /** Requests in window {@code w} so far. */
+    long current(long w) {
+      return window == w ? sum() : 0;
+    }
+
+    /** Requests in the window before {@code w}. */
+    long previous(long w) {
+      long at = window;
+      return at == w ? previous : at == w - 1 ? sum() : 0;
+    }
+
+    /** How hot the key is in window {@code w}: the busier of this and the last window (hot at the threshold). */
+    long score(long w) {
+      return Math.max(current(w), previous(w));
     }
   }
 
@@ -177,7 +317,10 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
       return this;
     }
 
-    /** The clock of the counting windows, monotonic; default {@link Ticker#system()}. */
+    /**
+     * The clock of the counting windows: the store's ({@code store.ticker()}), which the read path reads once per
+     * call; default {@link Ticker#system()}, the in-process store's.
+     */
     public Builder<K, V> ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;

@@ -17,12 +17,13 @@ import stampede.core.Entry;
  * <p><b>Pick it when</b> keys are hot (many reads per {@code delta}) and you want no lock and no extra store round
  * trip.
  *
- * <p><b>Costs:</b> one random draw and a logarithm per hit. The early refresh runs through the read path's
+ * <p><b>Costs:</b> one random draw and a logarithm per hit within {@code 37 x delta x beta} of expiry, when a draw can
+ * refresh (farther from expiry, none can: a hit costs a comparison). The early refresh runs through the read path's
  * refresher (see {@link CacheAside}): at most one per key in this process, and a reader holding a fresh value never
- * waits for it (with {@code Runnable::run} the reader that draws it refreshes in line, as in the paper). Across
- * nodes refreshes are not coalesced: at very high read rates the small chances add up and several nodes may each
- * refresh early. A key read rarely may still expire and miss: give the read path a {@link SingleFlight} fill.
- * {@code beta > 1} favours earlier refreshes; an entry with {@code delta = 0} is never refreshed early.
+ * waits for it (with {@code Runnable::run} the reader that draws it refreshes in line, as in the paper). Across nodes
+ * refreshes are not coalesced: at very high read rates the small chances add up and several nodes may each refresh
+ * early. A key read rarely may still expire and miss: give the read path a {@link SingleFlight} fill. {@code beta > 1}
+ * favours earlier refreshes; an entry with {@code delta = 0} is never refreshed early.
  *
  * <p><b>Source:</b> Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede Prevention", PVLDB
  * 8(8), 2015 (XFetch; {@code beta} defaults to 1).
@@ -32,6 +33,12 @@ import stampede.core.Entry;
  * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Policy<K, V> {
+  /**
+   * The largest {@code -ln(u)} a draw can give: {@code u = 1 - random} is at least {@code 2^-53} for a double in
+   * [0, 1), so a read more than {@code delta * beta * 53 ln 2} before expiry never refreshes.
+   */
+  private static final double MAX_DRAWN = 53 * Math.log(2);
+
   private final DoubleSupplier random;
   private final double beta;
 
@@ -65,6 +72,9 @@ public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Poli
   public CacheAside.Action decide(K key, Entry<V> entry, long now) {
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
+    }
+    if (entry.expireTime() - now > entry.loadNanos() * beta * MAX_DRAWN) {
+      return CacheAside.Action.HIT; // so far from expiry that no draw can refresh: skip the draw and the logarithm
     }
     double u = 1 - random.getAsDouble();
     return shouldRecomputeEarly(now, entry.loadNanos(), beta, entry.expireTime(), u)

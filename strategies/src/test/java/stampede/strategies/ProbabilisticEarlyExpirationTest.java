@@ -122,6 +122,30 @@ class ProbabilisticEarlyExpirationTest {
     }
   }
 
+  /**
+   * A draw gives at most -ln(2^-53) = 36.7 (u = 1 - random, random below 1), so a read more than 36.7 x delta x beta
+   * before expiry cannot refresh: it draws nothing and computes no logarithm. Within that, it draws.
+   */
+  @Test
+  void aHitTooFarFromExpiryToRefreshDrawsNothing() {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      AtomicInteger draws = new AtomicInteger();
+      double largest = Math.nextDown(1.0); // u = 2^-53, the earliest any draw can refresh
+      CacheAside<String, String> xfetch = xfetch(f.store, () -> {
+        draws.incrementAndGet();
+        return largest;
+      }, executor);
+      freshEntry(f, 37 * SECOND, SECOND);
+      assertEquals("old", xfetch.get("k", db));
+      assertEquals(0, draws.get(), "37 s from expiry, delta 1 s: no draw can refresh");
+      assertEquals(0, executor.pending());
+      freshEntry(f, 36 * SECOND, SECOND);
+      assertEquals("old", xfetch.get("k", db));
+      assertEquals(1, draws.get());
+      assertEquals(1, executor.pending(), "36 s from expiry the largest draw refreshes: -ln(2^-53) = 36.7");
+    }
+  }
+
   /** With {@code Runnable::run} as the refresher the reader that draws refreshes in line, as in the paper. */
   @ParameterizedTest
   @EnumSource(StoreKind.class)
