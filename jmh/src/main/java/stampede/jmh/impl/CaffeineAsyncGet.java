@@ -8,6 +8,7 @@ import java.util.concurrent.Executor;
 import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Metrics;
+import stampede.core.Ticker;
 import stampede.jmh.BenchCache;
 import stampede.jmh.Database;
 
@@ -28,9 +29,15 @@ public final class CaffeineAsyncGet implements BenchCache {
   private final Metrics metrics;
 
   public CaffeineAsyncGet(Database db, Metrics metrics, Duration ttl, Executor executor) {
+    this(db, metrics, ttl, executor, Ticker.system());
+  }
+
+  /** The same on {@code ticker}, Caffeine's clock (a scenario may hold it still while it writes every key). */
+  public CaffeineAsyncGet(Database db, Metrics metrics, Duration ttl, Executor executor, Ticker ticker) {
     this.db = db;
     this.metrics = metrics;
     this.cache = Caffeine.newBuilder()
+        .ticker(ticker::read)
         .executor(executor)
         .maximumSize(1_000_000)
         .expireAfterWrite(ttl)
