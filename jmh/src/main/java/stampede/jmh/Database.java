@@ -31,7 +31,9 @@ import stampede.core.Loader;
  * throws {@link DatabaseDownException} (after the usual latency: a timeout is not free), {@link FailureMode#SLOW}
  * multiplies the latency by {@code slowFactor}.
  *
- * <p>{@link #setFast(boolean)} turns latency off, to fill a cache quickly in a setup method. The values returned
+ * <p>{@link #setFast(boolean)} turns latency off, to fill a cache quickly in a setup method; such loads are counted
+ * but open no expiry episode (a warm-up is not an expiry, and a million warmed keys need no episode state). The
+ * values returned
  * are {@code key + "@" + loadNumber + "@" + completionNanoTime}; {@link #loadedAt(String)} reads the time back
  * so a facade can tell a stale value from a fresh one.
  *
@@ -119,7 +121,9 @@ public final class Database implements Loader<String, String> {
     int now = inFlight.incrementAndGet();
     peak.accumulateAndGet(now, Math::max);
     long n = loads.incrementAndGet();
-    countEpisode(key, start);
+    if (!fast) {
+      countEpisode(key, start);
+    }
     LoadListener l = listener;
     if (l != null) {
       l.loadStarted(key, start);

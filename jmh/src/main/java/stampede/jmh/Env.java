@@ -56,6 +56,8 @@ public final class Env implements AutoCloseable {
    * the builder says otherwise; Redis entries are always on {@link Ticker#wall()}).
    */
   public final Ticker storeTicker;
+  /** True if the builder gave {@link #storeTicker} (a scenario's clock, not the system's). */
+  public final boolean customStoreClock;
   public final Counters counters = new Counters();
   /** Where strategies report: {@link #counters}, plus the builder's extra {@link Metrics} if any. */
   public final Metrics metrics;
@@ -90,7 +92,8 @@ public final class Env implements AutoCloseable {
     this.db = b.db;
     this.ttl = b.ttl;
     this.jitter = b.jitter;
-    this.storeTicker = b.storeTicker;
+    this.storeTicker = b.storeTicker == null ? Ticker.system() : b.storeTicker;
+    this.customStoreClock = b.storeTicker != null;
     this.keyPrefix = b.keyPrefix;
     this.metrics = b.metrics == null ? counters : counters.and(b.metrics);
     this.executor = new ThreadPoolExecutor(b.loaderThreads, b.loaderThreads, 30, TimeUnit.SECONDS,
@@ -109,7 +112,7 @@ public final class Env implements AutoCloseable {
       this.redis = null;
       this.redisUri = null;
       this.client = null;
-      this.store = new CaffeineStore<>(b.storeTicker, cacheExecutor, b.maximumSize, RETENTION);
+      this.store = new CaffeineStore<>(storeTicker, cacheExecutor, b.maximumSize, RETENTION);
       this.locks = new LocalLocks<>(Ticker.system());
     }
   }
@@ -207,7 +210,7 @@ public final class Env implements AutoCloseable {
     private Duration redisTimeout = Duration.ofSeconds(2);
     private Metrics metrics;
     private double jitter = 0.2;
-    private Ticker storeTicker = Ticker.system();
+    private Ticker storeTicker;
     private int loaderThreads = 16;
     private long maximumSize = 1_000_000;
 

@@ -122,13 +122,14 @@ public enum StrategyType {
       .metrics(env.metrics).jitter(env.jitter).stale(env.ttl, staleIfError()).lock(lease(), lockWait()).build()),
   /** Peer: Caffeine {@code AsyncCache.get} with {@code expireAfterWrite(TTL)}: one load per key, callers wait. */
   CAFFEINE_ASYNC_GET(StoreType.CAFFEINE, env -> new CaffeineAsyncGet(env.db, env.metrics, env.ttl, env.executor,
-      env.storeTicker)),
+      env.customStoreClock ? env.storeTicker : null)),
   /**
    * Peer: Caffeine {@code refreshAfterWrite(TTL)} with {@code expireAfterWrite(TTL + 10 s)}: one reload on the
    * executor, the old value served meanwhile and kept if the reload fails.
    */
   CAFFEINE_REFRESH_AFTER_WRITE(StoreType.CAFFEINE,
-      env -> new CaffeineRefreshAfterWrite(env.db, env.metrics, env.ttl, staleIfError(), env.executor));
+      env -> new CaffeineRefreshAfterWrite(env.db, env.metrics, env.ttl, staleIfError(), env.executor,
+          env.customStoreClock ? env.storeTicker : null));
 
   private final Function<Env, BenchCache> factory;
   private final Set<StoreType> stores;
