@@ -1,8 +1,11 @@
 package stampede.jmh;
 
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -28,9 +31,20 @@ import stampede.core.Loader;
  * throws {@link DatabaseDownException} (after the usual latency: a timeout is not free), {@link FailureMode#SLOW}
  * multiplies the latency by {@code slowFactor}.
  *
- * <p>{@link #setFast(boolean)} turns latency off, to fill a cache quickly in a setup method. The values returned
+ * <p>{@link #setFast(boolean)} turns latency off, to fill a cache quickly in a setup method; such loads are counted
+ * but open no expiry episode (a warm-up is not an expiry, and a million warmed keys need no episode state). The
+ * values returned
  * are {@code key + "@" + loadNumber + "@" + completionNanoTime}; {@link #loadedAt(String)} reads the time back
  * so a facade can tell a stale value from a fresh one.
+ *
+ * <p>Connection pool: by default every load runs at once (an unbounded database, so a stampede shows at its full
+ * size). {@link #pool(int)} bounds the loads running at once to a number of connections, as a JDBC pool does: a
+ * load waits (FIFO) for a free connection before its latency starts, up to {@link #POOL_TIMEOUT} (HikariCP's
+ * default connection timeout), then fails with {@link PoolTimeoutException}. The wait is part of the caller's
+ * latency; {@link #inFlight()} and {@link #peakConcurrentLoads()} count loads waiting for a connection too.
+ *
+ * <p>{@link #listener(LoadListener)} sees every loader call as it starts (the open-loop scenarios bucket them in
+ * time). Counting is lock-free on the load path: an episode is one compare-and-set on the key's start time.
  */
 public final class Database implements Loader<String, String> {
 
@@ -46,6 +60,24 @@ public final class Database implements Loader<String, String> {
     }
   }
 
+  /** What a load waiting longer than {@link #POOL_TIMEOUT} for a connection throws. */
+  public static final class PoolTimeoutException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    PoolTimeoutException(String key) {
+      super("no database connection within " + POOL_TIMEOUT.toSeconds() + " s for " + key, null, false, false);
+    }
+  }
+
+  /** Sees every loader call as it starts (before any wait for a connection). */
+  @FunctionalInterface
+  public interface LoadListener {
+    void loadStarted(String key, long nanoTime);
+  }
+
+  /** How long a load waits for a pooled connection before it fails (HikariCP's connectionTimeout default). */
+  public static final Duration POOL_TIMEOUT = Duration.ofSeconds(30);
+
   private final long minLatencyNanos;
   private final long maxLatencyNanos;
   private final long episodeGapNanos;
@@ -54,7 +86,10 @@ public final class Database implements Loader<String, String> {
   private final AtomicLong episodes = new AtomicLong();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
-  private final ConcurrentHashMap<String, Long> episodeStart = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicLong> episodeStart = new ConcurrentHashMap<>();
+  private volatile Semaphore pool;
+  private volatile int poolSize;
+  private volatile LoadListener listener;
   private volatile boolean fast;
   private volatile FailureMode mode = FailureMode.NONE;
   private volatile long failureOrigin;
@@ -86,9 +121,24 @@ public final class Database implements Loader<String, String> {
     int now = inFlight.incrementAndGet();
     peak.accumulateAndGet(now, Math::max);
     long n = loads.incrementAndGet();
-    countEpisode(key, start);
+    if (!fast) {
+      countEpisode(key, start);
+    }
+    LoadListener l = listener;
+    if (l != null) {
+      l.loadStarted(key, start);
+    }
+    Semaphore connections = fast ? null : pool;
     try {
-      boolean failing = isFailing(start);
+      if (connections != null && !connections.tryAcquire(POOL_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new PoolTimeoutException(key);
+      }
+    } catch (Exception e) {
+      inFlight.decrementAndGet();
+      throw e;
+    }
+    try {
+      boolean failing = isFailing(System.nanoTime());
       if (!fast) {
         long latency = latencyNanos();
         if (failing && mode == FailureMode.SLOW) {
@@ -102,6 +152,9 @@ public final class Database implements Loader<String, String> {
       }
       return key + "@" + n + "@" + System.nanoTime();
     } finally {
+      if (connections != null) {
+        connections.release();
+      }
       inFlight.decrementAndGet();
     }
   }
@@ -126,16 +179,20 @@ public final class Database implements Loader<String, String> {
   }
 
   private void countEpisode(String key, long now) {
-    boolean[] opened = new boolean[1];
-    episodeStart.compute(key, (k, start) -> {
-      if (start == null || now - start > episodeGapNanos) {
-        opened[0] = true;
-        return now;
+    AtomicLong start = episodeStart.get(key);
+    if (start == null) {
+      AtomicLong mine = new AtomicLong(now);
+      start = episodeStart.putIfAbsent(key, mine);
+      if (start == null) { // the key's first load: an episode
+        episodes.incrementAndGet();
+        return;
       }
-      return start;
-    });
-    if (opened[0]) {
-      episodes.incrementAndGet();
+    }
+    for (long s = start.get(); now - s > episodeGapNanos; s = start.get()) {
+      if (start.compareAndSet(s, now)) { // exactly one of the loads past the gap opens the next episode
+        episodes.incrementAndGet();
+        return;
+      }
     }
   }
 
@@ -167,13 +224,54 @@ public final class Database implements Loader<String, String> {
     this.mode = mode;
   }
 
+  /**
+   * One outage: loads that reach the database in {@code [fromNanos, toNanos)} ({@link System#nanoTime()} readings,
+   * possibly in the future) misbehave as {@code mode} says; before and after it is healthy.
+   */
+  public void outage(FailureMode mode, long fromNanos, long toNanos) {
+    if (toNanos - fromNanos < 0) {
+      throw new IllegalArgumentException("outage ends before it starts");
+    }
+    this.periodNanos = Long.MAX_VALUE;
+    this.failForNanos = toNanos - fromNanos;
+    this.slowFactor = 10;
+    this.failureOrigin = fromNanos;
+    this.mode = mode;
+  }
+
   /** True if a load starting at {@code nanoTime} falls in the failure window. */
   public boolean isFailing(long nanoTime) {
     if (mode == FailureMode.NONE) {
       return false;
     }
-    long phase = Math.floorMod(nanoTime - failureOrigin, periodNanos);
+    long since = nanoTime - failureOrigin;
+    if (periodNanos == Long.MAX_VALUE) { // one outage
+      return since >= 0 && since < failForNanos;
+    }
+    long phase = Math.floorMod(since, periodNanos);
     return phase < failForNanos;
+  }
+
+  /**
+   * Bounds the loads running at once to {@code connections} (FIFO wait for a connection, see above); 0 removes the
+   * bound. Set it before the load starts.
+   */
+  public void pool(int connections) {
+    if (connections < 0) {
+      throw new IllegalArgumentException("connections < 0: " + connections);
+    }
+    this.poolSize = connections;
+    this.pool = connections == 0 ? null : new Semaphore(connections, true);
+  }
+
+  /** The connection pool's size, 0 if unbounded. */
+  public int poolSize() {
+    return poolSize;
+  }
+
+  /** Sees every loader call as it starts; null for none. */
+  public void listener(LoadListener listener) {
+    this.listener = listener;
   }
 
   public void setFast(boolean fast) {

@@ -30,7 +30,7 @@ import stampede.strategies.TwoLevelCoalescing;
 
 /**
  * Every strategy of the project, plus the two Caffeine peers a user would pick instead, each built the same way from
- * an {@link Env}: TTL {@code env.ttl}, loads from {@code env.db}, events into {@code env.counters}, background work
+ * an {@link Env}: TTL {@code env.ttl}, loads from {@code env.db}, events into {@code env.metrics}, background work
  * on {@code env.executor}. Each constant says what it is in a line or a few; the shared layers and their settings
  * are the helpers at the bottom. The settings are deliberately ordinary (documented next to each constant and
  * helper), not tuned per scenario:
@@ -41,7 +41,7 @@ import stampede.strategies.TwoLevelCoalescing;
  *   <li>stale-if-error: 10 s on every read path that may serve stale (the lock strategies, stale-while-revalidate,
  *       the circuit breaker, the load shedder, the layered stack; Caffeine's {@code refreshAfterWrite} keeps a value
  *       as long past its TTL);</li>
- *   <li>TTL jitter: +-20%.</li>
+ *   <li>TTL jitter: +-20% ({@code env.jitter}; the midnight scenario sets +-10%).</li>
  * </ul>
  *
  * <p>The peers ({@link #CAFFEINE_ASYNC_GET}, {@link #CAFFEINE_REFRESH_AFTER_WRITE}, adapters in
@@ -57,7 +57,7 @@ public enum StrategyType {
   DISTRIBUTED_LOCK(env -> staleIfError(readPath(env, lock(env, storeFill(env)))).build()),
   /** Single flight in the process in front of the distributed lock across processes; stale-if-error. */
   TWO_LEVEL_COALESCING(env -> staleIfError(readPath(env,
-      new TwoLevelCoalescing<>(env.store, lock(env, storeFill(env)), env.counters))).build()),
+      new TwoLevelCoalescing<>(env.store, lock(env, storeFill(env)), env.metrics))).build()),
   /** Cache-aside with TTL +-20%: spreads mass expiry, does nothing for one hot key. */
   TTL_JITTER(env -> readPath(env, storeFill(env, jitter(env))).build()),
   /**
@@ -79,37 +79,37 @@ public enum StrategyType {
    */
   BACKGROUND_REFRESH(env -> {
     BackgroundRefresh<String, String> refresh = BackgroundRefresh.builder(env.store, storeFill(env), env.executor)
-        .metrics(env.counters).refreshWindow(env.ttl.dividedBy(4))
+        .metrics(env.metrics).refreshWindow(env.ttl.dividedBy(4))
         .backoff(Duration.ofMillis(50), Duration.ofSeconds(1)).maxTrackedKeys(100_000).build();
     env.every(env.ttl.dividedBy(8), refresh::refreshDue);
     return refresh;
   }),
   /** A token bucket per client (one client here): burst 2, 10 loads/s; over the rate a miss is rejected. */
   RATE_LIMITED(env -> readPath(env,
-      RateLimited.builder(storeFill(env), () -> "bench-client").metrics(env.counters).limit(2, 10.0).build())
+      RateLimited.builder(storeFill(env), () -> "bench-client").metrics(env.metrics).limit(2, 10.0).build())
       .build()),
   /** Opens after 3 failed loads in a row, for 500 ms; stale-if-error answers the refused and failed loads. */
   CIRCUIT_BREAKER(env -> staleIfError(readPath(env,
-      new CircuitBreaker<>(storeFill(env), 3, Duration.ofMillis(500), env.counters, env.ticker))).build()),
+      new CircuitBreaker<>(storeFill(env), 3, Duration.ofMillis(500), env.metrics, env.ticker))).build()),
   /**
    * A key read 100 times in 1 s (counted on the store's clock) is hot: TTL x3 and refreshed in the background within
    * one TTL of expiry; cold keys are cache-aside; its misses are coalesced by a SingleFlight, as its javadoc builds it.
    */
   HOT_KEY_PROTECTION(env -> {
-    HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(env.ttl).metrics(env.counters)
+    HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(env.ttl).metrics(env.metrics)
         .ticker(env.store.ticker()).hotAt(100, Duration.ofSeconds(1)).hotTtlMultiplier(3).prewarmWindow(env.ttl)
         .maxTrackedKeys(100_000).build();
     return readPath(env, singleFlight(env, storeFill(env, hot))).policy(hot, env.executor).build();
   }),
   /** At most 2 loads at once; a load waits up to 10 ms for a slot, else it is shed; stale-if-error. */
   LOAD_SHEDDER(env -> staleIfError(readPath(env,
-      new LoadShedder<>(storeFill(env), 2, Duration.ofMillis(10), env.counters))).build()),
+      new LoadShedder<>(storeFill(env), 2, Duration.ofMillis(10), env.metrics))).build()),
   /**
    * Cache-aside reporting through Monitoring (a miss storm is 10 misses of one key in 1 s): the cost of watching,
    * not a cure.
    */
   MONITORING(env -> {
-    Monitoring monitoring = Monitoring.builder(env.counters).missStorm(10, Duration.ofSeconds(1))
+    Monitoring monitoring = Monitoring.builder(env.metrics).missStorm(10, Duration.ofSeconds(1))
         .maxTrackedKeys(100_000).build();
     return CacheAside.builder(env.store, new StoreFill<>(env.store, monitoring, Ttl.fixed(env.ttl)))
         .metrics(monitoring).build();
@@ -119,15 +119,17 @@ public enum StrategyType {
    * StoreFill(TtlJitter))), jitter +-20%, stale-if-error 10 s, lease and wait 2 s.
    */
   LAYERED_STACK(env -> LayeredStack.<String, String>builder(env.store, env.locks, env.ttl, env.executor)
-      .metrics(env.counters).jitter(0.2).stale(env.ttl, staleIfError()).lock(lease(), lockWait()).build()),
+      .metrics(env.metrics).jitter(env.jitter).stale(env.ttl, staleIfError()).lock(lease(), lockWait()).build()),
   /** Peer: Caffeine {@code AsyncCache.get} with {@code expireAfterWrite(TTL)}: one load per key, callers wait. */
-  CAFFEINE_ASYNC_GET(StoreType.CAFFEINE, env -> new CaffeineAsyncGet(env.db, env.counters, env.ttl, env.executor)),
+  CAFFEINE_ASYNC_GET(StoreType.CAFFEINE, env -> new CaffeineAsyncGet(env.db, env.metrics, env.ttl, env.executor,
+      env.customStoreClock ? env.storeTicker : null)),
   /**
    * Peer: Caffeine {@code refreshAfterWrite(TTL)} with {@code expireAfterWrite(TTL + 10 s)}: one reload on the
    * executor, the old value served meanwhile and kept if the reload fails.
    */
   CAFFEINE_REFRESH_AFTER_WRITE(StoreType.CAFFEINE,
-      env -> new CaffeineRefreshAfterWrite(env.db, env.counters, env.ttl, staleIfError(), env.executor));
+      env -> new CaffeineRefreshAfterWrite(env.db, env.metrics, env.ttl, staleIfError(), env.executor,
+          env.customStoreClock ? env.storeTicker : null));
 
   private final Function<Env, BenchCache> factory;
   private final Set<StoreType> stores;
@@ -162,7 +164,7 @@ public enum StrategyType {
 
   /** The read path every strategy but the peers stands on, reporting to the env's counters. */
   static CacheAside.Builder<String, String> readPath(Env env, Fill<String, String> fill) {
-    return CacheAside.builder(env.store, fill).metrics(env.counters);
+    return CacheAside.builder(env.store, fill).metrics(env.metrics);
   }
 
   /** The innermost fill: loads from the database, writes the entry fresh for the env's TTL. */
@@ -171,23 +173,23 @@ public enum StrategyType {
   }
 
   static Fill<String, String> storeFill(Env env, Ttl<String> ttl) {
-    return new StoreFill<>(env.store, env.counters, ttl);
+    return new StoreFill<>(env.store, env.metrics, ttl);
   }
 
   /** Waiters wait up to 5 s (the default). */
   static Fill<String, String> singleFlight(Env env, Fill<String, String> fill) {
-    return SingleFlight.builder(env.store, fill).metrics(env.counters).build();
+    return SingleFlight.builder(env.store, fill).metrics(env.metrics).build();
   }
 
   /** Lease 2 s, wait up to 2 s, then load without caching (the default fallback); renewals on the env's scheduler. */
   static DistributedLock<String, String> lock(Env env, Fill<String, String> fill) {
-    return DistributedLock.builder(env.store, env.locks, fill).metrics(env.counters).lease(lease())
+    return DistributedLock.builder(env.store, env.locks, fill).metrics(env.metrics).lease(lease())
         .maxWait(lockWait()).watchdog(env.scheduler).build();
   }
 
-  /** The env's TTL +-20%. */
+  /** The env's TTL +- the env's jitter (+-20% unless the env says otherwise). */
   static TtlJitter<String> jitter(Env env) {
-    return new TtlJitter<>(env.ttl, 0.2, uniform());
+    return new TtlJitter<>(env.ttl, env.jitter, uniform());
   }
 
   /** XFetch with the paper's beta = 1. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class DatabaseTest {
@@ -109,6 +110,81 @@ class DatabaseTest {
     db.load("k");
     assertTrue(System.nanoTime() - start >= 50 * MS);
     assertEquals(0, db.failures());
+  }
+
+  @Test
+  void aPoolBoundsTheLoadsRunningAtOnceAndTheRestWaitInLine() throws Exception {
+    Database db = new Database(50 * MS, 50 * MS, MS);
+    db.pool(2);
+    assertEquals(2, db.poolSize());
+    List<Thread> threads = new ArrayList<>();
+    CountDownLatch go = new CountDownLatch(1);
+    AtomicInteger done = new AtomicInteger();
+    long start = System.nanoTime();
+    for (int i = 0; i < 6; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+          db.load("k");
+          done.incrementAndGet();
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      t.start();
+      threads.add(t);
+    }
+    go.countDown();
+    for (Thread t : threads) {
+      t.join(10_000);
+    }
+    assertEquals(6, done.get());
+    assertTrue(System.nanoTime() - start >= 150 * MS, "6 loads on 2 connections: 3 rounds of 50 ms");
+    assertEquals(6, db.peakConcurrentLoads(), "loads waiting for a connection count as in flight");
+    db.pool(0);
+    assertEquals(0, db.poolSize());
+  }
+
+  @Test
+  void anOutageFailsLoadsInItsWindowOnly() throws Exception {
+    Database db = new Database(0, 0, MS);
+    long now = System.nanoTime();
+    db.outage(Database.FailureMode.FAIL, now + 100 * MS, now + 200 * MS);
+    assertFalse(db.isFailing(now));
+    assertTrue(db.isFailing(now + 150 * MS));
+    assertFalse(db.isFailing(now + 250 * MS));
+    assertFalse(db.isFailing(now + 100_000 * MS), "one outage, not a period");
+    assertTrue(db.load("k").startsWith("k@"));
+  }
+
+  @Test
+  void theListenerSeesEveryLoadAndEpisodesStayExactUnderContention() throws Exception {
+    Database db = new Database(0, 0, 10_000 * MS);
+    AtomicInteger heard = new AtomicInteger();
+    db.listener((key, at) -> heard.incrementAndGet());
+    List<Thread> threads = new ArrayList<>();
+    CountDownLatch go = new CountDownLatch(1);
+    for (int i = 0; i < 8; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+          for (int j = 0; j < 1_000; j++) {
+            db.load(j % 2 == 0 ? "even" : "odd");
+          }
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      t.start();
+      threads.add(t);
+    }
+    go.countDown();
+    for (Thread t : threads) {
+      t.join(10_000);
+    }
+    assertEquals(8_000, db.loads());
+    assertEquals(8_000, heard.get());
+    assertEquals(2, db.episodes(), "two keys, all loads within the gap: one episode each");
   }
 
   @Test

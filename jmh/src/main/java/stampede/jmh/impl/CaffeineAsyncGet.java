@@ -8,6 +8,7 @@ import java.util.concurrent.Executor;
 import stampede.core.Event;
 import stampede.core.LoadException;
 import stampede.core.Metrics;
+import stampede.core.Ticker;
 import stampede.jmh.BenchCache;
 import stampede.jmh.Database;
 
@@ -28,9 +29,21 @@ public final class CaffeineAsyncGet implements BenchCache {
   private final Metrics metrics;
 
   public CaffeineAsyncGet(Database db, Metrics metrics, Duration ttl, Executor executor) {
+    this(db, metrics, ttl, executor, null);
+  }
+
+  /**
+   * The same on {@code ticker}, Caffeine's clock (a scenario may hold it still while it writes every key); null:
+   * Caffeine's own system clock.
+   */
+  public CaffeineAsyncGet(Database db, Metrics metrics, Duration ttl, Executor executor, Ticker ticker) {
     this.db = db;
     this.metrics = metrics;
-    this.cache = Caffeine.newBuilder()
+    Caffeine<Object, Object> builder = Caffeine.newBuilder();
+    if (ticker != null) {
+      builder.ticker(ticker::read);
+    }
+    this.cache = builder
         .executor(executor)
         .maximumSize(1_000_000)
         .expireAfterWrite(ttl)
@@ -56,6 +69,11 @@ public final class CaffeineAsyncGet implements BenchCache {
       metrics.record(Event.LOAD_FAILED, key);
       throw e;
     }
+  }
+
+  /** Writes {@code value} as a batch job warming the cache would ({@code put}, no load). */
+  public void put(String key, String value) {
+    cache.synchronous().put(key, value);
   }
 
   @Override

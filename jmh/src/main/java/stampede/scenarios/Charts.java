@@ -1,0 +1,114 @@
+package stampede.scenarios;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Objects;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.AxesChartStyler;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * The charts of the scenarios, drawn with XChart (knowm.org/open-source/xchart) and written as PNG by its
+ * {@link BitmapEncoder}: line charts with optional logarithmic axes, one line per strategy, a 20-colour palette (so
+ * that a chart with every strategy needs no colour twice), the legend outside on the right.
+ */
+public final class Charts {
+  /** Tableau 20: distinct, print-safe colours. */
+  private static final Color[] PALETTE = {
+      new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44), new Color(214, 39, 40),
+      new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194), new Color(127, 127, 127),
+      new Color(188, 189, 34), new Color(23, 190, 207), new Color(174, 199, 232), new Color(255, 187, 120),
+      new Color(152, 223, 138), new Color(255, 152, 150), new Color(197, 176, 213), new Color(196, 156, 148),
+      new Color(247, 182, 210), new Color(199, 199, 199), new Color(219, 219, 141), new Color(158, 218, 229)};
+
+  private Charts() {
+  }
+
+  /** A line chart, 1100 x 650 pixels. */
+  public static XYChart lines(String title, String xTitle, String yTitle, boolean logX, boolean logY) {
+    XYChart c = new XYChartBuilder().width(1100).height(650).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle)
+        .build();
+    Styler s = c.getStyler();
+    s.setLegendPosition(Styler.LegendPosition.OutsideE);
+    s.setSeriesColors(PALETTE);
+    s.setChartBackgroundColor(Color.WHITE);
+    s.setPlotBackgroundColor(Color.WHITE);
+    s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+    c.getStyler().setXAxisLogarithmic(logX).setYAxisLogarithmic(logY).setPlotGridLinesColor(new Color(225, 225, 225))
+        .setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+    return c;
+  }
+
+  /**
+   * Adds a line; on a logarithmic axis the points that cannot be drawn (0 or less) are left out, and a series with
+   * no point left is not added (its table row says why). Returns the series, or null if nothing was added.
+   */
+  public static XYSeries line(XYChart chart, String name, double[] x, double[] y, boolean markers) {
+    boolean logX = chart.getStyler().isXAxisLogarithmic();
+    boolean logY = chart.getStyler().isYAxisLogarithmic();
+    double[] xs = new double[x.length];
+    double[] ys = new double[y.length];
+    int n = 0;
+    for (int i = 0; i < x.length; i++) {
+      if ((logX && !(x[i] > 0)) || (logY && !(y[i] > 0)) || Double.isNaN(x[i]) || Double.isNaN(y[i])) {
+        continue;
+      }
+      xs[n] = x[i];
+      ys[n] = y[i];
+      n++;
+    }
+    if (n == 0) {
+      return null;
+    }
+    XYSeries s = chart.addSeries(name, Arrays.copyOf(xs, n), Arrays.copyOf(ys, n));
+    s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+    s.setLineStyle(new BasicStroke(markers ? 2f : 1.5f));
+    return s;
+  }
+
+  /**
+   * A logarithmic axis from the power of ten at or below the smallest value to the one above the largest: XChart
+   * cannot range a log axis whose values are all equal (every strategy at 1 load, say).
+   */
+  static void fitLogY(AxesChartStyler styler, double[] ys) {
+    double min = Double.MAX_VALUE;
+    double max = 0;
+    for (double y : ys) {
+      if (y > 0) {
+        min = Math.min(min, y);
+        max = Math.max(max, y);
+      }
+    }
+    if (max == 0) {
+      return;
+    }
+    styler.setYAxisMin(Math.pow(10, Math.floor(Math.log10(min) - 1e-9)));
+    styler.setYAxisMax(Math.pow(10, Math.ceil(Math.log10(max) + 1e-9)));
+  }
+
+  /** Writes {@code chart} to {@code png} (the extension is the file's own). */
+  public static void save(Chart<?, ?> chart, Path png) throws IOException {
+    if (chart instanceof XYChart xy && xy.getStyler().isYAxisLogarithmic()) {
+      fitLogY(xy.getStyler(), xy.getSeriesMap().values().stream()
+          .flatMapToDouble(v -> Arrays.stream(v.getYData())).toArray());
+    } else if (chart instanceof CategoryChart cc && cc.getStyler().isYAxisLogarithmic()) {
+      fitLogY(cc.getStyler(), cc.getSeriesMap().values().stream()
+          .flatMap(v -> v.getYData().stream()).filter(Objects::nonNull).mapToDouble(Number::doubleValue).toArray());
+    }
+    Files.createDirectories(png.toAbsolutePath().getParent());
+    String name = png.toString();
+    BitmapEncoder.saveBitmap(chart, name.endsWith(".png") ? name.substring(0, name.length() - 4) : name,
+        BitmapEncoder.BitmapFormat.PNG);
+  }
+}

@@ -1,0 +1,23 @@
+package stampede.scenarios;
+
+/**
+ * One open-loop scenario: it runs its strategies side by side in one JVM (one after the other, or at once where it
+ * says so) and returns its {@link Report}. Each implementation documents its parameters per {@link Profile} and ends
+ * with the command that runs it alone.
+ */
+public interface Scenario {
+
+  /** The file name of its table and chart, and its name for {@code -Dscenarios.only}. */
+  String id();
+
+  /**
+   * Caller threads it needs (the most requests it may have blocked at once, with a margin). Every parked thread
+   * costs the garbage collector (its stack is scanned, its allocation buffer wasted), so the runner sizes the pool
+   * per scenario rather than giving every scenario the callers sweep's 10,000.
+   */
+  default int callerThreads(Profile profile) {
+    return 2_500;
+  }
+
+  Report run(Context ctx) throws Exception;
+}

@@ -1,0 +1,100 @@
+package stampede.scenarios;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.XYChart;
+import stampede.jmh.StoreType;
+import stampede.jmh.StrategyType;
+
+/** The runner's plan and the pieces every scenario shares: selection, profiles, contenders, tables and charts. */
+class ScenariosTest {
+
+  @Test
+  void sevenScenariosWithDistinctIdsSelectedByRegex() {
+    List<String> ids = ScenarioRunner.all().stream().map(Scenario::id).toList();
+    assertEquals(List.of("callers-sweep", "hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage",
+        "locking"), ids);
+    assertEquals(List.of("database-outage", "redis-outage"),
+        ScenarioRunner.select("outage").stream().map(Scenario::id).toList());
+    assertEquals(7, ScenarioRunner.select("").size());
+    assertEquals(10_000, new CallersSweep().callerThreads(Profile.QUICK), "the sweep's 10,000 callers");
+    assertEquals(2_500, new Midnight().callerThreads(Profile.QUICK));
+  }
+
+  @Test
+  void profilesAndTopologiesParseLeniently() {
+    assertEquals(Profile.QUICK, Profile.of(""));
+    assertEquals(Profile.SMOKE, Profile.of(" Smoke "));
+    assertThrows(IllegalArgumentException.class, () -> Profile.of("medium"));
+    assertEquals("b", Profile.QUICK.pick("a", "b", "c"));
+    assertEquals(RedisBackend.Topology.BOTH, RedisBackend.Topology.of(null));
+    assertEquals(RedisBackend.Topology.STANDALONE, RedisBackend.Topology.of(" Standalone"));
+    assertEquals(RedisBackend.Topology.CLUSTER, RedisBackend.Topology.of("cluster"));
+    assertThrows(IllegalArgumentException.class, () -> RedisBackend.Topology.of("sentinel"));
+    assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisBackend.Topology.BOTH));
+  }
+
+  @Test
+  void contendersCoverEveryStrategyAndThePeersKnowTheirStores() {
+    Set<String> all = Contender.allBut().stream().map(Contender::name).collect(Collectors.toSet());
+    for (StrategyType t : StrategyType.values()) {
+      assertTrue(all.contains(t.name()), t.name());
+    }
+    assertFalse(Contender.allBut(StrategyType.TTL_JITTER).stream().anyMatch(c -> c.name().equals("TTL_JITTER")));
+    assertTrue(Contender.REDISSON_LOCK.runsOn(StoreType.REDIS));
+    assertFalse(Contender.REDISSON_LOCK.runsOn(StoreType.CAFFEINE));
+    assertFalse(Contender.of(StrategyType.CAFFEINE_ASYNC_GET).runsOn(StoreType.REDIS));
+    Context ctx = new Context(Profile.SMOKE, null, OpenLoop.Clock.system(), Set.of("SINGLE_FLIGHT", "ONE_LEASE"),
+        RedisBackend.Topology.STANDALONE);
+    assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
+        Contender.of(StrategyType.SINGLE_FLIGHT), Contender.ONE_LEASE)).stream().map(Contender::name).toList());
+  }
+
+  @Test
+  void tablesFormatNumbersAlike() {
+    Table t = new Table("strategy", ">loads").row("A|B", Table.count(12_345));
+    assertEquals("| strategy | loads |\n| --- | ---: |\n| A\\|B | 12,345 |\n", t.markdown());
+    assertEquals("0.123", Table.ms(0.12345));
+    assertEquals("1.23", Table.ms(1.2345));
+    assertEquals("12.3", Table.ms(12.345));
+    assertEquals("1,235", Table.ms(1234.5));
+    assertEquals("-", Table.ms(Double.NaN));
+    assertEquals("50.00%", Table.percent(1, 2));
+    assertEquals("-", Table.percent(1, 0));
+    assertEquals("burst", Table.rate(Double.POSITIVE_INFINITY));
+    assertThrows(IllegalArgumentException.class, () -> t.row("only one cell"));
+  }
+
+  @Test
+  void aLogLogChartWithEqualValuesAndZerosIsStillDrawn(@TempDir Path dir) throws Exception {
+    XYChart c = Charts.lines("t", "x", "y", true, true);
+    Charts.line(c, "flat", new double[] {1, 10, 100}, new double[] {1, 1, 1}, true);
+    assertEquals(null, Charts.line(c, "zeros", new double[] {1, 10}, new double[] {0, 0}, true),
+        "nothing to draw on a log axis: no series");
+    Path png = dir.resolve("c.png");
+    Charts.save(c, png);
+    assertTrue(Files.size(png) > 1_000);
+    assertEquals(1, c.getSeriesMap().size());
+  }
+
+  @Test
+  void reportsPutTheChartFirstAndTheRunLast() {
+    Report r = new Report("x", "Title", "The question?").setup("Rate", "1/s").note("a note");
+    r.table("caption:", new Table("a").row("1"));
+    r.chart(Charts.lines("t", "x", "y", false, false));
+    String md = r.markdown("Run: here.");
+    assertTrue(md.startsWith("# Title\n\n![Title](x.png)\n\nThe question?\n\n- **Rate**: 1/s\n\ncaption:\n\n| a |"),
+        md);
+    assertTrue(md.endsWith("- a note\n\nRun: here.\n"), md);
+  }
+}
