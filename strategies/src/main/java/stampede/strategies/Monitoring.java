@@ -1,11 +1,13 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import stampede.core.Alerts;
@@ -30,8 +32,9 @@ import stampede.core.Ticker;
  * export them ({@code stampede-micrometer} binds them as gauges).
  *
  * <p><b>Costs:</b> a clock read and a {@link LongAdder} per hit or miss, one per load start and end; for a miss, a
- * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters (beyond, the coldest
- * quarter is dropped, so a storm among more distinct missing keys may be seen late). Reading the storm alert passes
+ * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters (beyond, a miss drops the
+ * coldest of 8 sampled keys: bounded work, never a sort of all keys; a storm among more distinct missing keys may be
+ * seen late). Reading the storm alert passes
  * over them. Window edges are approximate under concurrency. The alert callback runs on the caller's thread; if it
  * throws, the exception is dropped (a request must not fail because of its monitoring). Counts are per process, as a
  * connection pool is; windows are measured on a monotonic {@link Ticker}.
@@ -64,6 +67,9 @@ public final class Monitoring implements Metrics, Alerts {
   private final LongAdder misses = new LongAdder();
   private final LongAdder inFlight = new LongAdder();
   private final ConcurrentHashMap<Object, Misses> perKey = new ConcurrentHashMap<>();
+  private static final int SAMPLE = 8;
+  private final ReentrantLock evicting = new ReentrantLock();
+  private Iterator<Map.Entry<Object, Misses>> cursor; // where the next eviction samples; guarded by evicting
   private volatile long ratioWindow; // the window hits and misses count in; the rest is guarded by this
   private long startHits;
   private long startMisses;
@@ -199,12 +205,7 @@ public final class Monitoring implements Metrics, Alerts {
     long w = stormWindow();
     int n = perKey.computeIfAbsent(key, k -> new Misses()).add(w, 1);
     if (perKey.size() > maxTrackedKeys) {
-      synchronized (perKey) { // one sweep at a time; a sweep frees a quarter of the keys, so sweeps are rare
-        if (perKey.size() > maxTrackedKeys) {
-          peaks().sorted(Map.Entry.comparingByValue()).limit(perKey.size() - (maxTrackedKeys - maxTrackedKeys / 4))
-              .map(Map.Entry::getKey).toList().forEach(perKey::remove);
-        }
-      }
+      evictCold(key, w);
     }
     if (n == missStormThreshold) { // exactly one caller per key and window sees the count reach it
       downstream.record(Event.MISS_STORM, key);
@@ -213,6 +214,40 @@ public final class Monitoring implements Metrics, Alerts {
       } catch (RuntimeException e) {
         // dropped: see Costs
       }
+    }
+  }
+
+  /**
+   * Keeps the tracking within its bound with bounded work on the request thread: while over the bound (at most
+   * twice a call), drops the coldest (fewest misses in this or the last window) of the next {@link #SAMPLE} tracked
+   * keys but {@code keep}, sampled by a cursor over the map as Redis samples keys for its approximated LRU. One
+   * caller evicts at a time; the others do not wait.
+   */
+  private void evictCold(Object keep, long w) {
+    if (!evicting.tryLock()) {
+      return;
+    }
+    try {
+      for (int round = 0; round < 2 && perKey.size() > maxTrackedKeys; round++) {
+        Map.Entry<Object, Misses> coldest = null;
+        int lowest = Integer.MAX_VALUE;
+        for (int i = 0; i < SAMPLE; i++) {
+          if (cursor == null || !cursor.hasNext()) {
+            cursor = perKey.entrySet().iterator();
+          }
+          Map.Entry<Object, Misses> e = cursor.next();
+          int peak = e.getValue().peak(w);
+          if (peak < lowest && !e.getKey().equals(keep)) {
+            lowest = peak;
+            coldest = e;
+          }
+        }
+        if (coldest != null) {
+          perKey.remove(coldest.getKey(), coldest.getValue());
+        }
+      }
+    } finally {
+      evicting.unlock();
     }
   }
 
