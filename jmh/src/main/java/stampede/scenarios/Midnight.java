@@ -149,7 +149,7 @@ final class Midnight implements Scenario {
         + "itself", keys))
         .setup("Scale", String.format(Locale.ROOT, "time compressed: TTL %,d ms stands for 1 hour (x%,.0f: 1 s here "
             + "= %.0f min there); jitter +-10%% = a %.1f s window; loads not compressed, %d ms each, so the window is "
-            + "%.0f x the load time", ttlMs, 3_600_000.0 / ttlMs, 3_600.0 / ttlMs, windowS, loadMs,
+            + "%.0f x the load time", ttlMs, 3_600_000.0 / ttlMs, 3_600_000.0 / ttlMs / 60, windowS, loadMs,
             windowS * 1000 / loadMs))
         .setup("Reads", String.format(Locale.ROOT, "%,.0f/s, Zipf (exponent 1) over the keys, from the end of the "
             + "writes until %,d ms after the jitter window", rate, afterMs))

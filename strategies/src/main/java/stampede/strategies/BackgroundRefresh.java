@@ -32,7 +32,10 @@ import stampede.core.Ticker;
  * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been read
  * for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone from the
  * store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
- * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A clock read per get.
+ * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A get marks its key read
+ * (a map lookup; a write only if a sweep cleared the mark since), and {@code refreshDue} turns the marks into read
+ * times on its own clock reading, so a key is forgotten {@code forgetAfter} after the first sweep that followed its
+ * last read; a hit reads no clock of its own.
  * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
  * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
  * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
@@ -155,7 +158,10 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     long now = ticker.read();
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
       Tracked<K, V> t = e.getValue();
-      if (!t.warmed && now - t.lastRead > forgetAfterNanos) {
+      if (t.read) {
+        t.read = false;
+        t.lastRead = now; // read since the last sweep
+      } else if (!t.warmed && now - t.lastRead > forgetAfterNanos) {
         tracked.remove(e.getKey(), t); // nobody reads it any more: stop refreshing it
         continue;
       }
@@ -183,9 +189,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
 
   /** Tracks a key read (or warmed) now; a new key finds room by dropping the keys read least recently. */
   private void track(K key, Loader<K, V> loader, boolean warmed) {
-    long now = ticker.read();
     Tracked<K, V> t = tracked.get(key);
     if (t == null) {
+      long now = ticker.read();
       if (tracked.size() >= maxTrackedKeys) {
         makeRoom(now);
       }
@@ -193,9 +199,8 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
         return; // all warmed: this key is plain cache-aside
       }
       t = tracked.computeIfAbsent(key, k -> new Tracked<>(now));
-    }
-    if (now - t.lastRead > forgetAfterNanos / 16) {
-      t.lastRead = now; // a write per few seconds at most, not per read
+    } else if (!t.read) {
+      t.read = true; // a write once per sweep at most, not per read
     }
     if (warmed) {
       t.warmed = true;
@@ -211,6 +216,12 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       if (tracked.size() < maxTrackedKeys) {
         return;
       }
+      for (Tracked<K, V> t : tracked.values()) {
+        if (t.read) {
+          t.read = false;
+          t.lastRead = now; // read since the last sweep
+        }
+      }
       tracked.values().removeIf(t -> !t.warmed && now - t.lastRead > forgetAfterNanos);
       int excess = tracked.size() - (maxTrackedKeys - maxTrackedKeys / 4);
       if (excess > 0) {
@@ -221,10 +232,11 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     }
   }
 
-  /** Per tracked key: its loader, when it was last read, the expiry last seen, and its backoff. */
+  /** Per tracked key: its loader, when it was last seen read, the expiry last seen, and its backoff. */
   private static final class Tracked<K, V> {
     volatile Loader<K, V> loader;
     volatile long lastRead;
+    volatile boolean read; // read since the last sweep turned this into lastRead
     volatile boolean warmed;
     volatile long expireTime = UNKNOWN;
     volatile long backoff;

@@ -105,11 +105,21 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
 
   @Override
   public Entry<V> get(K key) {
+    return read(key, 0, false);
+  }
+
+  /** Passes the caller's clock reading through, so a hit through the guard still reads the clock once. */
+  @Override
+  public Entry<V> get(K key, long now) {
+    return read(key, now, true);
+  }
+
+  private Entry<V> read(K key, long now, boolean timed) {
     Objects.requireNonNull(key, "key");
     int route = route();
     if (route != LOCAL) {
       try {
-        Entry<V> entry = store.get(key);
+        Entry<V> entry = timed ? store.get(key, now) : store.get(key);
         reached(route);
         return entry;
       } catch (CorruptEntryException e) {

@@ -332,6 +332,48 @@ class BackgroundRefreshTest {
     }
   }
 
+  /**
+   * A hit reads no clock of its own (issue 11: one clock reading per hit, the read path's): it marks the key read,
+   * and the next {@code refreshDue} turns the mark into a read time, so the key stays tracked while it is read.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aHitReadsNoClockOfItsOwnAndRefreshDueStillSeesTheReads(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      AtomicInteger reads = new AtomicInteger();
+      Ticker counted = () -> {
+        reads.incrementAndGet();
+        return ticker.read();
+      };
+      BackgroundRefresh<String, String> refresher = BackgroundRefresh.builder(f.store,
+          new StoreFill<>(f.store, counters, Ttl.fixed(TTL)), executor).ticker(counted).refreshWindow(WINDOW)
+          .forgetAfter(Duration.ofSeconds(20)).build();
+      refresher.get("k", db); // a miss: the key is tracked (one reading for its first read time)
+      int afterMiss = reads.get();
+      for (int i = 0; i < 100; i++) {
+        refresher.get("k", db);
+      }
+      assertEquals(afterMiss, reads.get(), "100 hits read the refresher's clock 0 times");
+      for (int t = 0; t < 4; t++) { // read every 10 s for 40 s: longer than forgetAfter, still tracked
+        ticker.advance(Duration.ofSeconds(10));
+        refresher.get("k", db);
+        refresher.refreshDue();
+        executor.runAll();
+      }
+      assertTrue(loads.get() >= 2, "refreshed while read: " + loads.get());
+      int tracked = loads.get();
+      for (int t = 0; t < 6; t++) { // not read any more: forgotten after 20 s, as the sweeps see it
+        ticker.advance(Duration.ofSeconds(10));
+        refresher.refreshDue();
+        executor.runAll();
+      }
+      int afterForget = loads.get();
+      ticker.advance(Duration.ofSeconds(60));
+      assertEquals(0, refresher.refreshDue(), "no longer tracked");
+      assertTrue(afterForget - tracked <= 1, "at most one refresh after the last read: " + (afterForget - tracked));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void badInput(StoreKind kind) {

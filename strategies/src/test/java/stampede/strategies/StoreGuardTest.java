@@ -143,6 +143,48 @@ class StoreGuardTest {
     }
   }
 
+  /** The read path's one clock reading goes through the guard to the store (issue 11): no second reading. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aTimedGetPassesTheCallersReadingThrough(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CacheStore<String, String> recording = new CacheStore<>() {
+        @Override
+        public Entry<String> get(String key) {
+          seen.add(null);
+          return f.store.get(key);
+        }
+
+        @Override
+        public Entry<String> get(String key, long now) {
+          seen.add(now);
+          return f.store.get(key, now);
+        }
+
+        @Override
+        public boolean put(String key, Entry<String> entry) {
+          return f.store.put(key, entry);
+        }
+
+        @Override
+        public void invalidate(String key) {
+          f.store.invalidate(key);
+        }
+
+        @Override
+        public Ticker ticker() {
+          return f.store.ticker();
+        }
+      };
+      StoreGuard<String, String> guard = guard(recording, f.locks);
+      long now = f.store.ticker().read();
+      guard.get("k", now);
+      guard.get("k");
+      assertEquals(java.util.Arrays.asList(now, null), seen);
+    }
+  }
+
   private StoreGuard<String, String> guard(CacheStore<String, String> store, Locks<String> locks) {
     return StoreGuard.builder(store, locks).metrics(counters).ticker(ticker).openFor(OPEN_FOR).build();
   }
