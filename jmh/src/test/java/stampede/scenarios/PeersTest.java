@@ -64,24 +64,11 @@ class PeersTest {
          Env b = redis.node(db, Duration.ofSeconds(30), "t:", null)) {
       BenchCache nodeA = Contender.REDISSON_LOCK.create(a);
       BenchCache nodeB = Contender.REDISSON_LOCK.create(b);
-      ExecutorService threads = Executors.newFixedThreadPool(8);
-      try {
-        List<Future<String>> got = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-          BenchCache node = i % 2 == 0 ? nodeA : nodeB;
-          got.add(threads.submit(() -> node.get("k")));
-        }
-        String first = got.get(0).get(10, TimeUnit.SECONDS);
-        for (Future<String> f : got) {
-          assertEquals(first, f.get(10, TimeUnit.SECONDS), "every caller on both nodes gets the one value");
-        }
-        assertEquals(1, db.loads(), "one load for 8 callers on 2 nodes");
-        assertEquals(first, nodeB.get("k"));
-        nodeA.invalidate("k");
-        assertTrue(!first.equals(nodeB.get("k")), "invalidated: loaded again");
-      } finally {
-        threads.shutdownNow();
-      }
+      String first = eightCallersOnTwoNodes(nodeA, nodeB, "REDISSON_LOCK");
+      assertEquals(1, db.loads(), "one load for 8 callers on 2 nodes");
+      assertEquals(first, nodeB.get("k"));
+      nodeA.invalidate("k");
+      assertTrue(!first.equals(nodeB.get("k")), "invalidated: loaded again");
     }
   }
 
@@ -93,23 +80,8 @@ class PeersTest {
         try (Env a = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null);
              Env b = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null)) {
           assertTrue(a.clusterUris().size() == 6 && a.redisUri() == null, "a cluster client on the 6 nodes");
-          BenchCache nodeA = c.create(a);
-          BenchCache nodeB = c.create(b);
-          ExecutorService threads = Executors.newFixedThreadPool(8);
-          try {
-            List<Future<String>> got = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-              BenchCache node = i % 2 == 0 ? nodeA : nodeB;
-              got.add(threads.submit(() -> node.get("k")));
-            }
-            String first = got.get(0).get(20, TimeUnit.SECONDS);
-            for (Future<String> f : got) {
-              assertEquals(first, f.get(20, TimeUnit.SECONDS), c.name() + ": one value on both nodes");
-            }
-            assertEquals(1, db.loads(), c.name() + ": one load for 8 callers on 2 nodes of the cluster");
-          } finally {
-            threads.shutdownNow();
-          }
+          eightCallersOnTwoNodes(c.create(a), c.create(b), c.name());
+          assertEquals(1, db.loads(), c.name() + ": one load for 8 callers on 2 nodes of the cluster");
         }
       }
       cluster.flushAll();
@@ -128,6 +100,25 @@ class PeersTest {
     t.holdAt(System.nanoTime() - 1_000 * MS);
     assertTrue(System.nanoTime() - t.read() >= 1_000 * MS);
     assertThrows(IllegalArgumentException.class, () -> t.holdAt(System.nanoTime() + 1_000 * MS));
+  }
+
+  /** 8 callers read "k" at once, alternating between the two nodes; each gets the one value, which is returned. */
+  static String eightCallersOnTwoNodes(BenchCache nodeA, BenchCache nodeB, String name) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<String>> got = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        BenchCache node = i % 2 == 0 ? nodeA : nodeB;
+        got.add(threads.submit(() -> node.get("k")));
+      }
+      String first = got.get(0).get(20, TimeUnit.SECONDS);
+      for (Future<String> f : got) {
+        assertEquals(first, f.get(20, TimeUnit.SECONDS), name + ": every caller on both nodes gets the one value");
+      }
+      return first;
+    } finally {
+      threads.shutdownNow();
+    }
   }
 
   /** Reads {@code keys} at once, one thread each, and waits for every answer. */
