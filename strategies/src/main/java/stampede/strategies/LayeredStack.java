@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
 import stampede.core.CacheStore;
 import stampede.core.Locks;
 import stampede.core.Metrics;
 import stampede.core.StoreFill;
+import stampede.core.Ticker;
 
 /**
  * The layered combination for a hot key shared by many nodes, built in one place: jittered TTLs, a distributed
@@ -71,6 +73,8 @@ public final class LayeredStack {
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
     private Duration guardOpenFor = Duration.ofSeconds(5);
+    private Ticker ticker = Ticker.system();
+    private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
 
     private Builder(CacheStore<K, V> store, Locks<K> locks, Duration ttl, Executor refresher) {
       this.store = Objects.requireNonNull(store, "store");
@@ -113,12 +117,31 @@ public final class LayeredStack {
       return this;
     }
 
+    /**
+     * The monotonic clock of the intervals measured in this process (the guard's probes, the lock's waits and held
+     * leases, lost refreshes); default {@link Ticker#system()}. Entries are timed on the store's own clock.
+     */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Uniform draws in [0, 1) for the TTL jitter; default {@link ThreadLocalRandom}. A seeded source makes the TTLs
+     * repeatable in a test.
+     */
+    public Builder<K, V> random(DoubleSupplier random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
     public CacheAside<K, V> build() {
-      StoreGuard<K, V> guard = StoreGuard.builder(store, locks).metrics(metrics).openFor(guardOpenFor).build();
-      TtlJitter<K> ttls = new TtlJitter<>(ttl, jitter, () -> ThreadLocalRandom.current().nextDouble());
+      StoreGuard<K, V> guard = StoreGuard.builder(store, locks).metrics(metrics).openFor(guardOpenFor).ticker(ticker)
+          .build();
+      TtlJitter<K> ttls = new TtlJitter<>(ttl, jitter, random);
       DistributedLock<K, V> lock = DistributedLock.builder(guard, guard, new StoreFill<>(guard, metrics, ttls))
-          .metrics(metrics).lease(lease).maxWait(maxWait).build();
-      return CacheAside.builder(guard, new TwoLevelCoalescing<>(guard, lock, metrics)).metrics(metrics)
+          .metrics(metrics).lease(lease).maxWait(maxWait).ticker(ticker).build();
+      return CacheAside.builder(guard, new TwoLevelCoalescing<>(guard, lock, metrics)).metrics(metrics).ticker(ticker)
           .policy(new StaleWhileRevalidate<>(staleWhileRevalidate), refresher).staleIfError(staleIfError).build();
     }
   }

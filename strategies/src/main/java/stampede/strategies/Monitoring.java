@@ -31,11 +31,14 @@ import stampede.core.Ticker;
  * e.g. {@code CacheAside.builder(store, fill).metrics(Monitoring.builder(counters).build())}; read the alerts or
  * export them ({@code stampede-micrometer} binds them as gauges).
  *
- * <p><b>Costs:</b> a clock read and a {@link LongAdder} per hit or miss, one per load start and end; for a miss, a
+ * <p><b>Costs:</b> a {@link LongAdder} per hit, per miss, per load start and end; for a miss, a clock read, a
  * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters (beyond, a miss drops the
  * coldest of 8 sampled keys: bounded work, never a sort of all keys; a storm among more distinct missing keys may be
  * seen late). Reading the storm alert passes
- * over them. Window edges are approximate under concurrency. The alert callback runs on the caller's thread; if it
+ * over them. Window edges are approximate under concurrency, and a hit reads no clock: a hit-ratio window closes at
+ * the first miss or alert read after its end, and the hits counted until then count in it. That is exact when misses
+ * are frequent, which is when the ratio is low; with rare misses it can only raise the ratio a little, and with none
+ * in a whole window that window has no ratio (never "low"). The alert callback runs on the caller's thread; if it
  * throws, the exception is dropped (a request must not fail because of its monitoring). Counts are per process, as a
  * connection pool is; windows are measured on a monotonic {@link Ticker}.
  *
@@ -117,14 +120,16 @@ public final class Monitoring implements Metrics, Alerts {
 
   private void observe(Event event, Object key) {
     switch (event) {
-      case HIT, MISS -> {
-        long w = Math.floorDiv(ticker.read(), ratioWindowNanos);
+      case HIT -> hits.increment(); // no clock: the next miss or alert read closes the window
+      case MISS -> {
+        long now = ticker.read();
+        long w = Math.floorDiv(now, ratioWindowNanos);
         if (w != ratioWindow) {
           roll(w);
         }
-        (event == Event.HIT ? hits : misses).increment();
-        if (event == Event.MISS && key != null) {
-          countMiss(key);
+        misses.increment();
+        if (key != null) {
+          countMiss(key, Math.floorDiv(now, windowNanos));
         }
       }
       case LOAD_STARTED -> inFlight.increment();
@@ -201,8 +206,7 @@ public final class Monitoring implements Metrics, Alerts {
     }
   }
 
-  private void countMiss(Object key) {
-    long w = stormWindow();
+  private void countMiss(Object key, long w) {
     int n = perKey.computeIfAbsent(key, k -> new Misses()).add(w, 1);
     if (perKey.size() > maxTrackedKeys) {
       evictCold(key, w);

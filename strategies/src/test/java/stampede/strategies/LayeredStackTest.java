@@ -113,6 +113,11 @@ class LayeredStackTest {
       noJitter.get("fixed", key -> key);
       Entry<String> e = f.store.get("fixed");
       assertEquals(TTL.toNanos(), e.expireTime() - e.writeTime(), "jitter 0: exactly the TTL");
+      CacheAside<String, String> lowEnd = LayeredStack.builder(f.store, f.locks, TTL, refresher).jitter(0.2)
+          .random(() -> 0.0).ticker(ticker).build();
+      lowEnd.get("low", key -> key);
+      e = f.store.get("low");
+      assertEquals(Duration.ofSeconds(8).toNanos(), e.expireTime() - e.writeTime(), "an injected draw of 0: TTL x 0.8");
     }
   }
 

@@ -1,6 +1,7 @@
 package stampede.strategies;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -17,6 +19,7 @@ import stampede.core.Event;
 import stampede.core.Loader;
 import stampede.core.Metrics;
 import stampede.core.StoreFill;
+import stampede.core.Ticker;
 import stampede.core.Ttl;
 import stampede.strategies.Monitoring.MissStorm;
 import stampede.testkit.Callers;
@@ -157,6 +160,47 @@ class MonitoringTest {
       assertTrue(monitoring.trackedKeys() <= 1_000, "tracked " + monitoring.trackedKeys());
     }
     assertEquals(51, monitoring.misses("k0"), "the hot key outranks the keys read once");
+  }
+
+  /**
+   * Issue 11: a hit read a clock of its own for the hit-ratio window (2.07x the baseline's hit in results/hit-path.md
+   * of 2026-11-29 04:23). Hits now only count; the window closes at the next miss or alert read.
+   */
+  @Test
+  void aHitReadsNoClockAndTheWindowHitRatioCountsTheLastWindow() {
+    AtomicInteger reads = new AtomicInteger();
+    Ticker counted = () -> {
+      reads.incrementAndGet();
+      return ticker.read();
+    };
+    Monitoring monitoring = Monitoring.builder(counters).ticker(counted).hitRatio(0.8, Duration.ofMinutes(1), 10)
+        .build();
+    int before = reads.get();
+    for (int i = 0; i < 1_000; i++) {
+      monitoring.record(Event.HIT, "k");
+    }
+    assertEquals(before, reads.get(), "1,000 hits, no clock read");
+    assertTrue(Double.isNaN(monitoring.windowHitRatio()), "no window has ended yet");
+    for (int i = 0; i < 30; i++) {
+      monitoring.record(Event.MISS, "m" + i);
+    }
+    for (int i = 0; i < 40; i++) {
+      monitoring.record(Event.HIT, "k");
+    }
+    ticker.advance(Duration.ofMinutes(1));
+    monitoring.record(Event.MISS, "next"); // the first miss of the next window closes the last one
+    assertEquals(1_040.0 / 1_070, monitoring.windowHitRatio(), 1e-12);
+    assertFalse(monitoring.hitRatioLow(), "97% is not below 80%");
+    for (int i = 0; i < 99; i++) {
+      monitoring.record(Event.MISS, "x" + i);
+    }
+    monitoring.record(Event.HIT, "k");
+    ticker.advance(Duration.ofMinutes(1));
+    assertEquals(1.0 / 101, monitoring.windowHitRatio(), 1e-12, "closed by the alert read: 1 hit, 100 misses");
+    assertTrue(monitoring.hitRatioLow());
+    ticker.advance(Duration.ofMinutes(2));
+    assertTrue(Double.isNaN(monitoring.windowHitRatio()), "a window with nothing in it has no ratio");
+    assertFalse(monitoring.hitRatioLow());
   }
 
   @Test
