@@ -120,7 +120,9 @@ final class CallersSweep implements Scenario {
     for (int c : counts) {
       cs.append(cs.length() == 0 ? "" : ", ").append(Table.count(c));
     }
-    r.setup("Callers", cs + " (as many caller threads, all requests intended at one instant)")
+    r.setup("Callers", cs + " (as many caller threads, all requests intended at one instant; platform threads with "
+        + "256 KB stacks, on JDK " + Runtime.version().feature() + ": the runner uses no virtual threads, so the "
+        + "default commands run as they are on JDK 17)")
         .setup("Store", "Caffeine, in process; every strategy and Caffeine peer (the jitter twins left out), a fresh "
             + "cache per point")
         .setup("Database", "a 50 ms load (parks), unbounded connections")

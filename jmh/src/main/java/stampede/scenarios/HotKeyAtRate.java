@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAccumulator;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.CategoryStyler;
@@ -50,7 +51,8 @@ final class HotKeyAtRate implements Scenario {
     return profile.pick(1_000, 10_000, 10_000);
   }
 
-  record Row(String strategy, StoreType store, double target, Steady run) { }
+  /** One strategy's run; {@code oldestNanos}: the age of the oldest value it answered with, -1 if none known. */
+  record Row(String strategy, StoreType store, double target, Steady run, long oldestNanos) { }
 
   /** Whether the Redis ladder sustained at least its first step (else the Redis rows ran at that step anyway). */
   private boolean sustained;
@@ -76,7 +78,7 @@ final class HotKeyAtRate implements Scenario {
       Database db = Context.database(LOAD_MS, TTL_MS);
       Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(TTL_MS)).metrics(ctx.meters(c.name())).build();
       try {
-        rows.add(new Row(c.name(), StoreType.CAFFEINE, rate, measure(ctx, c, env, rate, warmup, measure)));
+        rows.add(measure(ctx, c, env, rate, warmup, measure));
       } finally {
         env.close();
       }
@@ -94,7 +96,7 @@ final class HotKeyAtRate implements Scenario {
           Env env = redis.node(db, Duration.ofMillis(TTL_MS), "hk:" + c.name() + ":",
               ctx.meters(c.name()));
           try {
-            rows.add(new Row(c.name(), StoreType.REDIS, redisRate, measure(ctx, c, env, redisRate, warmup, measure)));
+            rows.add(measure(ctx, c, env, redisRate, warmup, measure));
           } finally {
             env.close();
           }
@@ -105,13 +107,31 @@ final class HotKeyAtRate implements Scenario {
     return report(rows, rate, redisRate, climbed, warmup, measure);
   }
 
-  Steady measure(Context ctx, Contender c, Env env, double rate, Duration warmup, Duration measure) {
+  Row measure(Context ctx, Contender c, Env env, double rate, Duration warmup, Duration measure) {
     BenchCache cache = c.create(env);
-    Steady s = Steady.run(ctx, env.db, List.of(env.counters), rate, warmup, measure, i -> cache.get(KEY));
+    LongAccumulator oldest = new LongAccumulator(Math::max, -1);
+    Steady s = Steady.run(ctx, env.db, List.of(env.counters), rate, warmup, measure,
+        i -> oldest.accumulate(age(cache.get(KEY))));
     ctx.log("hot-key-100k %-28s %-8s %s/s: %,d loads / %,d expiries = %s, p99 %s ms, peak callers %s", c.name(),
         env.storeType, s.achieved(), s.meter().loads(), s.meter().episodes(), Table.ratio(s.meter().loadsPerExpiry()),
         Table.ms(s.p(99)), s.callers());
-    return s;
+    return new Row(c.name(), env.storeType, rate, s, oldest.get());
+  }
+
+  /**
+   * How long ago {@code value} came from the database: its last {@code @}-field is the {@code System.nanoTime()} at
+   * which {@link Database#load} returned it (same JVM); -1 for a value of another form.
+   */
+  static long age(String value) {
+    int at = value == null ? -1 : value.lastIndexOf('@');
+    if (at < 0) {
+      return -1;
+    }
+    try {
+      return System.nanoTime() - Long.parseLong(value, at + 1, value.length(), 10);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
   }
 
   /**
@@ -173,7 +193,7 @@ final class HotKeyAtRate implements Scenario {
     }
     Table t = new Table("strategy", "store", ">target/s", ">achieved/s", ">generator max lag ms", ">expiries",
         ">loads", ">loads per expiry", ">loads/s", ">peak concurrent loads", ">p50 ms", ">p99 ms", ">p99.9 ms",
-        ">max ms", ">stale served", ">errors", ">peak callers in flight");
+        ">max ms", ">stale served", ">oldest value served ms", ">errors", ">peak callers in flight");
     for (Row row : rows) {
       Steady s = row.run();
       Meter m = s.meter();
@@ -183,7 +203,8 @@ final class HotKeyAtRate implements Scenario {
           Table.ratio(m.loadsPerExpiry()), Table.ratio(m.loads() / seconds), Table.count(m.peakLoads()),
           Table.ms(s.p(50)),
           Table.ms(s.p(99)), Table.ms(s.p(99.9)), Table.ms(s.max()),
-          Table.percent(m.events(Event.STALE_SERVED), s.measured()), Table.percent(s.errors(), s.measured()),
+          Table.percent(m.events(Event.STALE_SERVED), s.measured()),
+          row.oldestNanos() < 0 ? "-" : Table.ms(row.oldestNanos() / 1e6), Table.percent(s.errors(), s.measured()),
           s.callers());
       Map<String, Object> d = r.row();
       d.put("strategy", row.strategy());
@@ -203,6 +224,7 @@ final class HotKeyAtRate implements Scenario {
       d.put("p999ms", s.p(99.9));
       d.put("maxMs", s.max());
       d.put("staleServed", m.events(Event.STALE_SERVED));
+      d.put("oldestValueServedMs", row.oldestNanos() / 1e6);
       d.put("errors", s.errors());
       d.put("peakCallers", s.peakCallers());
       d.put("callerPoolExhausted", s.exhausted());
@@ -214,7 +236,10 @@ final class HotKeyAtRate implements Scenario {
         + "previous episode opens one); *loads per expiry* = loads / expiries; *loads/s* = loads per TTL, which also "
         + "counts early refreshes (XFetch refreshes before expiry, so each of its loads is an episode of its own; "
         + "hot-key protection triples the TTL of a hot key, so it sees fewer expiries). *Peak concurrent loads*: the "
-        + "most loads the database ran at once. *Stale served* and *errors* are fractions of the measured requests.");
+        + "most loads the database ran at once. *Stale served* and *errors* are fractions of the measured requests. "
+        + "*Oldest value served*: the age of the oldest answer, from the moment its load returned from the database "
+        + "to the moment a caller got it (warm-up included): compare load counts at this age, since a strategy that "
+        + "serves stale or lengthens a hot key's TTL buys its few loads with older data.");
     r.note("*achieved/s* is flagged \"(behind)\" when the generator handed requests over more than 5% slower than "
         + "the target on average; *generator max lag* is how late its latest hand-over was (the storm after an expiry "
         + "wakes thousands of callers on 2 cores, and the generator shares them); *peak callers in flight* is flagged \"(pool exhausted)\" when every caller thread was busy and "

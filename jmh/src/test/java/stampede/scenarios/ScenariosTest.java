@@ -97,4 +97,16 @@ class ScenariosTest {
         md);
     assertTrue(md.endsWith("- a note\n\nRun: here.\n"), md);
   }
+
+  @Test
+  void theAgeOfAValueIsReadFromTheLoadTimeTheDatabaseWroteIntoIt() throws Exception {
+    stampede.jmh.Database db = new stampede.jmh.Database(1_000_000L, 1_000_000L, 500_000_000L);
+    String value = db.load("k@with@ats");
+    Thread.sleep(20);
+    long age = HotKeyAtRate.age(value);
+    assertTrue(age >= 20_000_000L && age < 10_000_000_000L, "age " + age);
+    assertEquals(-1, HotKeyAtRate.age("no time"));
+    assertEquals(-1, HotKeyAtRate.age("k@v1@notanumber"));
+    assertEquals(-1, HotKeyAtRate.age(null));
+  }
 }
