@@ -45,9 +45,9 @@ import stampede.core.Ticker;
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps the old
  * value) and its issues #475 and #1794 (backoff after failed refreshes).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, CacheAside.Policy<K, V> {
   private static final long UNKNOWN = Long.MIN_VALUE; // an expiry not seen yet

@@ -8,6 +8,7 @@ import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
@@ -37,15 +38,16 @@ import stampede.core.Ticker;
  * refresh queued or running for {@code refreshHungAfter} (default 1 minute, on a monotonic {@link Ticker}) is
  * presumed lost, dropped by the executor or hung, and no longer stops the next read from starting another. With
  * {@code staleIfError}, an in-line load that fails or is refused answers with the stale entry if it is at most that
- * stale ({@link Event#STALE_SERVED}).
+ * stale ({@link Event#STALE_SERVED}); an {@link InterruptedLoadException}, the caller's own cancellation, is
+ * rethrown, never answered with a stale value.
  *
  * <p><b>Source:</b> the cache-aside pattern (Microsoft, "Cache-Aside pattern", Azure Architecture Center);
  * stale-if-error from RFC 5861, section 4; one refresh per key on an executor as Caffeine's
  * {@code refreshAfterWrite} does.
  *
- * <p><b>Copy with it:</b> CacheStore.java, Entry.java, Event.java, Fill.java,
- * LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheStore.java, Entry.java, Event.java, Fill.java, InterruptedLoadException.java,
+ * LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java, StoreException.java,
+ * StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
 
@@ -122,6 +124,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
       metrics.record(Event.MISS, key);
       try {
         return fill.fill(key, entry, 0, loader);
+      } catch (InterruptedLoadException e) {
+        throw e; // the caller's cancellation: it gets the interrupt, not a stale value
       } catch (LoadException | RejectedException e) {
         if (entry != null && entry.staleFor(clock.read()) <= staleIfErrorNanos) { // read again: the load took time
           metrics.record(Event.STALE_SERVED, key);

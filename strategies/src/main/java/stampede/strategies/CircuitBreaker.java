@@ -32,9 +32,9 @@ import stampede.core.Ticker;
  *
  * <p><b>Source:</b> Nygard, "Release It!" (2007; closed, open, half-open); Failsafe's {@code CircuitBreaker}.
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class CircuitBreaker<K, V> implements Fill<K, V> {
   /** The breaker's state. */

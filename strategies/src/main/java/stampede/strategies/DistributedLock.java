@@ -46,8 +46,8 @@ import stampede.core.Ticker;
  * "Scaling Memcache at Facebook", NSDI 2013, section 3.2.1 (leases); nginx {@code proxy_cache_lock_timeout} (the
  * {@link Fallback#LOAD_WITHOUT_CACHING} default).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class DistributedLock<K, V> implements Fill<K, V> {

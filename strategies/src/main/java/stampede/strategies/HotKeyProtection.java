@@ -48,9 +48,9 @@ import stampede.core.Ttl;
  * <p><b>Source:</b> Nishtala et al., "Scaling Memcache at Facebook", NSDI 2013 (hot keys replicated and kept
  * warm); sturdyc's early refreshes; Caffeine's {@code refreshAfterWrite}.
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Ttl<K> {
   /** Keys looked at to find a cold one to drop, and how many are dropped at most per request over the bound. */

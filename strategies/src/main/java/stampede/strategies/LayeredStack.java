@@ -41,11 +41,11 @@ import stampede.core.Ticker;
  * Go's singleflight; FusionCache (fail-safe, memory-level protection plus a distributed locker, a breaker in front of
  * the distributed level); TTL jitter.
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java,
- * DistributedLock.java, Entry.java, Event.java, Fill.java, LoadException.java, Loader.java, LoadingStrategy.java,
- * Locks.java, Metrics.java, RejectedException.java, SingleFlight.java, StaleWhileRevalidate.java,
- * StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java, Ttl.java, TtlJitter.java,
- * TwoLevelCoalescing.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, DistributedLock.java,
+ * Entry.java, Event.java, Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java,
+ * LoadingStrategy.java, Locks.java, Metrics.java, RejectedException.java, SingleFlight.java,
+ * StaleWhileRevalidate.java, StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java, Ttl.java,
+ * TtlJitter.java, TwoLevelCoalescing.java.
  */
 public final class LayeredStack {
   private LayeredStack() {

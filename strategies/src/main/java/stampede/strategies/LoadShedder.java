@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
-import stampede.core.LoadException;
+import stampede.core.InterruptedLoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
@@ -33,9 +33,9 @@ import stampede.core.RejectedException;
  * <p><b>Source:</b> Beyer et al., "Site Reliability Engineering" (O'Reilly 2016), chapter 21, "Handling Overload";
  * Netflix's {@code concurrency-limits} (bound in-flight requests, reject the excess fast).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class LoadShedder<K, V> implements Fill<K, V> {
   private final Fill<K, V> fill;
@@ -72,8 +72,7 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
         throw new RejectedException(key, "load shed");
       }
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for a load slot", e, false);
+      throw InterruptedLoadException.of(key, "while waiting for a load slot", e);
     }
     try {
       return fill.fill(key, seen, fence, loader);

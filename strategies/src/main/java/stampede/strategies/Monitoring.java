@@ -46,9 +46,9 @@ import stampede.core.Ticker;
  * NSDI 2013 (the database query rate on herd-prone keys); Beyer et al., "Site Reliability Engineering" (O'Reilly
  * 2016), chapter 6, "Monitoring Distributed Systems" (symptoms, and saturation of the constrained resource).
  *
- * <p><b>Copy with it:</b> Alerts.java, CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> Alerts.java, CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class Monitoring implements Metrics, Alerts {
   /** {@code misses} misses of {@code key} within one {@code window}. */

@@ -28,9 +28,9 @@ import stampede.core.Entry;
  * <p><b>Source:</b> Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede Prevention", PVLDB
  * 8(8), 2015 (XFetch; {@code beta} defaults to 1).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Policy<K, V> {
   /**

@@ -32,9 +32,9 @@ import stampede.core.Ticker;
  * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 "Too Many Requests" (RFC
  * 6585, section 4).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class RateLimited<K, V> implements Fill<K, V> {
   private static final int PRUNE_AT = 10_000;

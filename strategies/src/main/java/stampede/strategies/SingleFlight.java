@@ -12,6 +12,7 @@ import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
@@ -46,9 +47,9 @@ import stampede.core.Ticker;
  * new call start); Caffeine's {@code AsyncCache.get} and its issue #287 (coalesced waiters all get the loader's
  * error); nginx's {@code proxy_cache_lock_age} (one more request after 5 s).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class SingleFlight<K, V> implements Fill<K, V> {
   private final CacheStore<K, V> store;
@@ -125,7 +126,7 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
       mine.complete(value);
       return value;
     } catch (RuntimeException | Error e) {
-      if (Thread.currentThread().isInterrupted() || causedByInterrupt(e)) {
+      if (InterruptedLoadException.isInterrupt(e)) {
         mine.cancel(false); // the interrupt is this caller's, not its waiters': they retry
       } else {
         mine.completeExceptionally(e);
@@ -146,18 +147,8 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
       throw new LoadException(key, "gave up waiting for the load in flight after " + Duration.ofNanos(maxWaitNanos),
           null, false);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for the load in flight", e, false);
+      throw InterruptedLoadException.of(key, "while waiting for the load in flight", e);
     }
-  }
-
-  private static boolean causedByInterrupt(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof InterruptedException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Settings of a {@link SingleFlight}, with their defaults. */

@@ -30,9 +30,9 @@ import stampede.core.Entry;
  * <p><b>Source:</b> RFC 5861, "HTTP Cache-Control Extensions for Stale Content" ({@code stale-while-revalidate},
  * section 3); Caffeine's {@code refreshAfterWrite} (the old value is served while a single reload runs).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class StaleWhileRevalidate<K, V> implements CacheAside.Policy<K, V> {
   private final long swrNanos;

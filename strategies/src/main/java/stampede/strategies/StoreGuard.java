@@ -56,8 +56,8 @@ import stampede.core.Ticker;
  * local caches serving through the outage; Nygard, "Release It!" (2007), the circuit breaker.
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java,
+ * Metrics.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
   private static final int LOCAL = 0;

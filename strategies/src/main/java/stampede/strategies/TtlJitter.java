@@ -29,9 +29,9 @@ import stampede.core.Ttl;
  * herd); sturdyc's randomised early refreshes (github.com/viccon/sturdyc); Caffeine issue #504 (users asking for
  * jittered expiry).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java,
- * Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java,
- * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class TtlJitter<K> implements Ttl<K> {
   private final long baseNanos;

@@ -32,10 +32,9 @@ import stampede.core.Metrics;
  * <p><b>Source:</b> FusionCache's memory-level stampede protection plus its distributed locker (2.5); Go's
  * singleflight in front of a Redis {@code SET NX PX} lease; see {@link SingleFlight} and {@link DistributedLock}.
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java,
- * Entry.java, Event.java, Fill.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java,
- * Metrics.java, RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java, Ticker.java,
- * Ttl.java.
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java, Entry.java, Event.java, Fill.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
+ * RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class TwoLevelCoalescing<K, V> implements Fill<K, V> {
   private final SingleFlight<K, V> local;

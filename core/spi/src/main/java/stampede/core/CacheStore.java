@@ -12,8 +12,10 @@ public interface CacheStore<K, V> {
 
   /**
    * @return the entry, or null if there is none
-   * @throws CorruptEntryException if what is stored cannot be decoded
-   * @throws StoreException        if the store cannot be reached or did not answer in time
+   * @throws CorruptEntryException     if what is stored cannot be decoded
+   * @throws StoreException            if the store cannot be reached or did not answer in time
+   * @throws InterruptedLoadException  if the calling thread was interrupted while it waited for the store (every
+   *                                   command: an interrupt is the caller's cancellation, never a store failure)
    */
   Entry<V> get(K key);
 

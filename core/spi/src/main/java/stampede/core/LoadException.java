@@ -35,7 +35,9 @@ public class LoadException extends RuntimeException {
 
   /**
    * Wraps what a loader threw: a {@code LoadException} or {@link RejectedException} passes through unchanged,
-   * an {@link Error} is rethrown as is, anything else becomes the cause of a new {@code LoadException}.
+   * an {@link Error} is rethrown as is, an {@link InterruptedException} becomes an
+   * {@link InterruptedLoadException} (the interrupt status set again), anything else becomes the cause of a new
+   * {@code LoadException}.
    */
   public static RuntimeException wrap(Object key, Throwable t) {
     if (t instanceof LoadException || t instanceof RejectedException) {
@@ -45,7 +47,7 @@ public class LoadException extends RuntimeException {
       throw (Error) t;
     }
     if (t instanceof InterruptedException) {
-      Thread.currentThread().interrupt();
+      return InterruptedLoadException.of(key, "inside the loader", t);
     }
     return new LoadException(key, t);
   }

@@ -11,6 +11,9 @@ package stampede.core;
  *       its cause is the loader's own exception. A failed load is never cached;</li>
  *   <li>{@link RejectedException} when a protection (rate limit, load shedding, open circuit) refused
  *       to load;</li>
+ *   <li>{@link InterruptedLoadException} (a {@link LoadException}) when the caller's thread was interrupted while it
+ *       waited; its interrupt status is set again, and no protection counts it as a store or database
+ *       failure;</li>
  *   <li>store failures ({@link StoreException}, {@link CorruptEntryException}) are not thrown: a failed or
  *       corrupt read counts as a miss, a failed write still returns the loaded value, and both are
  *       recorded as {@link Event#STORE_ERROR}. The loader is the source of truth; the cache is an
