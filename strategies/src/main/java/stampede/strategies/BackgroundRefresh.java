@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import stampede.core.CacheStore;
+import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
@@ -16,6 +17,7 @@ import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
+import stampede.core.StoreException;
 import stampede.core.Ticker;
 
 /**
@@ -31,11 +33,12 @@ import stampede.core.Ticker;
  *
  * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been read
  * for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone from the
- * store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
- * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A get marks its key read
- * (a map lookup; a write only if a sweep cleared the mark since), and {@code refreshDue} turns the marks into read
- * times on its own clock reading, so a key is forgotten {@code forgetAfter} after the first sweep that followed its
- * last read; a hit reads no clock of its own.
+ * store (a failed store read is not an absence: {@link Event#STORE_ERROR}, and the next round reads the key again; a
+ * round stops reading a store that failed 3 reads in a row). At most {@code maxTrackedKeys} keys are tracked (default
+ * 10,000): a new key makes room by dropping the keys read least recently (a quarter at a time), so new hot keys are
+ * tracked; warmed keys stay. A get marks its key read (a map lookup; a write only if a sweep cleared the mark since),
+ * and {@code refreshDue} turns the marks into read times on its own clock reading, so a key is forgotten
+ * {@code forgetAfter} after the first sweep that followed its last read; a hit reads no clock of its own.
  * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
  * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
  * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
@@ -45,12 +48,13 @@ import stampede.core.Ticker;
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps the old
  * value) and its issues #475 and #1794 (backoff after failed refreshes).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
+ * Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, CacheAside.Policy<K, V> {
   private static final long UNKNOWN = Long.MIN_VALUE; // an expiry not seen yet
+  private static final int MAX_STORE_ERRORS = 3; // failed store reads in a row that end a refreshDue round
   private final CacheStore<K, V> store;
   private final Ticker ticker;
   private final Metrics metrics;
@@ -151,10 +155,15 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
 
   /**
    * Starts a refresh for every tracked key whose entry expires within the window, reading the store only for keys
-   * whose last seen entry is due; drops the keys not read for {@code forgetAfter}. Returns how many refreshes started.
+   * whose last seen entry is due; drops the keys not read for {@code forgetAfter} and those gone from the store. A
+   * failed store read ({@link Event#STORE_ERROR}) keeps its key for the next round; after {@value #MAX_STORE_ERRORS}
+   * in a row (not counting corrupt entries) the round stops reading the store. Returns how many refreshes started.
+   *
+   * @throws stampede.core.InterruptedLoadException if the calling thread is interrupted in a store read
    */
   public int refreshDue() {
     int started = 0;
+    int storeErrors = 0; // in a row, in this round
     long now = ticker.read();
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
       Tracked<K, V> t = e.getValue();
@@ -169,7 +178,17 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       if (t.expireTime != UNKNOWN && !due(t.expireTime, storeNow) || now < t.retryAt) {
         continue; // not due, as far as this process has seen: no round trip
       }
-      Entry<V> entry = store.getOrMiss(e.getKey(), storeNow, metrics);
+      Entry<V> entry;
+      try {
+        entry = store.get(e.getKey(), storeNow);
+      } catch (StoreException error) { // not an absence: the key stays, the next round reads it again
+        metrics.record(Event.STORE_ERROR, e.getKey());
+        if (!(error instanceof CorruptEntryException) && ++storeErrors == MAX_STORE_ERRORS) {
+          break; // the store is failing: the other keys wait for the next round, not for a timeout each
+        }
+        continue;
+      }
+      storeErrors = 0;
       if (entry == null) {
         tracked.remove(e.getKey(), t); // gone from the store: stop refreshing it
         continue;
