@@ -41,7 +41,8 @@ import stampede.core.Ticker;
  * {@code forgetAfter} after the first sweep that followed its last read; a hit reads no clock of its own.
  * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
  * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
- * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
+ * dropped by the executor or hung, after half the window, so the next try still comes before expiry; at most
+ * {@code maxTrackedKeys} queued or running, whatever the executor does with them). A failed refresh
  * keeps the old value until it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on
  * a monotonic {@link Ticker}; a success resets it.
  *
@@ -83,7 +84,8 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
           + " forgetAfter > 0");
     }
     this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).ticker(ticker)
-        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))).build(); // lost: retried before expiry
+        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))) // lost: retried before expiry
+        .maxRefreshing(maxTrackedKeys).build(); // one refresh per tracked key at most
   }
 
   /** Keeps the keys read or warmed fresh by reloading them through {@code fill} on {@code executor}. */
@@ -200,6 +202,11 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       }
     }
     return started;
+  }
+
+  /** Background refreshes queued or running: at most {@code maxTrackedKeys}, whatever the executor does with them. */
+  public int refreshing() {
+    return path.refreshing();
   }
 
   private boolean due(long expireTime, long now) {
