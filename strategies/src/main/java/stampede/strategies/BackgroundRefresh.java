@@ -73,19 +73,32 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     this.ticker = b.ticker;
     this.metrics = b.metrics;
     this.fill = b.fill;
-    this.windowNanos = b.refreshWindow.toNanos();
-    this.initialBackoffNanos = b.initialBackoff.toNanos();
-    this.maxBackoffNanos = b.maxBackoff.toNanos();
-    this.forgetAfterNanos = b.forgetAfter.toNanos();
+    this.windowNanos = nanos("refreshWindow", b.refreshWindow, Long.MAX_VALUE);
+    this.initialBackoffNanos = nanos("initialBackoff", b.initialBackoff, Long.MAX_VALUE);
+    this.maxBackoffNanos = nanos("maxBackoff", b.maxBackoff, Long.MAX_VALUE);
+    this.forgetAfterNanos = nanos("forgetAfter", b.forgetAfter, Long.MAX_VALUE);
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0
-        || forgetAfterNanos <= 0) {
-      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys > 0,"
-          + " forgetAfter > 0");
-    }
+    check(maxBackoffNanos >= initialBackoffNanos, "maxBackoff must be at least initialBackoff: " + b.maxBackoff + " < "
+        + b.initialBackoff);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
     this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).ticker(ticker)
         .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))) // lost: retried before expiry
         .maxRefreshing(maxTrackedKeys).build(); // one refresh per tracked key at most
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Keeps the keys read or warmed fresh by reloading them through {@code fill} on {@code executor}. */
@@ -124,7 +137,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (t != null) {
       t.backoff = failure == null ? 0 : t.backoff == 0 ? initialBackoffNanos
           : t.backoff > maxBackoffNanos / 2 ? maxBackoffNanos : 2 * t.backoff;
-      t.retryAt = failure == null ? Long.MIN_VALUE : ticker.read() + t.backoff;
+      long now = ticker.read();
+      long retryAt = now + t.backoff < now ? Long.MAX_VALUE : now + t.backoff; // saturates: a long backoff waits
+      t.retryAt = failure == null ? Long.MIN_VALUE : retryAt;
       t.expireTime = UNKNOWN; // the next refreshDue reads it
     }
   }

@@ -278,8 +278,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
      * {@code stale-if-error}); the store's retention must be at least this. Default: never.
      */
     public Builder<K, V> staleIfError(Duration maxStale) {
-      if (maxStale.isNegative()) {
-        throw new IllegalArgumentException("staleIfError < 0: " + maxStale);
+      if (maxStale.isNegative() || maxStale.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("staleIfError must be at least 0 and at most 292 years: " + maxStale);
       }
       this.staleIfError = maxStale;
       return this;
@@ -290,8 +290,10 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
      * it, a load that hangs) and the next read may start another; default 1 minute.
      */
     public Builder<K, V> refreshHungAfter(Duration refreshHungAfter) {
-      if (refreshHungAfter.isNegative() || refreshHungAfter.isZero()) {
-        throw new IllegalArgumentException("refreshHungAfter must be positive: " + refreshHungAfter);
+      if (refreshHungAfter.isNegative() || refreshHungAfter.isZero()
+          || refreshHungAfter.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("refreshHungAfter must be positive and at most 292 years: "
+            + refreshHungAfter);
       }
       this.refreshHungAfter = refreshHungAfter;
       return this;

@@ -61,6 +61,8 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private static final int ROUNDS = 4;
   /** Evictions that can run at once, each on its own cursor. */
   private static final int CURSORS = 4;
+  /** The longest TTL: an expiry time ({@code now + ttl}) still fits in a long. About 146 years. */
+  private static final long MAX_TTL = Long.MAX_VALUE / 2;
 
   private final Metrics metrics;
   private final Ticker ticker;
@@ -80,18 +82,35 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private HotKeyProtection(Builder<K, V> b) {
     this.metrics = b.metrics;
     this.ticker = b.ticker;
-    this.ttlNanos = b.ttl.toNanos();
-    this.hotTtlNanos = (long) (ttlNanos * b.hotTtlMultiplier);
-    this.windowNanos = b.window.toNanos();
-    this.prewarmNanos = (b.prewarmWindow != null ? b.prewarmWindow : b.ttl.dividedBy(4)).toNanos();
     this.hotThreshold = b.hotThreshold;
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (ttlNanos <= 0 || windowNanos <= 0 || hotThreshold < 1 || maxTrackedKeys < 1
-        || !(b.hotTtlMultiplier >= 1 && b.hotTtlMultiplier <= 1e6) || prewarmNanos <= 0
-        || prewarmNanos >= hotTtlNanos) {
-      throw new IllegalArgumentException("need ttl > 0, window > 0, hotThreshold >= 1, maxTrackedKeys >= 1, "
-          + "1 <= hotTtlMultiplier <= 1e6, 0 < prewarmWindow < ttl x hotTtlMultiplier");
+    check(hotThreshold >= 1, "hotThreshold must be at least 1: " + hotThreshold);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
+    double m = b.hotTtlMultiplier;
+    check(m >= 1 && m <= 1e6, "hotTtlMultiplier must be in [1, 1e6]: " + m);
+    this.ttlNanos = nanos("ttl", b.ttl, MAX_TTL);
+    check(ttlNanos * m <= MAX_TTL, "ttl x hotTtlMultiplier must be at most 146 years, or a hot key's expiry time "
+        + "overflows: " + b.ttl + " x " + m);
+    this.hotTtlNanos = (long) (ttlNanos * m);
+    this.windowNanos = nanos("window", b.window, Long.MAX_VALUE);
+    this.prewarmNanos = b.prewarmWindow == null ? ttlNanos / 4 : nanos("prewarmWindow", b.prewarmWindow, MAX_TTL);
+    check(prewarmNanos > 0 && prewarmNanos < hotTtlNanos, "prewarmWindow (default ttl / 4) must be positive and below "
+        + "ttl x hotTtlMultiplier: " + Duration.ofNanos(prewarmNanos) + ", " + Duration.ofNanos(hotTtlNanos));
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
     }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Cold keys live {@code ttl}. */
@@ -392,7 +411,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
       return this;
     }
 
-    /** Hot keys live {@code ttl x multiplier} (1 to 1e6); default 4. */
+    /** Hot keys live {@code ttl x multiplier} (1 to 1e6, and at most 146 years); default 4. */
     public Builder<K, V> hotTtlMultiplier(double multiplier) {
       this.hotTtlMultiplier = multiplier;
       return this;

@@ -90,20 +90,36 @@ public final class Monitoring implements Metrics, Alerts {
     this.downstream = b.downstream;
     this.window = b.window;
     this.alert = b.alert;
-    this.windowNanos = window.toNanos();
+    this.windowNanos = nanos("missStorm window", window, Long.MAX_VALUE);
     this.missStormThreshold = b.missStormThreshold;
     this.maxTrackedKeys = b.maxTrackedKeys;
-    this.ratioWindowNanos = b.ratioWindow.toNanos();
+    this.ratioWindowNanos = nanos("hitRatio window", b.ratioWindow, Long.MAX_VALUE);
     this.threshold = b.threshold;
     this.minRequests = b.minRequests;
     this.poolSize = b.poolSize;
+    check(missStormThreshold >= 1, "missStorm misses must be at least 1: " + missStormThreshold);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
+    check(threshold > 0 && threshold <= 1, "hitRatio threshold must be in (0, 1]: " + threshold);
+    check(minRequests >= 1, "hitRatio minRequests must be at least 1: " + minRequests);
+    check(poolSize >= 0, "databasePool size must be at least 0: " + poolSize);
+    check(b.alertAt > 0 && b.alertAt <= 1, "databasePool alertAt must be in (0, 1]: " + b.alertAt);
     this.poolAlert = (long) Math.ceil(b.poolSize * b.alertAt);
-    if (windowNanos <= 0 || missStormThreshold < 1 || maxTrackedKeys < 1 || ratioWindowNanos <= 0 || minRequests < 1
-        || !(threshold > 0 && threshold <= 1) || poolSize < 0 || !(b.alertAt > 0 && b.alertAt <= 1)) {
-      throw new IllegalArgumentException("need window > 0, missStormThreshold >= 1, maxTrackedKeys >= 1, "
-          + "ratio window > 0, 0 < threshold <= 1, minRequests >= 1, poolSize >= 0, 0 < alertAt <= 1");
-    }
     this.ratioWindow = Math.floorDiv(ticker.read(), ratioWindowNanos);
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Forwards every event to {@code downstream} (e.g. {@code Counters}), and {@link Event#MISS_STORM}. */
