@@ -212,8 +212,9 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     try {
       int dropped = 0;
       for (int round = 0; round < ROUNDS && dropped < 2 && tracked.get() > maxTrackedKeys; round++) {
-        cursor.sample(rates, keep, w);
-        for (Map.Entry<K, Rate> e = cursor.takeColdest(); e != null; e = cursor.takeColdest()) {
+        List<Map.Entry<K, Rate>> sample = cursor.sample(rates, keep);
+        sample.sort(Comparator.comparingLong(e -> e.getValue().score(w))); // coldest first (8: an insertion sort)
+        for (Map.Entry<K, Rate> e : sample) {
           if (rates.remove(e.getKey(), e.getValue())) {
             tracked.decrementAndGet();
             dropped++;
@@ -243,11 +244,10 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   /** Where an eviction samples the tracked keys next; its lock guards it. */
   private static final class Cursor<K> extends ReentrantLock {
     private final List<Map.Entry<K, Rate>> sample = new ArrayList<>(SAMPLE);
-    private final long[] scores = new long[SAMPLE];
     private Iterator<Map.Entry<K, Rate>> at;
 
-    /** Samples the next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
-    void sample(Map<K, Rate> map, Rate keep, long w) {
+    /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
+    List<Map.Entry<K, Rate>> sample(Map<K, Rate> map, Rate keep) {
       sample.clear();
       for (int seen = 0; sample.size() < SAMPLE && seen <= SAMPLE; seen++) {
         if (at == null || !at.hasNext()) {
@@ -258,27 +258,10 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
         }
         Map.Entry<K, Rate> e = at.next();
         if (e.getValue() != keep) {
-          scores[sample.size()] = e.getValue().score(w);
           sample.add(e);
         }
       }
-    }
-
-    /** Takes the coldest entry out of the sample; null once it is empty. */
-    Map.Entry<K, Rate> takeColdest() {
-      int last = sample.size() - 1;
-      if (last < 0) {
-        return null;
-      }
-      int coldest = 0;
-      for (int i = 1; i <= last; i++) {
-        coldest = scores[i] < scores[coldest] ? i : coldest;
-      }
-      Map.Entry<K, Rate> e = sample.get(coldest);
-      sample.set(coldest, sample.get(last));
-      scores[coldest] = scores[last];
-      sample.remove(last);
-      return e;
+      return sample;
     }
   }
 

@@ -2,6 +2,7 @@ package stampede.strategies;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -269,8 +270,9 @@ public final class Monitoring implements Metrics, Alerts {
     try {
       int dropped = 0;
       for (int round = 0; round < ROUNDS && dropped < 2 && tracked.get() > maxTrackedKeys; round++) {
-        cursor.sample(perKey, keep, w);
-        for (Map.Entry<Object, Misses> e = cursor.takeColdest(); e != null; e = cursor.takeColdest()) {
+        List<Map.Entry<Object, Misses>> sample = cursor.sample(perKey, keep);
+        sample.sort(Comparator.comparingLong(e -> e.getValue().peak(w))); // coldest first (8: an insertion sort)
+        for (Map.Entry<Object, Misses> e : sample) {
           if (perKey.remove(e.getKey(), e.getValue())) {
             tracked.decrementAndGet();
             dropped++;
@@ -300,11 +302,10 @@ public final class Monitoring implements Metrics, Alerts {
   /** Where an eviction samples the tracked keys next; its lock guards it. */
   private static final class Cursor extends ReentrantLock {
     private final List<Map.Entry<Object, Misses>> sample = new ArrayList<>(SAMPLE);
-    private final long[] scores = new long[SAMPLE];
     private Iterator<Map.Entry<Object, Misses>> at;
 
-    /** Samples the next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
-    void sample(Map<Object, Misses> map, Misses keep, long w) {
+    /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
+    List<Map.Entry<Object, Misses>> sample(Map<Object, Misses> map, Misses keep) {
       sample.clear();
       for (int seen = 0; sample.size() < SAMPLE && seen <= SAMPLE; seen++) {
         if (at == null || !at.hasNext()) {
@@ -315,27 +316,10 @@ public final class Monitoring implements Metrics, Alerts {
         }
         Map.Entry<Object, Misses> e = at.next();
         if (e.getValue() != keep) {
-          scores[sample.size()] = e.getValue().peak(w);
           sample.add(e);
         }
       }
-    }
-
-    /** Takes the coldest entry out of the sample; null once it is empty. */
-    Map.Entry<Object, Misses> takeColdest() {
-      int last = sample.size() - 1;
-      if (last < 0) {
-        return null;
-      }
-      int coldest = 0;
-      for (int i = 1; i <= last; i++) {
-        coldest = scores[i] < scores[coldest] ? i : coldest;
-      }
-      Map.Entry<Object, Misses> e = sample.get(coldest);
-      sample.set(coldest, sample.get(last));
-      scores[coldest] = scores[last];
-      sample.remove(last);
-      return e;
+      return sample;
     }
   }
 
