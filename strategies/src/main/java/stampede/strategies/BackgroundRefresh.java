@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import stampede.core.CacheStore;
+import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
@@ -16,6 +17,7 @@ import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
+import stampede.core.StoreException;
 import stampede.core.Ticker;
 
 /**
@@ -31,26 +33,29 @@ import stampede.core.Ticker;
  *
  * <p><b>Costs:</b> a background load per tracked key per TTL. A key is tracked from its read until it has not been read
  * for {@code forgetAfter} (default 1 minute), a warmed key whether read or not; either until its entry is gone from the
- * store. At most {@code maxTrackedKeys} keys are tracked (default 10,000): a new key makes room by dropping the keys
- * read least recently (a quarter at a time), so new hot keys are tracked; warmed keys stay. A get marks its key read
- * (a map lookup; a write only if a sweep cleared the mark since), and {@code refreshDue} turns the marks into read
- * times on its own clock reading, so a key is forgotten {@code forgetAfter} after the first sweep that followed its
- * last read; a hit reads no clock of its own.
+ * store (a failed store read is not an absence: {@link Event#STORE_ERROR}, and the next round reads the key again; a
+ * round stops reading a store that failed 3 reads in a row). At most {@code maxTrackedKeys} keys are tracked (default
+ * 10,000): a new key makes room by dropping the keys read least recently (a quarter at a time), so new hot keys are
+ * tracked; warmed keys stay. A get marks its key read (a map lookup; a write only if a sweep cleared the mark since),
+ * and {@code refreshDue} turns the marks into read times on its own clock reading, so a key is forgotten
+ * {@code forgetAfter} after the first sweep that followed its last read; a hit reads no clock of its own.
  * {@code refreshDue} reads the store only for the keys whose entry, as last seen, is due: about one round trip per key
  * per TTL, not one per key per call. See {@link CacheAside} for how refreshes run and fail (a refresh presumed lost,
- * dropped by the executor or hung, after half the window, so the next try still comes before expiry). A failed refresh
+ * dropped by the executor or hung, after half the window, so the next try still comes before expiry; at most
+ * {@code maxTrackedKeys} queued or running, whatever the executor does with them). A failed refresh
  * keeps the old value until it expires and backs the key off, {@code initialBackoff} doubling to {@code maxBackoff} on
  * a monotonic {@link Ticker}; a success resets it.
  *
  * <p><b>Source:</b> Caffeine's {@code refreshAfterWrite} (one reload on the executor, a failed refresh keeps the old
  * value) and its issues #475 and #1794 (backoff after failed refreshes).
  *
- * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
+ * Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, CacheAside.Policy<K, V> {
   private static final long UNKNOWN = Long.MIN_VALUE; // an expiry not seen yet
+  private static final int MAX_STORE_ERRORS = 3; // failed store reads in a row that end a refreshDue round
   private final CacheStore<K, V> store;
   private final Ticker ticker;
   private final Metrics metrics;
@@ -68,18 +73,32 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     this.ticker = b.ticker;
     this.metrics = b.metrics;
     this.fill = b.fill;
-    this.windowNanos = b.refreshWindow.toNanos();
-    this.initialBackoffNanos = b.initialBackoff.toNanos();
-    this.maxBackoffNanos = b.maxBackoff.toNanos();
-    this.forgetAfterNanos = b.forgetAfter.toNanos();
+    this.windowNanos = nanos("refreshWindow", b.refreshWindow, Long.MAX_VALUE);
+    this.initialBackoffNanos = nanos("initialBackoff", b.initialBackoff, Long.MAX_VALUE);
+    this.maxBackoffNanos = nanos("maxBackoff", b.maxBackoff, Long.MAX_VALUE);
+    this.forgetAfterNanos = nanos("forgetAfter", b.forgetAfter, Long.MAX_VALUE);
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (windowNanos <= 0 || initialBackoffNanos <= 0 || maxBackoffNanos < initialBackoffNanos || maxTrackedKeys <= 0
-        || forgetAfterNanos <= 0) {
-      throw new IllegalArgumentException("need refreshWindow > 0, 0 < initialBackoff <= maxBackoff, maxTrackedKeys > 0,"
-          + " forgetAfter > 0");
-    }
+    check(maxBackoffNanos >= initialBackoffNanos, "maxBackoff must be at least initialBackoff: " + b.maxBackoff + " < "
+        + b.initialBackoff);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
     this.path = CacheAside.builder(store, fill).metrics(metrics).policy(this, b.executor).ticker(ticker)
-        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))).build(); // lost: retried before expiry
+        .refreshHungAfter(Duration.ofNanos(Math.max(1, windowNanos / 2))) // lost: retried before expiry
+        .maxRefreshing(maxTrackedKeys).build(); // one refresh per tracked key at most
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Keeps the keys read or warmed fresh by reloading them through {@code fill} on {@code executor}. */
@@ -118,7 +137,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     if (t != null) {
       t.backoff = failure == null ? 0 : t.backoff == 0 ? initialBackoffNanos
           : t.backoff > maxBackoffNanos / 2 ? maxBackoffNanos : 2 * t.backoff;
-      t.retryAt = failure == null ? Long.MIN_VALUE : ticker.read() + t.backoff;
+      long now = ticker.read();
+      long retryAt = now + t.backoff < now ? Long.MAX_VALUE : now + t.backoff; // saturates: a long backoff waits
+      t.retryAt = failure == null ? Long.MIN_VALUE : retryAt;
       t.expireTime = UNKNOWN; // the next refreshDue reads it
     }
   }
@@ -151,10 +172,15 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
 
   /**
    * Starts a refresh for every tracked key whose entry expires within the window, reading the store only for keys
-   * whose last seen entry is due; drops the keys not read for {@code forgetAfter}. Returns how many refreshes started.
+   * whose last seen entry is due; drops the keys not read for {@code forgetAfter} and those gone from the store. A
+   * failed store read ({@link Event#STORE_ERROR}) keeps its key for the next round; after {@value #MAX_STORE_ERRORS}
+   * in a row (not counting corrupt entries) the round stops reading the store. Returns how many refreshes started.
+   *
+   * @throws stampede.core.InterruptedLoadException if the calling thread is interrupted in a store read
    */
   public int refreshDue() {
     int started = 0;
+    int storeErrors = 0; // in a row, in this round
     long now = ticker.read();
     for (Map.Entry<K, Tracked<K, V>> e : tracked.entrySet()) {
       Tracked<K, V> t = e.getValue();
@@ -169,7 +195,17 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       if (t.expireTime != UNKNOWN && !due(t.expireTime, storeNow) || now < t.retryAt) {
         continue; // not due, as far as this process has seen: no round trip
       }
-      Entry<V> entry = store.getOrMiss(e.getKey(), storeNow, metrics);
+      Entry<V> entry;
+      try {
+        entry = store.get(e.getKey(), storeNow);
+      } catch (StoreException error) { // not an absence: the key stays, the next round reads it again
+        metrics.record(Event.STORE_ERROR, e.getKey());
+        if (!(error instanceof CorruptEntryException) && ++storeErrors == MAX_STORE_ERRORS) {
+          break; // the store is failing: the other keys wait for the next round, not for a timeout each
+        }
+        continue;
+      }
+      storeErrors = 0;
       if (entry == null) {
         tracked.remove(e.getKey(), t); // gone from the store: stop refreshing it
         continue;
@@ -181,6 +217,11 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       }
     }
     return started;
+  }
+
+  /** Background refreshes queued or running: at most {@code maxTrackedKeys}, whatever the executor does with them. */
+  public int refreshing() {
+    return path.refreshing();
   }
 
   private boolean due(long expireTime, long now) {

@@ -1,9 +1,12 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.locks.ReentrantLock;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
@@ -36,7 +39,10 @@ import stampede.core.Ticker;
  * {@link Error} too, which is then rethrown to the executor); an executor that refuses the task, whatever it throws
  * ({@link Event#REFRESH_REJECTED}), leaves the next read to try again, and the reader still gets its value. A
  * refresh queued or running for {@code refreshHungAfter} (default 1 minute, on a monotonic {@link Ticker}) is
- * presumed lost, dropped by the executor or hung, and no longer stops the next read from starting another. With
+ * presumed lost, dropped by the executor or hung, and no longer stops the next read from starting another. At most
+ * {@code maxRefreshing} refreshes (default 10,000) are marked, plus one per caller starting one, whatever the executor
+ * does with them: at the bound a sweep drops the marks presumed lost among the next 16, and a refresh that still finds
+ * no room is skipped ({@link Event#REFRESH_REJECTED}; the reader gets its value). With
  * {@code staleIfError}, an in-line load that fails or is refused answers with the stale entry if it is at most that
  * stale ({@link Event#STALE_SERVED}); an {@link InterruptedLoadException}, the caller's own cancellation, is
  * rethrown, never answered with a stale value.
@@ -85,7 +91,11 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
   private final long staleIfErrorNanos;
   private final Ticker ticker;
   private final long refreshHungAfterNanos;
+  private final int maxRefreshing;
   private final ConcurrentHashMap<K, Mark> refreshing = new ConcurrentHashMap<>();
+  private final ReentrantLock sweeping = new ReentrantLock();
+  private Iterator<Map.Entry<K, Mark>> sweepAt; // where the next sweep looks; guarded by sweeping
+  private static final int SWEEP = 16; // marks a sweep looks at
 
   /** A key's refresh, queued or running since {@code since} on the monotonic ticker. */
   private static final class Mark {
@@ -106,6 +116,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     this.staleIfErrorNanos = b.staleIfError == null ? -1 : b.staleIfError.toNanos();
     this.ticker = b.ticker;
     this.refreshHungAfterNanos = b.refreshHungAfter.toNanos();
+    this.maxRefreshing = b.maxRefreshing;
   }
 
   /** A read path over {@code store} that loads through {@code fill} (e.g. a {@code StoreFill}). */
@@ -143,7 +154,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
 
   /**
    * Starts a background refresh of {@code key}, the caller having read {@code seen}, unless one is queued or
-   * running in this process (and has been for less than {@code refreshHungAfter}).
+   * running in this process (and has been for less than {@code refreshHungAfter}), or {@code maxRefreshing} are
+   * ({@link Event#REFRESH_REJECTED}).
    *
    * @return true if a refresh was started
    */
@@ -151,6 +163,10 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     long now = ticker.read();
     Mark current = refreshing.get(key);
     if (current != null && now - current.since < refreshHungAfterNanos) {
+      return false;
+    }
+    if (current == null && refreshing.size() >= maxRefreshing && !sweep(now)) {
+      metrics.record(Event.REFRESH_REJECTED, key); // the bound on marks, under an executor that drops tasks too
       return false;
     }
     Mark mine = new Mark(now);
@@ -164,6 +180,35 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
       refreshing.remove(key, mine);
       metrics.record(Event.REFRESH_REJECTED, key);
       return false;
+    }
+  }
+
+  /**
+   * At the bound: drops the marks presumed lost (older than {@code refreshHungAfter}) among the next {@link #SWEEP}
+   * (a cursor over the marks, one sweeper at a time; a caller that finds it sweeping does not wait). True if a mark
+   * was dropped.
+   */
+  private boolean sweep(long now) {
+    if (!sweeping.tryLock()) {
+      return false;
+    }
+    try {
+      boolean dropped = false;
+      for (int i = 0; i < SWEEP; i++) {
+        if (sweepAt == null || !sweepAt.hasNext()) {
+          sweepAt = refreshing.entrySet().iterator();
+          if (!sweepAt.hasNext()) {
+            break;
+          }
+        }
+        Map.Entry<K, Mark> e = sweepAt.next();
+        if (now - e.getValue().since >= refreshHungAfterNanos && refreshing.remove(e.getKey(), e.getValue())) {
+          dropped = true;
+        }
+      }
+      return dropped;
+    } finally {
+      sweeping.unlock();
     }
   }
 
@@ -204,6 +249,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     private Duration staleIfError;
     private Ticker ticker = Ticker.system();
     private Duration refreshHungAfter = Duration.ofMinutes(1);
+    private int maxRefreshing = 10_000;
 
     private Builder(CacheStore<K, V> store, Fill<K, V> fill) {
       this.store = Objects.requireNonNull(store, "store");
@@ -232,8 +278,8 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
      * {@code stale-if-error}); the store's retention must be at least this. Default: never.
      */
     public Builder<K, V> staleIfError(Duration maxStale) {
-      if (maxStale.isNegative()) {
-        throw new IllegalArgumentException("staleIfError < 0: " + maxStale);
+      if (maxStale.isNegative() || maxStale.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("staleIfError must be at least 0 and at most 292 years: " + maxStale);
       }
       this.staleIfError = maxStale;
       return this;
@@ -244,10 +290,25 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
      * it, a load that hangs) and the next read may start another; default 1 minute.
      */
     public Builder<K, V> refreshHungAfter(Duration refreshHungAfter) {
-      if (refreshHungAfter.isNegative() || refreshHungAfter.isZero()) {
-        throw new IllegalArgumentException("refreshHungAfter must be positive: " + refreshHungAfter);
+      if (refreshHungAfter.isNegative() || refreshHungAfter.isZero()
+          || refreshHungAfter.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("refreshHungAfter must be positive and at most 292 years: "
+            + refreshHungAfter);
       }
       this.refreshHungAfter = refreshHungAfter;
+      return this;
+    }
+
+    /**
+     * Bound on the refreshes queued or running in this process (a mark each, so an executor that drops tasks without
+     * a word cannot grow the marks); beyond it a refresh is skipped ({@link Event#REFRESH_REJECTED}) and the reader
+     * still gets its value. Default 10,000.
+     */
+    public Builder<K, V> maxRefreshing(int maxRefreshing) {
+      if (maxRefreshing < 1) {
+        throw new IllegalArgumentException("maxRefreshing must be at least 1: " + maxRefreshing);
+      }
+      this.maxRefreshing = maxRefreshing;
       return this;
     }
 

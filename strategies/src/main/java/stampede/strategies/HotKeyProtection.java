@@ -1,6 +1,7 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -8,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import stampede.core.Entry;
@@ -35,15 +37,16 @@ import stampede.core.Ttl;
  * <p><b>Pick it when</b> traffic is skewed (Zipf-like: a home page, a flash sale); {@link #hottest} shows the hot
  * keys.
  *
- * <p><b>Costs:</b> per request a map lookup and an add to the key's {@link LongAdder}, no lock; once a key is hot in
- * a window nothing shared is summed for it, and once it has 64 times the threshold nothing is written for it, until
- * the next window (so {@link #hottest} ranks counts up to that cap). At most {@code maxTrackedKeys} counters: a new key
- * beyond them drops the coldest of a few sampled keys (bounded work, never a sort of all keys), where a key hot in
- * the last window counts as hot. One background refresh per hot key per TTL (see {@link CacheAside} for how
- * refreshes run and fail). Hot keys live longer, so invalidate them on writes. Hotness is per process. Windows are
- * counted on the store's clock, the one reading of the read path ({@link CacheAside.Policy#decide}'s {@code now}):
- * give the builder {@code store.ticker()} ({@link Ticker#system()}, the default, is the in-process store's); on Redis
- * that is the wall clock, so a step of it ends a window early or late.
+ * <p><b>Costs:</b> per request a map lookup and an add to the key's {@link LongAdder}, no lock; once a key is hot in a
+ * window nothing shared is summed for it, and once it has 64 times the threshold nothing is written for it, until the
+ * next window (so {@link #hottest} ranks counts up to that cap). At most {@code maxTrackedKeys} counters plus one per
+ * caller adding a key: a new key beyond them first drops the coldest of 8 sampled keys (bounded work, never a sort of
+ * all keys, waiting only while 4 other new keys drop theirs), where a key hot in the last window counts as hot. One
+ * background refresh per hot key per TTL (see {@link CacheAside} for how refreshes run and fail). Hot keys live longer,
+ * so invalidate them on writes. Hotness is per process. Windows are counted on the store's clock, the one reading of
+ * the read path ({@link CacheAside.Policy#decide}'s {@code now}): give the builder {@code store.ticker()}
+ * ({@link Ticker#system()}, the default, is the in-process store's); on Redis that is the wall clock, so a step of it
+ * ends a window early or late.
  *
  * <p><b>Source:</b> Nishtala et al., "Scaling Memcache at Facebook", NSDI 2013 (hot keys replicated and kept
  * warm); sturdyc's early refreshes; Caffeine's {@code refreshAfterWrite}.
@@ -53,9 +56,13 @@ import stampede.core.Ttl;
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Ttl<K> {
-  /** Keys looked at to find a cold one to drop, and how many are dropped at most per request over the bound. */
+  /** Keys sampled to find a cold one to drop, in at most ROUNDS samples per request over the bound. */
   private static final int SAMPLE = 8;
   private static final int ROUNDS = 4;
+  /** Evictions that can run at once, each on its own cursor. */
+  private static final int CURSORS = 4;
+  /** The longest TTL: an expiry time ({@code now + ttl}) still fits in a long. About 146 years. */
+  private static final long MAX_TTL = Long.MAX_VALUE / 2;
 
   private final Metrics metrics;
   private final Ticker ticker;
@@ -66,27 +73,44 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   private final int hotThreshold;
   private final int maxTrackedKeys;
   private final ConcurrentHashMap<K, Rate> rates = new ConcurrentHashMap<>();
-  private final ReentrantLock evicting = new ReentrantLock();
+  /** Keys tracked, counted before a key is added: never below the map's size. */
+  private final AtomicInteger tracked = new AtomicInteger();
+  private final List<Cursor<K>> cursors = List.of(new Cursor<>(), new Cursor<>(), new Cursor<>(), new Cursor<>());
   /** The last counting window seen, so a request in it needs no division. */
   private volatile Window current = new Window(Long.MIN_VALUE, Long.MAX_VALUE);
-  /** Where the next eviction samples keys from; guarded by {@link #evicting}. */
-  private Iterator<Map.Entry<K, Rate>> cursor;
 
   private HotKeyProtection(Builder<K, V> b) {
     this.metrics = b.metrics;
     this.ticker = b.ticker;
-    this.ttlNanos = b.ttl.toNanos();
-    this.hotTtlNanos = (long) (ttlNanos * b.hotTtlMultiplier);
-    this.windowNanos = b.window.toNanos();
-    this.prewarmNanos = (b.prewarmWindow != null ? b.prewarmWindow : b.ttl.dividedBy(4)).toNanos();
     this.hotThreshold = b.hotThreshold;
     this.maxTrackedKeys = b.maxTrackedKeys;
-    if (ttlNanos <= 0 || windowNanos <= 0 || hotThreshold < 1 || maxTrackedKeys < 1
-        || !(b.hotTtlMultiplier >= 1 && b.hotTtlMultiplier <= 1e6) || prewarmNanos <= 0
-        || prewarmNanos >= hotTtlNanos) {
-      throw new IllegalArgumentException("need ttl > 0, window > 0, hotThreshold >= 1, maxTrackedKeys >= 1, "
-          + "1 <= hotTtlMultiplier <= 1e6, 0 < prewarmWindow < ttl x hotTtlMultiplier");
+    check(hotThreshold >= 1, "hotThreshold must be at least 1: " + hotThreshold);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
+    double m = b.hotTtlMultiplier;
+    check(m >= 1 && m <= 1e6, "hotTtlMultiplier must be in [1, 1e6]: " + m);
+    this.ttlNanos = nanos("ttl", b.ttl, MAX_TTL);
+    check(ttlNanos * m <= MAX_TTL, "ttl x hotTtlMultiplier must be at most 146 years, or a hot key's expiry time "
+        + "overflows: " + b.ttl + " x " + m);
+    this.hotTtlNanos = (long) (ttlNanos * m);
+    this.windowNanos = nanos("window", b.window, Long.MAX_VALUE);
+    this.prewarmNanos = b.prewarmWindow == null ? ttlNanos / 4 : nanos("prewarmWindow", b.prewarmWindow, MAX_TTL);
+    check(prewarmNanos > 0 && prewarmNanos < hotTtlNanos, "prewarmWindow (default ttl / 4) must be positive and below "
+        + "ttl x hotTtlMultiplier: " + Duration.ofNanos(prewarmNanos) + ", " + Duration.ofNanos(hotTtlNanos));
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
     }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Cold keys live {@code ttl}. */
@@ -130,9 +154,9 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
         .limit(n).map(Seen::key).toList();
   }
 
-  /** Number of keys whose request rate is tracked (at most {@code maxTrackedKeys} plus concurrent callers). */
+  /** Number of keys whose request rate is tracked: at most {@code maxTrackedKeys} plus one per caller adding a key. */
   public int trackedKeys() {
-    return rates.size();
+    return tracked.get();
   }
 
   /**
@@ -152,55 +176,92 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     return counted != Rate.COLD;
   }
 
-  /** Starts tracking a key seen for the first time (off the hit path, so the hit path compiles small). */
+  /**
+   * Starts tracking a key seen for the first time (off the hit path, so the hit path compiles small): a caller that
+   * adds a key over the bound drops one before it goes on.
+   */
   private Rate track(K key, long w) {
     if (Math.abs(window(ticker.read()) - w) > 1) { // once per new key: the windows would never line up
       throw new IllegalStateException("HotKeyProtection's ticker is not its store's clock: give the builder "
           + "store.ticker()");
     }
-    Rate rate = rates.computeIfAbsent(key, k -> new Rate());
-    if (rates.size() > maxTrackedKeys) {
-      evictCold(w);
+    int reserved = tracked.incrementAndGet();
+    Rate mine = new Rate();
+    Rate seen = rates.putIfAbsent(key, mine);
+    if (seen != null) {
+      tracked.decrementAndGet(); // another caller added it
+      return seen;
     }
-    return rate;
+    if (reserved > maxTrackedKeys) {
+      evictCold(mine, w);
+    }
+    return mine;
   }
 
   /**
-   * Keeps the tracking within its bound with bounded work on the request thread: while over the bound, drops the
-   * coldest of the next {@link #SAMPLE} tracked keys (a cursor over the map, as Redis samples keys for its
-   * approximated LRU), at most {@link #ROUNDS} times. Coldest is the smallest {@link Rate#score}: a key hot in the
-   * last window is kept over keys read once in this one. One caller evicts at a time; the others do not wait.
+   * Keeps the bound with bounded work on the request thread: drops the coldest of the next {@link #SAMPLE} tracked
+   * keys but {@code keep} on a cursor over the map (as Redis samples keys for its approximated LRU); while over the
+   * bound, up to 2 keys in {@link #ROUNDS} samples. Coldest is the smallest {@link Rate#score}: a key hot in the last
+   * window is kept over keys read once in this one. The caller takes a free one of {@link #CURSORS} cursors and waits
+   * only if all are taken (by callers doing this same bounded work); a key another cursor dropped first is not a
+   * failure, the next coldest of the sample goes instead. So every caller that adds a key over the bound takes one
+   * out, and the table holds at most {@code maxTrackedKeys} plus the callers in flight.
    */
-  private void evictCold(long w) {
-    if (!evicting.tryLock()) {
-      return;
-    }
+  private void evictCold(Rate keep, long w) {
+    Cursor<K> cursor = cursor();
     try {
-      for (int round = 0; round < ROUNDS && rates.size() > maxTrackedKeys; round++) {
-        K coldest = null;
-        Rate coldestRate = null;
-        long lowest = Long.MAX_VALUE;
-        for (int i = 0; i < SAMPLE; i++) {
-          if (cursor == null || !cursor.hasNext()) {
-            cursor = rates.entrySet().iterator();
-            if (!cursor.hasNext()) {
-              break;
-            }
-          }
-          Map.Entry<K, Rate> e = cursor.next();
-          long score = e.getValue().score(w);
-          if (score < lowest) {
-            lowest = score;
-            coldest = e.getKey();
-            coldestRate = e.getValue();
-          }
-        }
-        if (coldest != null) {
-          rates.remove(coldest, coldestRate);
+      int dropped = 0;
+      for (int round = 0; round < ROUNDS && dropped < 2 && tracked.get() > maxTrackedKeys; round++) {
+        List<Map.Entry<K, Rate>> sample = cursor.sample(rates, keep);
+        sample.sort(Comparator.comparingLong(e -> e.getValue().score(w))); // coldest first (8: an insertion sort)
+        for (Map.Entry<K, Rate> e : sample) {
+          if (rates.remove(e.getKey(), e.getValue())) {
+            tracked.decrementAndGet();
+            dropped++;
+            break;
+          } // else another cursor dropped it first: the next coldest goes
         }
       }
     } finally {
-      evicting.unlock();
+      cursor.unlock();
+    }
+  }
+
+  /** A free cursor, tried from a random one; if all are taken, waits for one. */
+  private Cursor<K> cursor() {
+    int start = ThreadLocalRandom.current().nextInt(CURSORS);
+    for (int i = 0; i < CURSORS; i++) {
+      Cursor<K> c = cursors.get((start + i) % CURSORS);
+      if (c.tryLock()) {
+        return c;
+      }
+    }
+    Cursor<K> c = cursors.get(start);
+    c.lock();
+    return c;
+  }
+
+  /** Where an eviction samples the tracked keys next; its lock guards it. */
+  private static final class Cursor<K> extends ReentrantLock {
+    private final List<Map.Entry<K, Rate>> sample = new ArrayList<>(SAMPLE);
+    private Iterator<Map.Entry<K, Rate>> at;
+
+    /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
+    List<Map.Entry<K, Rate>> sample(Map<K, Rate> map, Rate keep) {
+      sample.clear();
+      for (int seen = 0; sample.size() < SAMPLE && seen <= SAMPLE; seen++) {
+        if (at == null || !at.hasNext()) {
+          at = map.entrySet().iterator();
+          if (!at.hasNext()) {
+            break;
+          }
+        }
+        Map.Entry<K, Rate> e = at.next();
+        if (e.getValue() != keep) {
+          sample.add(e);
+        }
+      }
+      return sample;
     }
   }
 
@@ -333,7 +394,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
       return this;
     }
 
-    /** Hot keys live {@code ttl x multiplier} (1 to 1e6); default 4. */
+    /** Hot keys live {@code ttl x multiplier} (1 to 1e6, and at most 146 years); default 4. */
     public Builder<K, V> hotTtlMultiplier(double multiplier) {
       this.hotTtlMultiplier = multiplier;
       return this;

@@ -1,11 +1,15 @@
 package stampede.strategies;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -32,9 +36,10 @@ import stampede.core.Ticker;
  * export them ({@code stampede-micrometer} binds them as gauges).
  *
  * <p><b>Costs:</b> a {@link LongAdder} per hit, per miss, per load start and end; for a miss, a clock read, a
- * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters (beyond, a miss drops the
- * coldest of 8 sampled keys: bounded work, never a sort of all keys; a storm among more distinct missing keys may be
- * seen late). Reading the storm alert passes
+ * map lookup and a {@code synchronized} counter update; at most {@code maxTrackedKeys} counters plus one per caller
+ * adding a key (beyond, a miss that adds a key first drops the coldest of 8 sampled keys: bounded work, never a sort
+ * of all keys, waiting only while 4 other misses drop theirs; a storm among more distinct missing keys may be seen
+ * late). Reading the storm alert passes
  * over them. Window edges are approximate under concurrency, and a hit reads no clock: a hit-ratio window closes at
  * the first miss or alert read after its end, and the hits counted until then count in it. That is exact when misses
  * are frequent, which is when the ratio is low; with rare misses it can only raise the ratio a little, and with none
@@ -70,9 +75,11 @@ public final class Monitoring implements Metrics, Alerts {
   private final LongAdder misses = new LongAdder();
   private final LongAdder inFlight = new LongAdder();
   private final ConcurrentHashMap<Object, Misses> perKey = new ConcurrentHashMap<>();
-  private static final int SAMPLE = 8;
-  private final ReentrantLock evicting = new ReentrantLock();
-  private Iterator<Map.Entry<Object, Misses>> cursor; // where the next eviction samples; guarded by evicting
+  private final AtomicInteger tracked = new AtomicInteger(); // reserved before a key is added: never below the size
+  private static final int SAMPLE = 8; // keys sampled to find a cold one, in at most ROUNDS samples per miss
+  private static final int ROUNDS = 4;
+  private static final int CURSORS = 4; // evictions that can run at once
+  private final List<Cursor> cursors = List.of(new Cursor(), new Cursor(), new Cursor(), new Cursor());
   private volatile long ratioWindow; // the window hits and misses count in; the rest is guarded by this
   private long startHits;
   private long startMisses;
@@ -84,20 +91,36 @@ public final class Monitoring implements Metrics, Alerts {
     this.downstream = b.downstream;
     this.window = b.window;
     this.alert = b.alert;
-    this.windowNanos = window.toNanos();
+    this.windowNanos = nanos("missStorm window", window, Long.MAX_VALUE);
     this.missStormThreshold = b.missStormThreshold;
     this.maxTrackedKeys = b.maxTrackedKeys;
-    this.ratioWindowNanos = b.ratioWindow.toNanos();
+    this.ratioWindowNanos = nanos("hitRatio window", b.ratioWindow, Long.MAX_VALUE);
     this.threshold = b.threshold;
     this.minRequests = b.minRequests;
     this.poolSize = b.poolSize;
+    check(missStormThreshold >= 1, "missStorm misses must be at least 1: " + missStormThreshold);
+    check(maxTrackedKeys >= 1, "maxTrackedKeys must be at least 1: " + maxTrackedKeys);
+    check(threshold > 0 && threshold <= 1, "hitRatio threshold must be in (0, 1]: " + threshold);
+    check(minRequests >= 1, "hitRatio minRequests must be at least 1: " + minRequests);
+    check(poolSize >= 0, "databasePool size must be at least 0: " + poolSize);
+    check(b.alertAt > 0 && b.alertAt <= 1, "databasePool alertAt must be in (0, 1]: " + b.alertAt);
     this.poolAlert = (long) Math.ceil(b.poolSize * b.alertAt);
-    if (windowNanos <= 0 || missStormThreshold < 1 || maxTrackedKeys < 1 || ratioWindowNanos <= 0 || minRequests < 1
-        || !(threshold > 0 && threshold <= 1) || poolSize < 0 || !(b.alertAt > 0 && b.alertAt <= 1)) {
-      throw new IllegalArgumentException("need window > 0, missStormThreshold >= 1, maxTrackedKeys >= 1, "
-          + "ratio window > 0, 0 < threshold <= 1, minRequests >= 1, poolSize >= 0, 0 < alertAt <= 1");
-    }
     this.ratioWindow = Math.floorDiv(ticker.read(), ratioWindowNanos);
+  }
+
+  /** An error naming the setting, unless {@code ok}. */
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /** {@code d} in nanoseconds if positive and at most {@code max} nanoseconds; else an error naming {@code setting}. */
+  private static long nanos(String setting, Duration d, long max) {
+    long years = max / 31_556_952_000_000_000L; // 292 for Long.MAX_VALUE nanoseconds
+    check(!d.isNegative() && !d.isZero() && d.compareTo(Duration.ofNanos(max)) <= 0,
+        setting + " must be positive and at most " + years + " years: " + d);
+    return d.toNanos();
   }
 
   /** Forwards every event to {@code downstream} (e.g. {@code Counters}), and {@link Event#MISS_STORM}. */
@@ -188,9 +211,9 @@ public final class Monitoring implements Metrics, Alerts {
     return m == null ? 0 : m.add(stormWindow(), 0);
   }
 
-  /** Number of keys whose misses are tracked (at most {@code maxTrackedKeys} plus concurrent callers). */
+  /** Number of keys whose misses are tracked: at most {@code maxTrackedKeys} plus one per caller adding a key. */
   public int trackedKeys() {
-    return perKey.size();
+    return tracked.get();
   }
 
   /** Closes the hit-ratio window if {@code w} is a later one: the last window's counts are what it counted. */
@@ -207,10 +230,8 @@ public final class Monitoring implements Metrics, Alerts {
   }
 
   private void countMiss(Object key, long w) {
-    int n = perKey.computeIfAbsent(key, k -> new Misses()).add(w, 1);
-    if (perKey.size() > maxTrackedKeys) {
-      evictCold(key, w);
-    }
+    Misses m = perKey.get(key);
+    int n = (m != null ? m : track(key, w)).add(w, 1);
     if (n == missStormThreshold) { // exactly one caller per key and window sees the count reach it
       downstream.record(Event.MISS_STORM, key);
       try {
@@ -221,37 +242,84 @@ public final class Monitoring implements Metrics, Alerts {
     }
   }
 
-  /**
-   * Keeps the tracking within its bound with bounded work on the request thread: while over the bound (at most
-   * twice a call), drops the coldest (fewest misses in this or the last window) of the next {@link #SAMPLE} tracked
-   * keys but {@code keep}, sampled by a cursor over the map as Redis samples keys for its approximated LRU. One
-   * caller evicts at a time; the others do not wait.
-   */
-  private void evictCold(Object keep, long w) {
-    if (!evicting.tryLock()) {
-      return;
+  /** Tracks a key's first miss: a caller that adds a key over the bound drops one before it goes on. */
+  private Misses track(Object key, long w) {
+    int reserved = tracked.incrementAndGet();
+    Misses mine = new Misses();
+    Misses seen = perKey.putIfAbsent(key, mine);
+    if (seen != null) {
+      tracked.decrementAndGet(); // another caller added it
+      return seen;
     }
+    if (reserved > maxTrackedKeys) {
+      evictCold(mine, w);
+    }
+    return mine;
+  }
+
+  /**
+   * Keeps the bound with bounded work on the request thread: drops the coldest (fewest misses in this or the last
+   * window) of the next {@link #SAMPLE} tracked keys but {@code keep} on a cursor over the map (as Redis samples keys
+   * for its approximated LRU); while over the bound, up to 2 keys in {@link #ROUNDS} samples. The caller takes a free
+   * one of {@link #CURSORS} cursors and waits only if all are taken (by callers doing this same bounded work); a key
+   * another cursor dropped first is not a failure, the next coldest of the sample goes instead. So every caller that
+   * adds a key over the bound takes one out: at most {@code maxTrackedKeys} plus the callers in flight.
+   */
+  private void evictCold(Misses keep, long w) {
+    Cursor cursor = cursor();
     try {
-      for (int round = 0; round < 2 && perKey.size() > maxTrackedKeys; round++) {
-        Map.Entry<Object, Misses> coldest = null;
-        int lowest = Integer.MAX_VALUE;
-        for (int i = 0; i < SAMPLE; i++) {
-          if (cursor == null || !cursor.hasNext()) {
-            cursor = perKey.entrySet().iterator();
-          }
-          Map.Entry<Object, Misses> e = cursor.next();
-          int peak = e.getValue().peak(w);
-          if (peak < lowest && !e.getKey().equals(keep)) {
-            lowest = peak;
-            coldest = e;
-          }
-        }
-        if (coldest != null) {
-          perKey.remove(coldest.getKey(), coldest.getValue());
+      int dropped = 0;
+      for (int round = 0; round < ROUNDS && dropped < 2 && tracked.get() > maxTrackedKeys; round++) {
+        List<Map.Entry<Object, Misses>> sample = cursor.sample(perKey, keep);
+        sample.sort(Comparator.comparingLong(e -> e.getValue().peak(w))); // coldest first (8: an insertion sort)
+        for (Map.Entry<Object, Misses> e : sample) {
+          if (perKey.remove(e.getKey(), e.getValue())) {
+            tracked.decrementAndGet();
+            dropped++;
+            break;
+          } // else another cursor dropped it first: the next coldest goes
         }
       }
     } finally {
-      evicting.unlock();
+      cursor.unlock();
+    }
+  }
+
+  /** A free cursor, tried from a random one; if all are taken, waits for one. */
+  private Cursor cursor() {
+    int start = ThreadLocalRandom.current().nextInt(CURSORS);
+    for (int i = 0; i < CURSORS; i++) {
+      Cursor c = cursors.get((start + i) % CURSORS);
+      if (c.tryLock()) {
+        return c;
+      }
+    }
+    Cursor c = cursors.get(start);
+    c.lock();
+    return c;
+  }
+
+  /** Where an eviction samples the tracked keys next; its lock guards it. */
+  private static final class Cursor extends ReentrantLock {
+    private final List<Map.Entry<Object, Misses>> sample = new ArrayList<>(SAMPLE);
+    private Iterator<Map.Entry<Object, Misses>> at;
+
+    /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
+    List<Map.Entry<Object, Misses>> sample(Map<Object, Misses> map, Misses keep) {
+      sample.clear();
+      for (int seen = 0; sample.size() < SAMPLE && seen <= SAMPLE; seen++) {
+        if (at == null || !at.hasNext()) {
+          at = map.entrySet().iterator();
+          if (!at.hasNext()) {
+            break;
+          }
+        }
+        Map.Entry<Object, Misses> e = at.next();
+        if (e.getValue() != keep) {
+          sample.add(e);
+        }
+      }
+      return sample;
     }
   }
 

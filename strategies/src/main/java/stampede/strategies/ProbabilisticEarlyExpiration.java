@@ -47,8 +47,11 @@ public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Poli
    * @param beta   positive; 1 is the paper's default
    */
   public ProbabilisticEarlyExpiration(DoubleSupplier random, double beta) {
-    if (random == null || !(beta > 0) || Double.isInfinite(beta)) {
-      throw new IllegalArgumentException("need a random source and a positive, finite beta: " + beta);
+    if (random == null) {
+      throw new IllegalArgumentException("random must not be null");
+    }
+    if (!(beta > 0) || Double.isInfinite(beta)) {
+      throw new IllegalArgumentException("beta must be positive and finite: " + beta);
     }
     this.random = random;
     this.beta = beta;

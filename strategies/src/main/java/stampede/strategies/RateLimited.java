@@ -158,9 +158,11 @@ public final class RateLimited<K, V> implements Fill<K, V> {
 
     /** Loads a client may start at once (at least 1), and its sustained rate (positive); default 10 and 10/s. */
     public Builder<K, V> limit(int burst, double loadsPerSecond) {
-      if (burst < 1 || !(loadsPerSecond > 0) || Double.isInfinite(loadsPerSecond)) {
-        throw new IllegalArgumentException("need burst >= 1 and a positive finite rate: " + burst + ", "
-            + loadsPerSecond);
+      if (burst < 1) {
+        throw new IllegalArgumentException("burst must be at least 1: " + burst);
+      }
+      if (!(loadsPerSecond > 0) || Double.isInfinite(loadsPerSecond)) {
+        throw new IllegalArgumentException("loadsPerSecond must be positive and finite: " + loadsPerSecond);
       }
       this.burst = burst;
       this.loadsPerSecond = loadsPerSecond;

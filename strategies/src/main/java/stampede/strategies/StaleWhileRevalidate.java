@@ -37,12 +37,13 @@ import stampede.core.Entry;
 public final class StaleWhileRevalidate<K, V> implements CacheAside.Policy<K, V> {
   private final long swrNanos;
 
-  /** @param staleWhileRevalidate how long past expiry a value is served while it is refreshed (zero or more) */
+  /** @param staleWhileRevalidate how long past expiry a value is served while it is refreshed (0 to 292 years) */
   public StaleWhileRevalidate(Duration staleWhileRevalidate) {
-    this.swrNanos = staleWhileRevalidate.toNanos();
-    if (swrNanos < 0) {
-      throw new IllegalArgumentException("staleWhileRevalidate < 0: " + staleWhileRevalidate);
+    if (staleWhileRevalidate.isNegative() || staleWhileRevalidate.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+      throw new IllegalArgumentException("staleWhileRevalidate must be at least 0 and at most 292 years: "
+          + staleWhileRevalidate);
     }
+    this.swrNanos = staleWhileRevalidate.toNanos();
   }
 
   @Override

@@ -10,7 +10,8 @@ import stampede.core.Ttl;
  * {@code fraction * base}, so keys loaded together do not expire together.
  *
  * <pre>
- *   new StoreFill&lt;&gt;(store, metrics, new TtlJitter&lt;&gt;(Duration.ofMinutes(5), 0.1, () -&gt; random.nextDouble()))
+ *   Ttl&lt;K&gt; ttl = new TtlJitter&lt;&gt;(Duration.ofMinutes(5), 0.1, () -&gt; random.nextDouble());
+ *   new StoreFill&lt;&gt;(store, metrics, ttl)
  * </pre>
  *
  * <p><b>Prevents:</b> synchronised expiry. With a fixed TTL, keys filled at the same moment (a cold start, a deploy,
@@ -34,20 +35,29 @@ import stampede.core.Ttl;
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class TtlJitter<K> implements Ttl<K> {
+  /** The longest TTL: an expiry time ({@code now + ttl}) still fits in a long. About 146 years. */
+  private static final Duration MAX_TTL = Duration.ofNanos(Long.MAX_VALUE / 2);
   private final long baseNanos;
   private final double fraction;
   private final DoubleSupplier random;
 
   /**
-   * @param base     the mean TTL
+   * @param base     the mean TTL; the longest, {@code base x (1 + fraction)}, at most 146 years
    * @param fraction the half-width of the jitter as a fraction of {@code base}, in [0, 1)
    * @param random   uniform draws in [0, 1); thread-safe
    */
   public TtlJitter(Duration base, double fraction, DoubleSupplier random) {
+    this.random = Objects.requireNonNull(random, "random");
+    if (!(fraction >= 0 && fraction < 1)) {
+      throw new IllegalArgumentException("fraction must be in [0, 1): " + fraction);
+    }
+    if (Objects.requireNonNull(base, "base").isNegative() || base.isZero() || base.compareTo(MAX_TTL) > 0
+        || base.toNanos() + (long) (base.toNanos() * fraction) > MAX_TTL.toNanos()) {
+      throw new IllegalArgumentException("base must be positive, and base x (1 + fraction) at most 146 years, or an "
+          + "expiry time overflows: " + base + " x (1 + " + fraction + ")");
+    }
     this.baseNanos = base.toNanos();
     this.fraction = fraction;
-    this.random = Objects.requireNonNull(random, "random");
-    jitteredTtlNanos(baseNanos, fraction, 0); // validates base and fraction
   }
 
   @Override

@@ -10,13 +10,18 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import stampede.core.CacheStore;
+import stampede.core.CorruptEntryException;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
+import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ticker;
 import stampede.core.Ttl;
@@ -371,6 +376,113 @@ class BackgroundRefreshTest {
       ticker.advance(Duration.ofSeconds(60));
       assertEquals(0, refresher.refreshDue(), "no longer tracked");
       assertTrue(afterForget - tracked <= 1, "at most one refresh after the last read: " + (afterForget - tracked));
+    }
+  }
+
+  /**
+   * Issue 18, item 6: a store read that failed during {@code refreshDue} was read as "gone from the store" and the
+   * key was dropped: 0 refreshes, and readers of the two warmed keys missed at expiry. A store error is not an
+   * absence: the key stays, the error is recorded, and the next round refreshes it.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStoreErrorDuringRefreshDueKeepsTheKeysForTheNextRound(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      FailingReads store = new FailingReads(f.store);
+      BackgroundRefresh<String, String> refresher = refresher(store, 100);
+      assertEquals(2, refresher.warm(List.of("a", "b"), db));
+      ticker.advance(Duration.ofSeconds(31)); // 29 s left: due
+      store.failing.set(true);
+      assertEquals(0, refresher.refreshDue(), "the store failed: nothing read to refresh");
+      assertEquals(2, counters.get(Event.STORE_ERROR));
+      store.failing.set(false);
+      assertEquals(2, refresher.refreshDue(), "the keys were kept: refreshed in the next round");
+      assertEquals(2, executor.runAll());
+      ticker.advance(Duration.ofSeconds(30)); // past the warmed values' expiry
+      assertTrue(refresher.get("a", db).matches("a@v[34]"), "the refreshed value");
+      assertTrue(refresher.get("b", db).matches("b@v[34]"), "the refreshed value");
+      assertEquals(0, counters.get(Event.MISS), "no reader missed");
+    }
+  }
+
+  /**
+   * With the store down, a round stops reading it after 3 failed reads in a row: one timeout per tracked key per
+   * round would hold the scheduler for minutes. The keys not read wait for the next round, and are not dropped.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aStoreThatIsDownCostsARoundAFewReadsNotOnePerKey(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      FailingReads store = new FailingReads(f.store);
+      BackgroundRefresh<String, String> refresher = refresher(store, 1000);
+      List<String> keys = IntStream.range(0, 100).mapToObj(i -> "k" + i).toList();
+      assertEquals(100, refresher.warm(keys, db));
+      ticker.advance(Duration.ofSeconds(31)); // due
+      store.failing.set(true);
+      store.reads.set(0);
+      for (int round = 0; round < 3; round++) {
+        assertEquals(0, refresher.refreshDue());
+      }
+      assertEquals(9, store.reads.get(), "3 failed reads a round, 3 rounds");
+      store.failing.set(false);
+      assertEquals(100, refresher.refreshDue(), "all 100 kept, refreshed once the store answers");
+    }
+  }
+
+  /** A corrupt entry is a key's own fault, not a store that is down: the round goes on to the other keys. */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void corruptEntriesDoNotEndTheRound(StoreKind kind) {
+    try (StoreFixture<String> f = kind.open(ticker)) {
+      FailingReads store = new FailingReads(f.store);
+      BackgroundRefresh<String, String> refresher = refresher(store, 1000);
+      List<String> keys = IntStream.range(0, 20).mapToObj(i -> "k" + i).toList();
+      assertEquals(20, refresher.warm(keys, db));
+      ticker.advance(Duration.ofSeconds(31)); // due
+      store.corrupt.set(key -> !key.equals("k7"));
+      assertEquals(1, refresher.refreshDue(), "k7 refreshed after 19 corrupt entries");
+      assertEquals(19, counters.get(Event.STORE_ERROR));
+      store.corrupt.set(key -> false);
+      assertEquals(19, refresher.refreshDue(), "the 19 kept, refreshed once readable");
+    }
+  }
+
+  /** A store whose reads fail while {@code failing} is set, or find corrupt entries; it counts them. */
+  private static final class FailingReads implements CacheStore<String, String> {
+    final AtomicBoolean failing = new AtomicBoolean();
+    final AtomicInteger reads = new AtomicInteger();
+    final AtomicReference<Predicate<String>> corrupt = new AtomicReference<>(key -> false);
+    private final CacheStore<String, String> store;
+
+    FailingReads(CacheStore<String, String> store) {
+      this.store = store;
+    }
+
+    @Override
+    public Entry<String> get(String key) {
+      reads.incrementAndGet();
+      if (failing.get()) {
+        throw new StoreException("store down", null);
+      }
+      if (corrupt.get().test(key)) {
+        throw new CorruptEntryException("bad bytes", null);
+      }
+      return store.get(key);
+    }
+
+    @Override
+    public boolean put(String key, Entry<String> entry) {
+      return store.put(key, entry);
+    }
+
+    @Override
+    public void invalidate(String key) {
+      store.invalidate(key);
+    }
+
+    @Override
+    public Ticker ticker() {
+      return store.ticker();
     }
   }
 
