@@ -2,6 +2,8 @@ package stampede.redis;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandInterruptedException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -14,13 +16,25 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.netty.util.concurrent.EventExecutorGroup;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import stampede.core.StoreException;
 
 /**
  * One Lettuce connection to a single Redis ({@link RedisClient}) or to a Redis Cluster ({@link RedisClusterClient}),
  * seen through the commands both share ({@link RedisClusterCommands}), so {@link RedisStore} and {@link RedisLocks}
  * are written once for both. Names are strings, values bytes.
+ *
+ * <p><b>Interrupts.</b> A thread interrupted while it waits for Redis gets Lettuce's
+ * {@link RedisCommandInterruptedException} (its interrupt status set); the command was sent and may still run.
+ * {@link #isInterrupt} tells it from a failure of Redis, so the store and the locks report it as the caller's
+ * cancellation ({@code InterruptedLoadException}), never as a {@link StoreException}. Clean-ups (a release, a signal)
+ * wait with {@link #awaitUninterruptibly} instead: they run for a cancelled caller too.
  */
 final class RedisConnection implements AutoCloseable {
   static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
@@ -74,6 +88,56 @@ final class RedisConnection implements AutoCloseable {
 
   AbstractRedisClient client() {
     return client;
+  }
+
+  /** The command timeout of this connection (the client's). */
+  Duration timeout() {
+    return connection.getTimeout();
+  }
+
+  /**
+   * True if {@code failure} is the calling thread's interrupt: Lettuce's {@link RedisCommandInterruptedException}, or
+   * an {@link InterruptedException} among its causes.
+   */
+  static boolean isInterrupt(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof RedisCommandInterruptedException || t instanceof InterruptedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Waits for {@code command} even if the thread is interrupted meanwhile (or was before), at most {@code bound}
+   * (the command itself times out after the connection's timeout, so pass more than that); the interrupt status is
+   * set again afterwards. A clean-up that must run for a cancelled caller too waits this way.
+   *
+   * @throws RedisException what the command failed with, or a {@link RedisCommandTimeoutException} after
+   *                        {@code bound}
+   */
+  static <T> T awaitUninterruptibly(CompletionStage<T> command, Duration bound) {
+    CompletableFuture<T> future = command.toCompletableFuture();
+    long deadline = System.nanoTime() + bound.toNanos();
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          throw cause instanceof RedisException r ? r : new RedisException(cause);
+        } catch (TimeoutException e) {
+          throw new RedisCommandTimeoutException("no answer within " + bound);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   boolean isOpen() {

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
@@ -27,7 +28,9 @@ import stampede.core.StoreException;
  * <p>A key's first local watcher sends {@code SUBSCRIBE} and waits for the server's confirmation before returning,
  * so a signal sent after {@link #watch} returns is heard; later watchers of the key wait for the same confirmation;
  * the last one to leave sends {@code UNSUBSCRIBE}. Both are sent under the key's map entry, so the server sees them
- * in the order they were decided. {@link #close} wakes every waiter.
+ * in the order they were decided. {@link #close} wakes every waiter. A watcher interrupted while it waits for the
+ * confirmation leaves at once and gets an {@code InterruptedLoadException} (the caller's cancellation, not a Redis
+ * failure), with its interrupt status set.
  *
  * <p>On Redis Cluster the pub/sub connection goes to one node, and a {@code PUBLISH} on any node reaches every node
  * over the cluster bus: each process still receives only its keys' signals, but the bus carries every signal to
@@ -51,9 +54,14 @@ final class RedisSignals implements AutoCloseable {
     this.client = client;
   }
 
-  /** Subscribes {@code channel} for one more local waiter; returns once the server has confirmed it. */
-  Locks.Watch watch(String channel) {
-    StatefulRedisPubSubConnection<String, byte[]> ps = connection();
+  /**
+   * Subscribes {@code channel} (of {@code key}) for one more local waiter; returns once the server has confirmed it.
+   *
+   * @throws InterruptedLoadException if the thread is interrupted while it waits; it leaves no waiter behind, and
+   *                                  the channel is unsubscribed if it has no other
+   */
+  Locks.Watch watch(Object key, String channel) {
+    StatefulRedisPubSubConnection<String, byte[]> ps = connection(key);
     CountDownLatch latch = new CountDownLatch(1);
     CompletableFuture<?>[] confirmed = new CompletableFuture<?>[1];
     channels.compute(channel, (name, ch) -> {
@@ -84,8 +92,7 @@ final class RedisSignals implements AutoCloseable {
       throw new StoreException("Redis SUBSCRIBE of '" + channel + "' failed: " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
       watch.close();
-      Thread.currentThread().interrupt();
-      throw new StoreException("interrupted while subscribing to '" + channel + "'", e);
+      throw InterruptedLoadException.of(key, "while subscribing to '" + channel + "'", e);
     }
     if (closed) {
       latch.countDown(); // closed meanwhile: do not wait on a dead connection
@@ -118,7 +125,7 @@ final class RedisSignals implements AutoCloseable {
     return sent;
   }
 
-  private StatefulRedisPubSubConnection<String, byte[]> connection() {
+  private StatefulRedisPubSubConnection<String, byte[]> connection(Object key) {
     StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
     if (ps != null && !closed) {
       return ps;
@@ -142,6 +149,9 @@ final class RedisSignals implements AutoCloseable {
           });
           pubSub = opened;
         } catch (RedisException e) {
+          if (RedisConnection.isInterrupt(e)) {
+            throw InterruptedLoadException.of(key, "while opening a Redis pub/sub connection", e);
+          }
           throw new StoreException("cannot open a Redis pub/sub connection: " + e.getMessage(), e);
         }
       }

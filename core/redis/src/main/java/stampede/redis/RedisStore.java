@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
+import stampede.core.InterruptedLoadException;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 
@@ -44,6 +45,11 @@ import stampede.core.Ticker;
  * <p><b>Failures.</b> Commands fail fast while disconnected (Lettuce {@code REJECT_COMMANDS}) and time out after the
  * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back:
  * with {@link #client}, within {@link #MAX_RECONNECT_DELAY} plus one connect.
+ *
+ * <p><b>Interrupts.</b> A caller whose thread is interrupted while it waits for Redis (its request cancelled) gets an
+ * {@link InterruptedLoadException} ("interrupted during Redis GET of '...'"), with its interrupt status set, from
+ * {@link #get}, {@link #put} and {@link #invalidate}: never a {@link StoreException}, so a store guard does not read
+ * a cancellation as an outage. The command was sent: an interrupted write or delete may still be applied.
  */
 public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** The longest wait between two reconnect attempts of {@link #client(String, Duration)}'s connections. */
@@ -138,7 +144,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
       }
       throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
     } catch (RedisException e) {
-      throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
+      throw failure(key, "Redis GET of '" + name + "'", e);
     }
     return raw == null ? null : decode(name, raw);
   }
@@ -155,16 +161,17 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
           ascii(retainMillis));
       return written == 1L;
     } catch (RedisException e) {
-      throw new StoreException("Redis write of '" + name + "' failed: " + e.getMessage(), e);
+      throw failure(key, "Redis write of '" + name + "'", e);
     }
   }
 
   @Override
   public void invalidate(K key) {
+    String name = keys.entry(key);
     try {
-      connection.sync.del(keys.entry(key));
+      connection.sync.del(name);
     } catch (RedisException e) {
-      throw new StoreException("Redis DEL failed: " + e.getMessage(), e);
+      throw failure(key, "Redis DEL of '" + name + "'", e);
     }
   }
 
@@ -181,6 +188,17 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   @Override
   public void close() {
     connection.close();
+  }
+
+  /**
+   * What a failed command throws: the caller's interrupt as an {@link InterruptedLoadException} (interrupt status
+   * set), anything else as a {@link StoreException}.
+   */
+  static RuntimeException failure(Object key, String command, RedisException e) {
+    if (RedisConnection.isInterrupt(e)) {
+      return InterruptedLoadException.of(key, "during " + command, e);
+    }
+    return new StoreException(command + " failed: " + e.getMessage(), e);
   }
 
   private byte[] encode(Entry<V> entry) {
