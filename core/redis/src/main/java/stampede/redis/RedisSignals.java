@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +25,13 @@ import stampede.core.StoreException;
  * waits for and no others (as Redisson subscribes per lock while a thread waits: {@code RedissonLock},
  * {@code LockPubSub}). One pub/sub connection per instance, opened on the first {@link #watch} and reused (a failed
  * {@code SUBSCRIBE} leaves no connection behind); Lettuce subscribes it again after a reconnect.
+ *
+ * <p><b>After an outage.</b> Lettuce restores after a reconnect every subscription it has not seen unsubscribed,
+ * including those whose {@code UNSUBSCRIBE} was rejected while Redis was down (their waiters left meanwhile). Each
+ * subscription the server confirms is checked against the local waiters, and one with none is unsubscribed at once
+ * (one {@code UNSUBSCRIBE} per restored channel, no retry loop: one rejected again is restored, and checked, at the
+ * next reconnect). So once reconnected a node stays subscribed only to the keys it waits for, and hears no signal
+ * meant for others.
  *
  * <p>A key's first local watcher sends {@code SUBSCRIBE} and waits for the server's confirmation before returning,
  * so a signal sent after {@link #watch} returns is heard; later watchers of the key wait for the same confirmation;
@@ -113,6 +121,30 @@ final class RedisSignals implements AutoCloseable {
     });
   }
 
+  /**
+   * The server confirmed a subscription to {@code channel}: if no one here waits on it any more, it is a subscription
+   * Lettuce restored after a reconnect (an {@code UNSUBSCRIBE} rejected while disconnected is forgotten here but not
+   * by Lettuce, which subscribes again every channel it has not seen unsubscribed), or one whose waiter left before
+   * it was confirmed. Unsubscribe it: one {@code UNSUBSCRIBE} per such confirmation, decided under the channel's map
+   * entry (so after a new waiter's {@code SUBSCRIBE}, never instead of it), off Lettuce's I/O thread.
+   */
+  private void reconcile(String channel) {
+    if (closed || channels.containsKey(channel)) {
+      return;
+    }
+    try {
+      client.getResources().eventExecutorGroup().execute(() -> channels.compute(channel, (name, c) -> {
+        StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+        if (c == null && ps != null && !closed) {
+          send(() -> ps.async().unsubscribe(name).toCompletableFuture());
+        }
+        return c;
+      }));
+    } catch (RejectedExecutionException shuttingDown) {
+      // the client is shutting down: its connections go with it
+    }
+  }
+
   /** Sends one (un)subscription; remembers it, so tests can wait until the server has seen every one. */
   private CompletableFuture<Void> send(Supplier<CompletableFuture<Void>> command) {
     CompletableFuture<Void> sent;
@@ -145,6 +177,11 @@ final class RedisSignals implements AutoCloseable {
               if (c != null) {
                 List.copyOf(c.waiters).forEach(CountDownLatch::countDown); // a later waiter waits for the next
               }
+            }
+
+            @Override
+            public void subscribed(String channel, long count) {
+              reconcile(channel);
             }
           });
           pubSub = opened;
