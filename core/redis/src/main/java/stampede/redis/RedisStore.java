@@ -33,10 +33,14 @@ import stampede.core.Ticker;
  * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
  *
  * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}) that applies the fence rule of
- * {@link CacheStore#put}: for a fenced write it reads the stored header's fence with Lua's {@code struct} and refuses
- * the write if a valid entry (the header, and an expiry) holds a higher one; then it {@code SET}s the entry with its
- * {@code PX}. The script cannot run the codec: an entry with a valid header but value bytes the codec rejects still
- * fences, until it expires ({@code expireTime + retention}).
+ * {@link CacheStore#put}: for a fenced write it reads the stored header with Lua's {@code struct} and refuses the
+ * write only if a valid entry holds a strictly higher fence; then it {@code SET}s the entry with its {@code PX}.
+ * Valid is everything {@link #get} checks that the script can see: a string at least as long as the header, the
+ * magic byte, {@code expireTime >= writeTime}, {@code loadNanos >= 0}, {@code fence >= 0}, and an expiry (which this
+ * store always sets). Fences and times are compared exactly, as 64-bit integers (not as Lua's doubles). What still
+ * fences: only an entry whose header is valid but whose value bytes the codec rejects (the script cannot run the
+ * codec), until it expires ({@code expireTime + retention}); another type, foreign bytes or impossible times never
+ * refuse a write.
  *
  * <p><b>Time.</b> Entries are shared by every process on this Redis, so their times are wall-clock readings
  * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew. A read does
@@ -60,19 +64,28 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   // The fence rule of CacheStore.put. ARGV[1] is the new entry (header + value), ARGV[2] its PX. A fenced write is
-  // refused only by a valid entry with a higher fence: a string with the header (fence at bytes 26-33, 1-based) and
-  // an expiry, which this store always sets (another type, foreign bytes or a key without expiry never refuse).
-  // Lua numbers are doubles: fences compare exactly up to 2^53, and tokens (microseconds since 1970) are near 2^51.
+  // refused only by a valid entry with a higher fence. Valid is everything decode checks that the script can see: a
+  // string of at least the header, the magic byte (161), expireTime >= writeTime, loadNanos >= 0 and fence >= 0
+  // (header bytes, 1-based: write 2-9, expire 10-17, loadNanos 18-25, fence 26-33), and an expiry, which this store
+  // always sets (another type, foreign bytes, impossible times or a key without expiry never refuse). Lua numbers
+  // are doubles, exact to 2^53 only: longs are compared exactly as a signed high and an unsigned low 32-bit half.
   private static final RedisScript PUT = new RedisScript(
-      "local fence = struct.unpack('>i8', ARGV[1], 26)",
-      "if fence > 0 then",
+      "local function cmp(s, a, t, b)",
+      "  local x, y = struct.unpack('>i4', s, a), struct.unpack('>i4', t, b)",
+      "  if x == y then x, y = struct.unpack('>I4', s, a + 4), struct.unpack('>I4', t, b + 4) end",
+      "  if x < y then return -1 elseif x > y then return 1 else return 0 end",
+      "end",
+      "local new = ARGV[1]",
+      "if struct.unpack('>i8', new, 26) > 0 then",
       "  local cur = redis.pcall('GET', KEYS[1])",
       "  if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
-      "      and struct.unpack('>i8', cur, 26) > fence and redis.call('PTTL', KEYS[1]) > 0 then",
+      "      and cmp(cur, 10, cur, 2) >= 0 and struct.unpack('>i4', cur, 18) >= 0",
+      "      and struct.unpack('>i4', cur, 26) >= 0 and cmp(cur, 26, new, 26) > 0",
+      "      and redis.call('PTTL', KEYS[1]) > 0 then",
       "    return 0",
       "  end",
       "end",
-      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
+      "redis.call('SET', KEYS[1], new, 'PX', ARGV[2])",
       "return 1");
 
   private final RedisKeys<K> keys;
