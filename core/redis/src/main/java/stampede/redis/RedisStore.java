@@ -30,7 +30,11 @@ import stampede.core.Ticker;
  * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map or
  * decimal parsing. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
  * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
- * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
+ * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value. A value the codec cannot
+ * encode exactly (it throws: {@link ValueCodec#utf8()} refuses an unpaired surrogate) is refused by {@link #put}
+ * before any command, also as a {@link CorruptEntryException} ("value of key '...' cannot be encoded: ...; not
+ * written"): nothing is written, a store guard does not read it as an outage, and a strategy's
+ * {@code putQuietly} records {@code STORE_ERROR} while its caller keeps the loaded value, uncached.
  *
  * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}) that applies the fence rule of
  * {@link CacheStore#put}: for a fenced write it reads the stored header with Lua's {@code struct} and refuses the
@@ -162,11 +166,22 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     return raw == null ? null : decode(name, raw);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws CorruptEntryException if the codec cannot encode the value (nothing is sent, nothing written)
+   */
   @Override
   public boolean put(K key, Entry<V> entry) {
     Objects.requireNonNull(entry, "entry");
     String name = keys.entry(key);
-    byte[] bytes = encode(entry);
+    byte[] bytes;
+    try {
+      bytes = encode(entry);
+    } catch (RuntimeException e) { // before any command: nothing is written, and it is no Redis failure
+      throw new CorruptEntryException("value of key '" + name + "' cannot be encoded: " + e.getMessage()
+          + "; not written", e);
+    }
     long retainMillis = Math.max(1,
         TimeUnit.NANOSECONDS.toMillis(entry.expireTime() + retainNanos - ticker.read()) + 1);
     try {
@@ -216,6 +231,9 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   private byte[] encode(Entry<V> entry) {
     byte[] value = codec.encode(entry.value());
+    if (value == null) {
+      throw new IllegalArgumentException("the codec encoded null");
+    }
     byte[] bytes = new byte[HEADER + value.length];
     bytes[0] = MAGIC;
     LONGS.set(bytes, 1, entry.writeTime());

@@ -223,6 +223,41 @@ class RedisStoreTest {
     }
   }
 
+  /**
+   * Issue 18, item 10: a lone surrogate, which UTF-8 cannot encode, was written as '?': "x\uD800y" came back from
+   * Redis as "x?y". The write is now refused before any command, as a {@link CorruptEntryException} (not an outage:
+   * a store guard passes it through): through a fill the caller still gets its loaded value, uncached, and
+   * {@code STORE_ERROR} is recorded.
+   */
+  @Test
+  void textUtf8CannotEncodeIsRefusedNotGarbled() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofSeconds(2));
+      try (RedisStore<String, String> store =
+               RedisStore.builder(client, RedisKeys.strings("x:"), ValueCodec.utf8()).ticker(ticker).build();
+           StatefulRedisConnection<String, String> admin = client.connect()) {
+        Counters counters = new Counters();
+        StoreFill<String, String> fill = new StoreFill<>(store, counters, Ttl.fixed(Duration.ofMinutes(1)));
+        assertEquals("x\uD800y", fill.fill("k", null, 0, key -> "x\uD800y"), "the caller gets its loaded value");
+        Entry<String> cached = store.get("k");
+        assertNull(cached, "what Redis returned: " + (cached == null ? null : cached.value()));
+        assertEquals(1, counters.get(Event.STORE_ERROR));
+        assertEquals(0, counters.get(Event.ENTRY_WRITTEN));
+
+        long now = ticker.read();
+        admin.sync().configResetstat();
+        CorruptEntryException e = assertThrows(CorruptEntryException.class,
+            () -> store.put("k", new Entry<>("x\uD800y", now, now + 1_000_000_000L, 0, 0)));
+        assertTrue(e.getMessage().startsWith("value of key 'x:{k}' cannot be encoded"), e.getMessage());
+        assertTrue(e.getMessage().contains("U+D800 at index 1") && e.getMessage().endsWith("; not written"),
+            e.getMessage());
+        assertEquals(Map.of(), commandCalls(admin.sync().info("commandstats")), "commands sent");
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
   @Test
   void invalidUtf8IsCorruptNotGarbled() {
     try (StoreFixture<String> f = StoreKind.REDIS.open(ticker)) {
