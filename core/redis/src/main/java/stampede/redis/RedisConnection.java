@@ -5,6 +5,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandInterruptedException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.api.AsyncCloseable;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -17,6 +18,8 @@ import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,8 +38,16 @@ import stampede.core.StoreException;
  * {@link #isInterrupt} tells it from a failure of Redis, so the store and the locks report it as the caller's
  * cancellation ({@code InterruptedLoadException}), never as a {@link StoreException}. Clean-ups (a release, a signal)
  * wait with {@link #awaitUninterruptibly} instead: they run for a cancelled caller too.
+ *
+ * <p><b>Closing.</b> Lettuce's {@code close()} waits without a bound for its I/O thread to close the channel (under a
+ * 10,000-thread load it blocked for more than 5 minutes). {@link #close} and {@link #closeAll} start Lettuce's
+ * {@code closeAsync()} (on a short-lived thread of their own, as it can itself wait for Lettuce's write lock) and wait
+ * at most a bound, the command timeout: past it they give up, log a warning ({@link System.Logger}
+ * {@code stampede.redis}), and the connection goes on closing in the background.
  */
 final class RedisConnection implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("stampede.redis");
+
   static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
   final RedisClusterCommands<String, byte[]> sync;
@@ -144,8 +155,48 @@ final class RedisConnection implements AutoCloseable {
     return connection.isOpen();
   }
 
+  /** Closes the connection, waiting at most the command timeout ({@link #closeAll}). */
   @Override
   public void close() {
-    connection.close();
+    closeAll(timeout(), "a Redis connection", connection);
+  }
+
+  /** The Lettuce connection, to close along with others in one {@link #closeAll}. */
+  AsyncCloseable closeable() {
+    return connection;
+  }
+
+  /**
+   * Closes {@code connections} (nulls skipped) at once and waits at most {@code bound} for all of them, also if the
+   * thread is interrupted meanwhile (its interrupt status is set again). Past the bound it gives up and logs a
+   * warning naming {@code what}; they go on closing in the background.
+   *
+   * @return true if all closed within the bound
+   */
+  static boolean closeAll(Duration bound, String what, AsyncCloseable... connections) {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (AsyncCloseable c : connections) {
+      if (c != null) {
+        closing.add(CompletableFuture.supplyAsync(c::closeAsync, RedisConnection::onItsOwnThread)
+            .thenCompose(f -> f));
+      }
+    }
+    try {
+      awaitUninterruptibly(CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)), bound);
+      return true;
+    } catch (RedisCommandTimeoutException e) {
+      LOG.log(System.Logger.Level.WARNING, what + " did not close within " + bound
+          + " (Lettuce's I/O thread is busy or stuck): left closing in the background");
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, what + " failed to close: " + e, e);
+    }
+    return false;
+  }
+
+  /** Runs {@code task} on a new daemon thread: a close that may block never blocks its caller past the bound. */
+  static void onItsOwnThread(Runnable task) {
+    Thread t = new Thread(task, "stampede-redis-close");
+    t.setDaemon(true);
+    t.start();
   }
 }

@@ -192,12 +192,16 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
     }
   }
 
-  /** Wakes every waiter of {@link #watch} and closes the connections; the client stays open. */
+  /**
+   * Wakes every waiter of {@link #watch} and closes both connections at once, waiting at most the command timeout
+   * (past it: a warning, and they go on closing in the background); the client stays open. Background releases stop:
+   * a lease they had not released yet runs out by itself.
+   */
   @Override
   public void close() {
     closed = true;
-    signals.close();
-    connection.close();
+    RedisConnection.closeAll(connection.timeout(), "RedisLocks' connections", signals.stop(),
+        connection.closeable());
   }
 
   /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */

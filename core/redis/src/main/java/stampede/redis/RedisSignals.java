@@ -211,16 +211,24 @@ final class RedisSignals implements AutoCloseable {
     return lastSent.handle((v, e) -> null);
   }
 
-  /** Wakes every waiter and closes the connection; later watches fail. */
+  /**
+   * Wakes every waiter and closes the connection, waiting at most its command timeout
+   * ({@link RedisConnection#closeAll}); later watches fail.
+   */
   @Override
   public void close() {
+    StatefulRedisPubSubConnection<String, byte[]> ps = stop();
+    if (ps != null) {
+      RedisConnection.closeAll(ps.getTimeout(), "the Redis pub/sub connection", ps);
+    }
+  }
+
+  /** Wakes every waiter and refuses later watches; returns the connection to close, or null if none was opened. */
+  StatefulRedisPubSubConnection<String, byte[]> stop() {
     synchronized (this) {
       closed = true;
     }
     channels.values().forEach(c -> c.waiters.forEach(CountDownLatch::countDown));
-    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
-    if (ps != null) {
-      ps.close();
-    }
+    return pubSub;
   }
 }

@@ -213,6 +213,10 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     return keys;
   }
 
+  /**
+   * Closes the store's connection, waiting at most the command timeout (past it: a warning, and it goes on closing in
+   * the background); the client stays open.
+   */
   @Override
   public void close() {
     connection.close();
