@@ -45,7 +45,7 @@ import stampede.testkit.ManualExecutor;
  * beside the lease holder (2 loads).
  */
 class InterruptOnRedisTest {
-  private static final Duration PAUSE = Duration.ofMillis(2_000);
+  private static final Duration PAUSE = Duration.ofMillis(3_000);
   private static final long FRESH_NANOS = TimeUnit.MINUTES.toNanos(5);
 
   private final EmbeddedRedis redis = EmbeddedRedis.start();

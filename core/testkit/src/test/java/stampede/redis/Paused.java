@@ -14,7 +14,7 @@ import stampede.testkit.EmbeddedRedis;
  */
 final class Paused implements AutoCloseable {
   /** Long enough to see a thread wait inside the command on a busy machine; the admin waits it out afterwards. */
-  static final Duration PAUSE = Duration.ofMillis(2_000);
+  static final Duration PAUSE = Duration.ofMillis(3_000);
 
   final EmbeddedRedis redis = EmbeddedRedis.start();
   final Admin admin = new Admin(redis);

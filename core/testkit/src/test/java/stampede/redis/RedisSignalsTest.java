@@ -144,7 +144,7 @@ class RedisSignalsTest {
   @Test
   void noSubscriptionOutlivesAnOutage() throws Exception {
     try (EmbeddedRedis redis = EmbeddedRedis.start(); Admin admin = new Admin(redis)) {
-      RedisClient client = RedisStore.client(redis.uri(), Duration.ofMillis(500));
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofSeconds(1));
       RedisKeys<String> keys = RedisKeys.strings("o:");
       try (RedisLocks<String> idle = new RedisLocks<>(client, keys);
            RedisLocks<String> other = new RedisLocks<>(client, keys)) {
