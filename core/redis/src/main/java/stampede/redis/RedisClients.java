@@ -17,8 +17,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The fail-fast Lettuce clients behind {@link RedisStore#client} and {@link RedisStore#clusterClient}: commands time
@@ -27,10 +29,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * next attempt can come many seconds after Redis is back, and every call misses meanwhile; here it doubles from
  * 10 ms with jitter (Lettuce's {@code Delay.fullJitter}) and never exceeds {@code maxReconnectDelay}. A lease's
  * acquire is not replayed after a reconnect ({@link #isAcquire}). Each client owns its {@link ClientResources} and
- * shuts them down with itself. See the Lettuce reference guide: "Client resources" ({@code reconnectDelay}), "Client
+ * shuts them down with itself; {@code shutdown(quietPeriod, timeout, unit)} returns within about twice
+ * {@code max(timeout, 1 s)} even if Lettuce's I/O threads are stuck (it logs a warning and leaves them to finish in the
+ * background). See the Lettuce reference guide: "Client resources" ({@code reconnectDelay}), "Client
  * options" ({@code replayFilter}, {@code disconnectedBehavior}) and "Redis Cluster" (topology refresh).
  */
 final class RedisClients {
+  /** The least a client's shutdown waits for each of its steps (its connections, then its resources). */
+  static final Duration MIN_SHUTDOWN_STEP = Duration.ofSeconds(1);
+  private static final System.Logger LOG = System.getLogger("stampede.redis");
+
   private RedisClients() { }
 
   static RedisClient single(String uri, Duration timeout, Duration maxReconnectDelay) {
@@ -94,18 +102,54 @@ final class RedisClients {
         .build();
   }
 
-  /** Shuts the resources down after the client's connections. */
+  /**
+   * Shuts the resources down after the client's connections, each step waited for at most
+   * {@code max(timeout, 1 s)}: Lettuce waits for its connections to close, and netty for its event loops to end,
+   * without a bound (a stuck I/O thread stops both). Past a step's bound it says so (a warning) and goes on; the
+   * client's failure, if any, is passed on once the resources are shut down.
+   */
   private static CompletableFuture<Void> shutDown(ClientResources resources, AtomicBoolean done,
-      CompletableFuture<Void> client, long quietPeriod, long timeout, TimeUnit unit) {
-    return client.thenCompose(v -> {
+      Supplier<CompletableFuture<Void>> client, long quietPeriod, long timeout, TimeUnit unit) {
+    long bound = Math.max(unit.toNanos(timeout), MIN_SHUTDOWN_STEP.toNanos());
+    CompletableFuture<Void> connections = CompletableFuture.supplyAsync(client, RedisConnection::onItsOwnThread)
+        .thenCompose(f -> f);
+    return bounded(connections, bound, "the Redis client's connections").handle((v, failure) -> {
       CompletableFuture<Void> all = new CompletableFuture<>();
-      if (done.compareAndSet(false, true)) {
-        resources.shutdown(quietPeriod, timeout, unit).addListener(f -> all.complete(null));
+      CompletableFuture<Void> shutDown = bounded(all, bound, "the Redis client's resources (event loops)");
+      RedisConnection.onItsOwnThread(() -> { // netty's shutdown call itself may block
+        if (done.compareAndSet(false, true)) {
+          resources.shutdown(quietPeriod, timeout, unit).addListener(f -> all.complete(null));
+        } else {
+          all.complete(null);
+        }
+      });
+      return shutDown.thenCompose(r -> failure == null
+          ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.<Void>failedFuture(failure));
+    }).thenCompose(f -> f);
+  }
+
+  /** Completes as {@code step}, or normally after {@code boundNanos} with a warning that it did not finish. */
+  private static CompletableFuture<Void> bounded(CompletableFuture<Void> step, long boundNanos, String what) {
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    step.whenComplete((v, e) -> {
+      if (e == null) {
+        result.complete(null);
       } else {
-        all.complete(null);
+        result.completeExceptionally(e);
       }
-      return all;
     });
+    Executor late = task -> { // off the JDK's delay thread: what depends on the result may block
+      if (!result.isDone()) {
+        RedisConnection.onItsOwnThread(task);
+      }
+    };
+    CompletableFuture.delayedExecutor(boundNanos, TimeUnit.NANOSECONDS, late).execute(() -> {
+      if (result.complete(null)) {
+        LOG.log(System.Logger.Level.WARNING, what + " did not shut down within " + Duration.ofNanos(boundNanos)
+            + ": left to finish in the background");
+      }
+    });
+    return result;
   }
 
   /** A RedisClient that owns its resources (Lettuce treats given resources as shared and leaves them running). */
@@ -118,7 +162,7 @@ final class RedisClients {
 
     @Override
     public CompletableFuture<Void> shutdownAsync(long quietPeriod, long timeout, TimeUnit unit) {
-      return shutDown(getResources(), resourcesShutDown, super.shutdownAsync(quietPeriod, timeout, unit),
+      return shutDown(getResources(), resourcesShutDown, () -> super.shutdownAsync(quietPeriod, timeout, unit),
           quietPeriod, timeout, unit);
     }
   }
@@ -133,7 +177,7 @@ final class RedisClients {
 
     @Override
     public CompletableFuture<Void> shutdownAsync(long quietPeriod, long timeout, TimeUnit unit) {
-      return shutDown(getResources(), resourcesShutDown, super.shutdownAsync(quietPeriod, timeout, unit),
+      return shutDown(getResources(), resourcesShutDown, () -> super.shutdownAsync(quietPeriod, timeout, unit),
           quietPeriod, timeout, unit);
     }
   }

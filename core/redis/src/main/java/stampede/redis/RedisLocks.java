@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
@@ -41,6 +42,14 @@ import stampede.core.StoreException;
  * has a waiter on that key ({@link RedisSignals}). {@link #close} wakes every waiter.
  *
  * <p><b>Failures.</b> As {@link RedisStore}: fast {@link StoreException}s while Redis is down or slow.
+ *
+ * <p><b>Interrupts.</b> A caller's interrupt is its cancellation, never a Redis failure: an acquire, renew or watch
+ * interrupted while it waits for Redis throws {@link InterruptedLoadException} with the interrupt status set, so the
+ * lock does not fall back to loading and a store guard does not open. An interrupted acquire may still run on the
+ * server when Redis answers: the lease it takes is released by owner in the background (as after a timeout), so
+ * nothing is left held; an acquire on an already interrupted thread is not sent. {@link #release} and
+ * {@link #signal} are clean-ups: they run on an interrupted thread too (waiting at most twice the command timeout)
+ * and leave its interrupt status set.
  */
 public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   /** How long a key's fencing counter outlives the key's last lease. */
@@ -78,6 +87,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   private final RedisConnection connection;
   private final RedisClusterCommands<String, byte[]> redis;
   private final RedisSignals signals;
+  private final Duration cleanUpBound;
   private final Set<CompletableFuture<Void>> cleanups = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -95,15 +105,25 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
     this.keys = Objects.requireNonNull(keys, "keys");
     this.connection = RedisConnection.open(Objects.requireNonNull(client, "client"));
     this.redis = connection.sync;
+    this.cleanUpBound = connection.timeout().multipliedBy(2); // the command times out first
     this.signals = new RedisSignals(client);
     for (RedisScript script : new RedisScript[] {ACQUIRE, RELEASE, RENEW}) {
       script.load(redis);
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws InterruptedLoadException if the thread is interrupted, before the acquire (nothing is sent) or while it
+   *                                  waits (a lease the acquire takes on the server is released in the background)
+   */
   @Override
   public long tryAcquire(K key, String owner, long leaseMillis) {
     String lock = keys.lock(key);
+    if (Thread.currentThread().isInterrupted()) {
+      throw InterruptedLoadException.of(key, "before the Redis acquire of '" + lock + "' (not sent)", null);
+    }
     try {
       return ACQUIRE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock, keys.fence(key)}, bytes(owner),
           RedisStore.ascii(leaseMillis), FENCE_TTL_MILLIS);
@@ -111,7 +131,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
       if (!NOT_SENT.equals(e.getMessage())) { // it may run (or have run) on the server all the same
         cleanUp(lock, owner, TimeUnit.MILLISECONDS.toNanos(leaseMillis));
       }
-      throw new StoreException("Redis acquire of '" + lock + "' failed: " + e.getMessage(), e);
+      throw RedisStore.failure(key, "the Redis acquire of '" + lock + "'", e);
     }
   }
 
@@ -122,15 +142,17 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
       return RENEW.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner),
           RedisStore.ascii(leaseMillis)) == 1L;
     } catch (RedisException e) {
-      throw new StoreException("Redis renew of '" + lock + "' failed: " + e.getMessage(), e);
+      throw RedisStore.failure(key, "the Redis renew of '" + lock + "'", e);
     }
   }
 
+  /** {@inheritDoc} A clean-up: it runs on an interrupted thread too, which keeps its interrupt status. */
   @Override
   public boolean release(K key, String owner) {
     String lock = keys.lock(key);
     try {
-      return RELEASE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {lock}, bytes(owner)) == 1L;
+      return RedisConnection.awaitUninterruptibly(RELEASE.<Long>runAsync(connection.async, ScriptOutputType.INTEGER,
+          new String[] {lock}, bytes(owner)), cleanUpBound) == 1L;
     } catch (RedisException e) {
       cleanUp(lock, owner, RELEASE_RETRIES.toNanos()); // it did not run, or may not have
       throw new StoreException("Redis release of '" + lock + "' failed: " + e.getMessage(), e);
@@ -139,34 +161,47 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
 
   /** The owner token holding the lease of {@code key}, or null (for tests and diagnostics). */
   public String holder(K key) {
+    String lock = keys.lock(key);
     try {
-      byte[] owner = redis.get(keys.lock(key));
+      byte[] owner = redis.get(lock);
       return owner == null ? null : new String(owner, StandardCharsets.UTF_8);
     } catch (RedisException e) {
-      throw new StoreException("Redis GET failed: " + e.getMessage(), e);
+      throw RedisStore.failure(key, "Redis GET of '" + lock + "'", e);
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws InterruptedLoadException if the thread is interrupted while it waits for the subscription (it leaves
+   *                                  nothing subscribed)
+   */
   @Override
   public Watch watch(K key) {
-    return signals.watch(keys.signal(key));
+    return signals.watch(key, keys.signal(key));
   }
 
+  /** {@inheritDoc} A clean-up: it runs on an interrupted thread too, which keeps its interrupt status. */
   @Override
   public void signal(K key) {
+    String channel = keys.signal(key);
     try {
-      redis.publish(keys.signal(key), EMPTY);
+      RedisConnection.awaitUninterruptibly(connection.async.publish(channel, EMPTY), cleanUpBound);
     } catch (RedisException e) {
-      throw new StoreException("Redis PUBLISH failed: " + e.getMessage(), e);
+      throw new StoreException("Redis PUBLISH on '" + channel + "' failed: " + e.getMessage(), e);
     }
   }
 
-  /** Wakes every waiter of {@link #watch} and closes the connections; the client stays open. */
+  /**
+   * Wakes every waiter of {@link #watch} and closes both connections at once, waiting at most the command timeout
+   * (past it: a warning, and they go on closing in the background); the client stays open. Background releases stop:
+   * a lease they had not released yet runs out by itself.
+   */
   @Override
   public void close() {
     closed = true;
-    signals.close();
-    connection.close();
+    RedisConnection.closeAll(connection.timeout(), "RedisLocks' connections", signals.stop(),
+        connection.closeable());
   }
 
   /** How many keys have a watcher now (for tests: closed watches leave nothing behind). */

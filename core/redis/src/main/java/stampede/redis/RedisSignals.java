@@ -10,10 +10,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
 import stampede.core.StoreException;
 
@@ -24,10 +26,19 @@ import stampede.core.StoreException;
  * {@code LockPubSub}). One pub/sub connection per instance, opened on the first {@link #watch} and reused (a failed
  * {@code SUBSCRIBE} leaves no connection behind); Lettuce subscribes it again after a reconnect.
  *
+ * <p><b>After an outage.</b> Lettuce restores after a reconnect every subscription it has not seen unsubscribed,
+ * including those whose {@code UNSUBSCRIBE} was rejected while Redis was down (their waiters left meanwhile). Each
+ * subscription the server confirms is checked against the local waiters, and one with none is unsubscribed at once
+ * (one {@code UNSUBSCRIBE} per restored channel, no retry loop: one rejected again is restored, and checked, at the
+ * next reconnect). So once reconnected a node stays subscribed only to the keys it waits for, and hears no signal
+ * meant for others.
+ *
  * <p>A key's first local watcher sends {@code SUBSCRIBE} and waits for the server's confirmation before returning,
  * so a signal sent after {@link #watch} returns is heard; later watchers of the key wait for the same confirmation;
  * the last one to leave sends {@code UNSUBSCRIBE}. Both are sent under the key's map entry, so the server sees them
- * in the order they were decided. {@link #close} wakes every waiter.
+ * in the order they were decided. {@link #close} wakes every waiter. A watcher interrupted while it waits for the
+ * confirmation leaves at once and gets an {@code InterruptedLoadException} (the caller's cancellation, not a Redis
+ * failure), with its interrupt status set.
  *
  * <p>On Redis Cluster the pub/sub connection goes to one node, and a {@code PUBLISH} on any node reaches every node
  * over the cluster bus: each process still receives only its keys' signals, but the bus carries every signal to
@@ -51,9 +62,14 @@ final class RedisSignals implements AutoCloseable {
     this.client = client;
   }
 
-  /** Subscribes {@code channel} for one more local waiter; returns once the server has confirmed it. */
-  Locks.Watch watch(String channel) {
-    StatefulRedisPubSubConnection<String, byte[]> ps = connection();
+  /**
+   * Subscribes {@code channel} (of {@code key}) for one more local waiter; returns once the server has confirmed it.
+   *
+   * @throws InterruptedLoadException if the thread is interrupted while it waits; it leaves no waiter behind, and
+   *                                  the channel is unsubscribed if it has no other
+   */
+  Locks.Watch watch(Object key, String channel) {
+    StatefulRedisPubSubConnection<String, byte[]> ps = connection(key);
     CountDownLatch latch = new CountDownLatch(1);
     CompletableFuture<?>[] confirmed = new CompletableFuture<?>[1];
     channels.compute(channel, (name, ch) -> {
@@ -84,8 +100,7 @@ final class RedisSignals implements AutoCloseable {
       throw new StoreException("Redis SUBSCRIBE of '" + channel + "' failed: " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
       watch.close();
-      Thread.currentThread().interrupt();
-      throw new StoreException("interrupted while subscribing to '" + channel + "'", e);
+      throw InterruptedLoadException.of(key, "while subscribing to '" + channel + "'", e);
     }
     if (closed) {
       latch.countDown(); // closed meanwhile: do not wait on a dead connection
@@ -106,6 +121,30 @@ final class RedisSignals implements AutoCloseable {
     });
   }
 
+  /**
+   * The server confirmed a subscription to {@code channel}: if no one here waits on it any more, it is a subscription
+   * Lettuce restored after a reconnect (an {@code UNSUBSCRIBE} rejected while disconnected is forgotten here but not
+   * by Lettuce, which subscribes again every channel it has not seen unsubscribed), or one whose waiter left before
+   * it was confirmed. Unsubscribe it: one {@code UNSUBSCRIBE} per such confirmation, decided under the channel's map
+   * entry (so after a new waiter's {@code SUBSCRIBE}, never instead of it), off Lettuce's I/O thread.
+   */
+  private void reconcile(String channel) {
+    if (closed || channels.containsKey(channel)) {
+      return;
+    }
+    try {
+      client.getResources().eventExecutorGroup().execute(() -> channels.compute(channel, (name, c) -> {
+        StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
+        if (c == null && ps != null && !closed) {
+          send(() -> ps.async().unsubscribe(name).toCompletableFuture());
+        }
+        return c;
+      }));
+    } catch (RejectedExecutionException shuttingDown) {
+      // the client is shutting down: its connections go with it
+    }
+  }
+
   /** Sends one (un)subscription; remembers it, so tests can wait until the server has seen every one. */
   private CompletableFuture<Void> send(Supplier<CompletableFuture<Void>> command) {
     CompletableFuture<Void> sent;
@@ -118,7 +157,7 @@ final class RedisSignals implements AutoCloseable {
     return sent;
   }
 
-  private StatefulRedisPubSubConnection<String, byte[]> connection() {
+  private StatefulRedisPubSubConnection<String, byte[]> connection(Object key) {
     StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
     if (ps != null && !closed) {
       return ps;
@@ -139,9 +178,17 @@ final class RedisSignals implements AutoCloseable {
                 List.copyOf(c.waiters).forEach(CountDownLatch::countDown); // a later waiter waits for the next
               }
             }
+
+            @Override
+            public void subscribed(String channel, long count) {
+              reconcile(channel);
+            }
           });
           pubSub = opened;
         } catch (RedisException e) {
+          if (RedisConnection.isInterrupt(e)) {
+            throw InterruptedLoadException.of(key, "while opening a Redis pub/sub connection", e);
+          }
           throw new StoreException("cannot open a Redis pub/sub connection: " + e.getMessage(), e);
         }
       }
@@ -164,16 +211,24 @@ final class RedisSignals implements AutoCloseable {
     return lastSent.handle((v, e) -> null);
   }
 
-  /** Wakes every waiter and closes the connection; later watches fail. */
+  /**
+   * Wakes every waiter and closes the connection, waiting at most its command timeout
+   * ({@link RedisConnection#closeAll}); later watches fail.
+   */
   @Override
   public void close() {
+    StatefulRedisPubSubConnection<String, byte[]> ps = stop();
+    if (ps != null) {
+      RedisConnection.closeAll(ps.getTimeout(), "the Redis pub/sub connection", ps);
+    }
+  }
+
+  /** Wakes every waiter and refuses later watches; returns the connection to close, or null if none was opened. */
+  StatefulRedisPubSubConnection<String, byte[]> stop() {
     synchronized (this) {
       closed = true;
     }
     channels.values().forEach(c -> c.waiters.forEach(CountDownLatch::countDown));
-    StatefulRedisPubSubConnection<String, byte[]> ps = pubSub;
-    if (ps != null) {
-      ps.close();
-    }
+    return pubSub;
   }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
+import stampede.core.InterruptedLoadException;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 
@@ -29,13 +30,21 @@ import stampede.core.Ticker;
  * write time, expire time, load nanos and fence. A hit is one {@code GET} of one value, read without a map or
  * decimal parsing. The string expires ({@code PX}) at {@code expireTime + retention}. A key that holds
  * another type ({@code WRONGTYPE}), a string shorter than the header or with another first byte, impossible times,
- * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value.
+ * or value bytes the codec rejects are a {@link CorruptEntryException}, never a value. A value the codec cannot
+ * encode exactly (it throws: {@link ValueCodec#utf8()} refuses an unpaired surrogate) is refused by {@link #put}
+ * before any command, also as a {@link CorruptEntryException} ("value of key '...' cannot be encoded: ...; not
+ * written"): nothing is written, a store guard does not read it as an outage, and a strategy's
+ * {@code putQuietly} records {@code STORE_ERROR} while its caller keeps the loaded value, uncached.
  *
  * <p><b>Writes</b> run one script by {@code EVALSHA} ({@link RedisScript}) that applies the fence rule of
- * {@link CacheStore#put}: for a fenced write it reads the stored header's fence with Lua's {@code struct} and refuses
- * the write if a valid entry (the header, and an expiry) holds a higher one; then it {@code SET}s the entry with its
- * {@code PX}. The script cannot run the codec: an entry with a valid header but value bytes the codec rejects still
- * fences, until it expires ({@code expireTime + retention}).
+ * {@link CacheStore#put}: for a fenced write it reads the stored header with Lua's {@code struct} and refuses the
+ * write only if a valid entry holds a strictly higher fence; then it {@code SET}s the entry with its {@code PX}.
+ * Valid is everything {@link #get} checks that the script can see: a string at least as long as the header, the
+ * magic byte, {@code expireTime >= writeTime}, {@code loadNanos >= 0}, {@code fence >= 0}, and an expiry (which this
+ * store always sets). Fences and times are compared exactly, as 64-bit integers (not as Lua's doubles). What still
+ * fences: only an entry whose header is valid but whose value bytes the codec rejects (the script cannot run the
+ * codec), until it expires ({@code expireTime + retention}); another type, foreign bytes or impossible times never
+ * refuse a write.
  *
  * <p><b>Time.</b> Entries are shared by every process on this Redis, so their times are wall-clock readings
  * ({@link Ticker#wall()} by default): processes agree on an entry's freshness within their clock skew. A read does
@@ -44,6 +53,11 @@ import stampede.core.Ticker;
  * <p><b>Failures.</b> Commands fail fast while disconnected (Lettuce {@code REJECT_COMMANDS}) and time out after the
  * client's timeout; both surface as {@link StoreException}. The connection reconnects by itself once Redis is back:
  * with {@link #client}, within {@link #MAX_RECONNECT_DELAY} plus one connect.
+ *
+ * <p><b>Interrupts.</b> A caller whose thread is interrupted while it waits for Redis (its request cancelled) gets an
+ * {@link InterruptedLoadException} ("interrupted during Redis GET of '...'"), with its interrupt status set, from
+ * {@link #get}, {@link #put} and {@link #invalidate}: never a {@link StoreException}, so a store guard does not read
+ * a cancellation as an outage. The command was sent: an interrupted write or delete may still be applied.
  */
 public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** The longest wait between two reconnect attempts of {@link #client(String, Duration)}'s connections. */
@@ -54,19 +68,28 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   // The fence rule of CacheStore.put. ARGV[1] is the new entry (header + value), ARGV[2] its PX. A fenced write is
-  // refused only by a valid entry with a higher fence: a string with the header (fence at bytes 26-33, 1-based) and
-  // an expiry, which this store always sets (another type, foreign bytes or a key without expiry never refuse).
-  // Lua numbers are doubles: fences compare exactly up to 2^53, and tokens (microseconds since 1970) are near 2^51.
+  // refused only by a valid entry with a higher fence. Valid is everything decode checks that the script can see: a
+  // string of at least the header, the magic byte (161), expireTime >= writeTime, loadNanos >= 0 and fence >= 0
+  // (header bytes, 1-based: write 2-9, expire 10-17, loadNanos 18-25, fence 26-33), and an expiry, which this store
+  // always sets (another type, foreign bytes, impossible times or a key without expiry never refuse). Lua numbers
+  // are doubles, exact to 2^53 only: longs are compared exactly as a signed high and an unsigned low 32-bit half.
   private static final RedisScript PUT = new RedisScript(
-      "local fence = struct.unpack('>i8', ARGV[1], 26)",
-      "if fence > 0 then",
+      "local function cmp(s, a, t, b)",
+      "  local x, y = struct.unpack('>i4', s, a), struct.unpack('>i4', t, b)",
+      "  if x == y then x, y = struct.unpack('>I4', s, a + 4), struct.unpack('>I4', t, b + 4) end",
+      "  if x < y then return -1 elseif x > y then return 1 else return 0 end",
+      "end",
+      "local new = ARGV[1]",
+      "if struct.unpack('>i8', new, 26) > 0 then",
       "  local cur = redis.pcall('GET', KEYS[1])",
       "  if type(cur) == 'string' and #cur >= 33 and string.byte(cur, 1) == 161",
-      "      and struct.unpack('>i8', cur, 26) > fence and redis.call('PTTL', KEYS[1]) > 0 then",
+      "      and cmp(cur, 10, cur, 2) >= 0 and struct.unpack('>i4', cur, 18) >= 0",
+      "      and struct.unpack('>i4', cur, 26) >= 0 and cmp(cur, 26, new, 26) > 0",
+      "      and redis.call('PTTL', KEYS[1]) > 0 then",
       "    return 0",
       "  end",
       "end",
-      "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])",
+      "redis.call('SET', KEYS[1], new, 'PX', ARGV[2])",
       "return 1");
 
   private final RedisKeys<K> keys;
@@ -138,16 +161,27 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
       }
       throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
     } catch (RedisException e) {
-      throw new StoreException("Redis GET of '" + name + "' failed: " + e.getMessage(), e);
+      throw failure(key, "Redis GET of '" + name + "'", e);
     }
     return raw == null ? null : decode(name, raw);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws CorruptEntryException if the codec cannot encode the value (nothing is sent, nothing written)
+   */
   @Override
   public boolean put(K key, Entry<V> entry) {
     Objects.requireNonNull(entry, "entry");
     String name = keys.entry(key);
-    byte[] bytes = encode(entry);
+    byte[] bytes;
+    try {
+      bytes = encode(entry);
+    } catch (RuntimeException e) { // before any command: nothing is written, and it is no Redis failure
+      throw new CorruptEntryException("value of key '" + name + "' cannot be encoded: " + e.getMessage()
+          + "; not written", e);
+    }
     long retainMillis = Math.max(1,
         TimeUnit.NANOSECONDS.toMillis(entry.expireTime() + retainNanos - ticker.read()) + 1);
     try {
@@ -155,16 +189,17 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
           ascii(retainMillis));
       return written == 1L;
     } catch (RedisException e) {
-      throw new StoreException("Redis write of '" + name + "' failed: " + e.getMessage(), e);
+      throw failure(key, "Redis write of '" + name + "'", e);
     }
   }
 
   @Override
   public void invalidate(K key) {
+    String name = keys.entry(key);
     try {
-      connection.sync.del(keys.entry(key));
+      connection.sync.del(name);
     } catch (RedisException e) {
-      throw new StoreException("Redis DEL failed: " + e.getMessage(), e);
+      throw failure(key, "Redis DEL of '" + name + "'", e);
     }
   }
 
@@ -178,13 +213,31 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
     return keys;
   }
 
+  /**
+   * Closes the store's connection, waiting at most the command timeout (past it: a warning, and it goes on closing in
+   * the background); the client stays open.
+   */
   @Override
   public void close() {
     connection.close();
   }
 
+  /**
+   * What a failed command throws: the caller's interrupt as an {@link InterruptedLoadException} (interrupt status
+   * set), anything else as a {@link StoreException}.
+   */
+  static RuntimeException failure(Object key, String command, RedisException e) {
+    if (RedisConnection.isInterrupt(e)) {
+      return InterruptedLoadException.of(key, "during " + command, e);
+    }
+    return new StoreException(command + " failed: " + e.getMessage(), e);
+  }
+
   private byte[] encode(Entry<V> entry) {
     byte[] value = codec.encode(entry.value());
+    if (value == null) {
+      throw new IllegalArgumentException("the codec encoded null");
+    }
     byte[] bytes = new byte[HEADER + value.length];
     bytes[0] = MAGIC;
     LONGS.set(bytes, 1, entry.writeTime());

@@ -8,12 +8,18 @@ import java.util.Arrays;
 import stampede.core.CorruptEntryException;
 
 /**
- * Turns values into bytes for {@link RedisStore} and back. {@link #decode} must reject bytes it did not
- * produce (throw), never guess: a corrupt cached value becomes a {@link CorruptEntryException}, not a wrong
- * value.
+ * Turns values into bytes for {@link RedisStore} and back, losslessly both ways. {@link #encode} must refuse (throw)
+ * a value it cannot encode exactly, never approximate it: {@link RedisStore#put} then writes nothing and reports a
+ * {@link CorruptEntryException}. {@link #decode} must reject bytes it did not produce (throw), never guess: a
+ * corrupt cached value becomes a {@link CorruptEntryException}, not a wrong value.
  */
 public interface ValueCodec<V> {
 
+  /**
+   * The value's bytes, from which {@link #decode} gives back an equal value.
+   *
+   * @throws RuntimeException (e.g. {@link IllegalArgumentException}) if the value cannot be encoded exactly
+   */
   byte[] encode(V value);
 
   V decode(byte[] bytes) throws Exception;
@@ -26,11 +32,21 @@ public interface ValueCodec<V> {
     return decode(Arrays.copyOfRange(bytes, offset, offset + length));
   }
 
-  /** Strings as strict UTF-8: malformed bytes are rejected. */
+  /**
+   * Strings as strict UTF-8, both ways. A string that is not well-formed UTF-16 (an unpaired surrogate, which UTF-8
+   * cannot encode and {@link String#getBytes} would write as '?') is refused with an
+   * {@link IllegalArgumentException} naming the surrogate and its index; malformed bytes (surrogates, overlong
+   * forms, truncated sequences) are rejected by decode. Every well-formed string comes back equal.
+   */
   static ValueCodec<String> utf8() {
     return new ValueCodec<>() {
       @Override
       public byte[] encode(String value) {
+        int bad = unpairedSurrogate(value);
+        if (bad >= 0) {
+          throw new IllegalArgumentException(String.format("not well-formed UTF-16: an unpaired surrogate U+%04X at"
+              + " index %d of %d chars, which UTF-8 cannot encode", (int) value.charAt(bad), bad, value.length()));
+        }
         return value.getBytes(StandardCharsets.UTF_8);
       }
 
@@ -55,7 +71,21 @@ public interface ValueCodec<V> {
     };
   }
 
-  /** Longs as 8 big-endian bytes; any other length is rejected. */
+  /** The index of the first surrogate of {@code s} that is not half of a pair, or -1: one pass, no allocation. */
+  private static int unpairedSurrogate(String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (Character.isSurrogate(c)) {
+        if (!Character.isHighSurrogate(c) || i + 1 == n || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return i;
+        }
+        i++; // a pair: one code point
+      }
+    }
+    return -1;
+  }
+
+  /** Longs as 8 big-endian bytes, every value exactly; any other length is rejected. */
   static ValueCodec<Long> int64() {
     return new ValueCodec<>() {
       @Override

@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.AclSetuserArgs;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.Locks;
@@ -128,6 +133,86 @@ class RedisSignalsTest {
       locks.signalsIdle().get(5, TimeUnit.SECONDS);
       assertEquals(List.of(), raw.sync().pubsubChannels(keys.prefix() + "*"));
     }
+  }
+
+  /**
+   * Issue 18, item 5: an UNSUBSCRIBE rejected while Redis is down was forgotten by this process but not by Lettuce,
+   * which subscribed the channel again on reconnect. After a restart with no waiter left, 200 of 200 channels were
+   * still subscribed and the idle node received 200 of 200 signals meant for other nodes. Each subscription Lettuce
+   * restores is now checked against the local waiters: none is left, and the idle node hears nothing.
+   */
+  @Test
+  void noSubscriptionOutlivesAnOutage() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start(); Admin admin = new Admin(redis)) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofSeconds(1));
+      RedisKeys<String> keys = RedisKeys.strings("o:");
+      try (RedisLocks<String> idle = new RedisLocks<>(client, keys);
+           RedisLocks<String> other = new RedisLocks<>(client, keys)) {
+        List<Locks.Watch> watches = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          watches.add(idle.watch("key" + i));
+        }
+        assertEquals(200, admin.sync().pubsubChannels("o:*").size());
+        CountDownLatch down = new CountDownLatch(1);
+        client.addListener(new RedisConnectionStateListener() {
+          @Override
+          public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            if (connection instanceof StatefulRedisPubSubConnection) {
+              down.countDown();
+            }
+          }
+        });
+        redis.stop();
+        assertTrue(down.await(10, TimeUnit.SECONDS), "the pub/sub connection saw the outage");
+        watches.forEach(Locks.Watch::close); // every waiter leaves while Redis is down: UNSUBSCRIBE is rejected
+        assertEquals(0, idle.watchedNames());
+        redis.restart();
+
+        Locks.Watch barrier = watchOnceReconnected(idle, "barrier");
+        String[] channels = new String[200];
+        for (int i = 0; i < 200; i++) {
+          channels[i] = keys.signal("key" + i);
+        }
+        long subscribed = subscribers(admin, channels);
+        for (long deadline = System.nanoTime() + 5_000_000_000L; subscribed > 0 && System.nanoTime() < deadline; ) {
+          Thread.sleep(20);
+          subscribed = subscribers(admin, channels);
+        }
+        assertEquals(0, subscribed, "channels of 200 still subscribed after the outage, with no waiter");
+        assertEquals(List.of(keys.signal("barrier")), admin.sync().pubsubChannels("o:*"));
+
+        long before = idle.messagesReceived();
+        for (int i = 0; i < 200; i++) {
+          other.signal("key" + i);
+        }
+        other.signal("barrier"); // sent after the 200: once it is heard, any of them would have been
+        assertTrue(barrier.await(5, TimeUnit.SECONDS));
+        assertEquals(0, idle.messagesReceived() - before - 1, "signals of 200 for other nodes received");
+        barrier.close();
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  /** A watch, retried while the connection is not back yet. */
+  private static Locks.Watch watchOnceReconnected(RedisLocks<String> locks, String key) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      try {
+        return locks.watch(key);
+      } catch (StoreException reconnecting) {
+        if (System.nanoTime() > deadline) {
+          throw reconnecting;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /** Subscribers of {@code channels} on the server, summed ({@code PUBSUB NUMSUB}). */
+  private static long subscribers(Admin admin, String... channels) {
+    return admin.sync().pubsubNumsub(channels).values().stream().mapToLong(Long::longValue).sum();
   }
 
   private static long connectedClients(Admin admin) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
@@ -27,6 +28,9 @@ import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.StoreException;
+import stampede.core.StoreFill;
+import stampede.core.Ttl;
+import stampede.testkit.CountingLoader;
 import stampede.testkit.EmbeddedRedis;
 import stampede.testkit.ManualTicker;
 import stampede.testkit.SharedRedis;
@@ -100,6 +104,69 @@ class RedisStoreTest {
     }
   }
 
+  /**
+   * Issue 18, item 8: an entry the store reports as corrupt (it expires before it was written) with a high fence
+   * refused every fenced write for the life of the string, since the script checked the magic byte, the length and
+   * PTTL only: 20 calls, each a miss (corrupt), a load under a new lease and a refused write, made 20 loads,
+   * FENCED_WRITE 20, nothing written. The next fenced write now overwrites it: 1 load, then 19 hits.
+   */
+  @Test
+  void aCorruptEntryIsOverwrittenByTheNextFencedWrite() {
+    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+      long now = ticker.read();
+      raw.sync().set(f.redisKeys().entry("k"), header(now + 5_000_000_000L, now, 0, 1L << 62), SetArgs.Builder.px(
+          60_000));
+      assertThrows(CorruptEntryException.class, () -> f.store.get("k"));
+      Counters counters = new Counters();
+      CountingLoader db = new CountingLoader(ticker, 1);
+      StoreFill<String, String> fill = new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(5)));
+      for (int call = 1; call <= 20; call++) {
+        Entry<String> cached = f.store.getOrMiss("k", counters);
+        if (cached == null || !cached.isFresh(ticker.read())) {
+          fill.fill("k", cached, call, db); // under a new lease each time: fence = its token
+        }
+      }
+      assertEquals(1, db.loads(), "loads for 20 calls (" + counters + ")");
+      assertEquals(0, counters.get(Event.FENCED_WRITE));
+      assertEquals(1, counters.get(Event.ENTRY_WRITTEN));
+    }
+  }
+
+  /**
+   * What the store's decode rejects and the script can see never fences: impossible times (compared exactly, also
+   * where a double cannot tell them apart), a negative load time. Fences compare exactly too: above 2^53 a double
+   * took 2^53 + 1 for 2^53 and let the lower fence's write through.
+   */
+  @Test
+  void whatDecodeRejectsNeverFencesAndFencesCompareExactly() {
+    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+      RedisKeys<String> keys = f.redisKeys();
+      long now = ticker.read();
+      long high = 1L << 62;
+      Map<String, byte[]> corrupt = Map.of(
+          "expires before written", header(now + 5_000_000_000L, now, 0, high),
+          "expires 1 ns before written, near 2^60", header((1L << 60) + 1, 1L << 60, 0, high),
+          "negative load time", header(now, now + 5_000_000_000L, -1, high));
+      for (Map.Entry<String, byte[]> c : corrupt.entrySet()) {
+        String key = c.getKey();
+        raw.sync().set(keys.entry(key), c.getValue(), SetArgs.Builder.px(60_000));
+        assertThrows(CorruptEntryException.class, () -> f.store.get(key), key);
+        assertTrue(f.store.put(key, new Entry<>("loaded", now, now + 1_000_000_000L, 0, 5)), key);
+        assertEquals("loaded", f.store.get(key).value(), key);
+      }
+
+      long above = (1L << 53) + 1;
+      assertTrue(f.store.put("exact", new Entry<>("newer", now, now + 1_000_000_000L, 0, above)));
+      assertFalse(f.store.put("exact", new Entry<>("older", now, now + 1_000_000_000L, 0, 1L << 53)),
+          "a write with fence 2^53 over one with 2^53 + 1");
+      assertEquals("newer", f.store.get("exact").value());
+      assertTrue(f.store.put("exact", new Entry<>("same fence", now, now + 1_000_000_000L, 0, above)));
+      assertEquals("same fence", f.store.get("exact").value());
+    }
+  }
+
   @Test
   void anEntryIsOneStringWithABigEndianHeaderThenTheValue() {
     try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
@@ -150,6 +217,41 @@ class RedisStoreTest {
         assertEquals("again", store.get("k").value());
         assertEquals(Map.of("evalsha", 2L, "eval", 1L, "get", 1L, "set", 2L),
             commandCalls(admin.sync().info("commandstats")));
+      } finally {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  /**
+   * Issue 18, item 10: a lone surrogate, which UTF-8 cannot encode, was written as '?': "x\uD800y" came back from
+   * Redis as "x?y". The write is now refused before any command, as a {@link CorruptEntryException} (not an outage:
+   * a store guard passes it through): through a fill the caller still gets its loaded value, uncached, and
+   * {@code STORE_ERROR} is recorded.
+   */
+  @Test
+  void textUtf8CannotEncodeIsRefusedNotGarbled() throws Exception {
+    try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+      RedisClient client = RedisStore.client(redis.uri(), Duration.ofSeconds(2));
+      try (RedisStore<String, String> store =
+               RedisStore.builder(client, RedisKeys.strings("x:"), ValueCodec.utf8()).ticker(ticker).build();
+           StatefulRedisConnection<String, String> admin = client.connect()) {
+        Counters counters = new Counters();
+        StoreFill<String, String> fill = new StoreFill<>(store, counters, Ttl.fixed(Duration.ofMinutes(1)));
+        assertEquals("x\uD800y", fill.fill("k", null, 0, key -> "x\uD800y"), "the caller gets its loaded value");
+        Entry<String> cached = store.get("k");
+        assertNull(cached, "what Redis returned: " + (cached == null ? null : cached.value()));
+        assertEquals(1, counters.get(Event.STORE_ERROR));
+        assertEquals(0, counters.get(Event.ENTRY_WRITTEN));
+
+        long now = ticker.read();
+        admin.sync().configResetstat();
+        CorruptEntryException e = assertThrows(CorruptEntryException.class,
+            () -> store.put("k", new Entry<>("x\uD800y", now, now + 1_000_000_000L, 0, 0)));
+        assertTrue(e.getMessage().startsWith("value of key 'x:{k}' cannot be encoded"), e.getMessage());
+        assertTrue(e.getMessage().contains("U+D800 at index 1") && e.getMessage().endsWith("; not written"),
+            e.getMessage());
+        assertEquals(Map.of(), commandCalls(admin.sync().info("commandstats")), "commands sent");
       } finally {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
       }
