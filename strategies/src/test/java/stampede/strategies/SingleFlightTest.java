@@ -24,6 +24,7 @@ import stampede.core.CacheStore;
 import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
@@ -188,6 +189,70 @@ class SingleFlightTest {
       assertEquals(2, loads.get());
       assertEquals("k@v2", f.store.get("k").value());
       assertEquals(0, singleFlight.inFlight());
+    }
+  }
+
+  /**
+   * A leader interrupted while it writes the value it loaded (its request cancelled during the store command) still
+   * has the value: it returns it with its interrupt status set, and its waiters get it too. Before, the write's
+   * {@link InterruptedLoadException} failed the flight, the waiters retried and one of them loaded again.
+   */
+  @Test
+  void aLeaderInterruptedDuringItsWriteStillSharesTheValueItLoaded() throws Exception {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      CountDownLatch joined = new CountDownLatch(4);
+      Metrics metrics = counters.and((event, key) -> {
+        if (event == Event.LOAD_COALESCED) {
+          joined.countDown();
+        }
+      });
+      CacheStore<String, String> interruptedWrites = new CacheStore<>() {
+        @Override
+        public Entry<String> get(String key) {
+          return f.store.get(key);
+        }
+
+        @Override
+        public boolean put(String key, Entry<String> entry) {
+          throw InterruptedLoadException.of(key, "during the store's write", new InterruptedException());
+        }
+
+        @Override
+        public void invalidate(String key) {
+          f.store.invalidate(key);
+        }
+
+        @Override
+        public stampede.core.Ticker ticker() {
+          return f.store.ticker();
+        }
+      };
+      SingleFlight<String, String> singleFlight = singleFlight(interruptedWrites, metrics, Duration.ofSeconds(10));
+      CountDownLatch release = new CountDownLatch(1);
+      Loader<String, String> loader = key -> {
+        loads.incrementAndGet();
+        release.await(10, TimeUnit.SECONDS); // until every waiter joined
+        return key + "@v" + loads.get();
+      };
+      CompletableFuture<Object> leader = CompletableFuture.supplyAsync(() -> {
+        Object got = singleFlight.fill("k", null, 0, loader);
+        return Thread.interrupted() ? got : "not interrupted";
+      }, pool);
+      while (singleFlight.inFlight() == 0) {
+        Thread.onSpinWait();
+      }
+      List<CompletableFuture<String>> waiters = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        waiters.add(CompletableFuture.supplyAsync(() -> singleFlight.fill("k", null, 0, loader), pool));
+      }
+      assertTrue(joined.await(5, TimeUnit.SECONDS), "the waiters joined the leader's flight");
+      release.countDown();
+      assertEquals("k@v1", leader.get(5, TimeUnit.SECONDS), "the leader returns its value, interrupt status set");
+      for (CompletableFuture<String> waiter : waiters) {
+        assertEquals("k@v1", waiter.get(5, TimeUnit.SECONDS));
+      }
+      assertEquals(1, loads.get());
+      assertEquals(0, counters.get(Event.STORE_ERROR), "a cancellation is not a store error");
     }
   }
 

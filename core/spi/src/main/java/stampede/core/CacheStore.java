@@ -85,13 +85,17 @@ public interface CacheStore<K, V> {
   /**
    * A write for strategies: a write is recorded as {@link Event#ENTRY_WRITTEN}, a write refused by the fence as
    * {@link Event#FENCED_WRITE}; a store error is recorded as {@link Event#STORE_ERROR} and swallowed (the caller
-   * still has its value).
+   * still has its value). A caller interrupted during the write ({@link InterruptedLoadException}) keeps its
+   * interrupt status and its value, which may not have been written: the load is done, and those waiting for it get
+   * it rather than load again.
    */
   default void putQuietly(K key, Entry<V> entry, Metrics metrics) {
     try {
       metrics.record(put(key, entry) ? Event.ENTRY_WRITTEN : Event.FENCED_WRITE, key);
     } catch (StoreException e) {
       metrics.record(Event.STORE_ERROR, key);
+    } catch (InterruptedLoadException e) {
+      Thread.currentThread().interrupt(); // set already by whoever threw it; the caller's cancellation stays visible
     }
   }
 
