@@ -72,7 +72,7 @@ public final class LayeredStack {
     private Duration staleIfError;
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
-    private Duration guardOpenFor = Duration.ofSeconds(5);
+    private Duration guardOpenFor = Duration.ofSeconds(1);
     private Ticker ticker = Ticker.system();
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
 
@@ -111,7 +111,10 @@ public final class LayeredStack {
       return this;
     }
 
-    /** How long the store guard skips a failed store before it probes it; default 5 s (see {@link StoreGuard}). */
+    /**
+     * The longest wait between two probes of a failed store by the store guard (the first comes after 50 ms, then
+     * they back off up to it); default 1 s (see {@link StoreGuard}).
+     */
     public Builder<K, V> guard(Duration openFor) {
       this.guardOpenFor = Objects.requireNonNull(openFor, "openFor");
       return this;
