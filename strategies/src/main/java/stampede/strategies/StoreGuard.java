@@ -16,6 +16,7 @@ import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
 import stampede.core.Metrics;
 import stampede.core.StoreException;
@@ -63,7 +64,10 @@ import stampede.core.Ticker;
  * go to the store, and so does the value written under one (its fence is the store's token; kept in the copy too while
  * open), so other nodes' waiters get it at once; while such a lease is held in this process, no in-process lease is
  * given for its key. If one of these commands fails, or the calling thread met a failure within {@code openFor}, the
- * rest stay in process (one timeout per call): the lease then runs out by itself.
+ * rest stay in process (one timeout per call): the lease then runs out by itself. A caller's interrupt is its own
+ * cancellation, never an outage: the guard stays as it was (an interrupted probe is given back) and the caller gets an
+ * {@link InterruptedLoadException}, its interrupt status set; an in-process {@link Watch#await} throws
+ * {@link InterruptedException}.
  *
  * <p><b>Source:</b> FusionCache's {@code DistributedCacheCircuitBreakerDuration} (a breaker in front of the
  * distributed level while the memory level serves) and its fail-safe; HCL Cache's circuit breakers for Redis, with
@@ -147,8 +151,8 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
       } catch (CorruptEntryException e) {
         reached(route);
         throw e;
-      } catch (StoreException e) {
-        opened(key, route == PROBE);
+      } catch (StoreException | InterruptedLoadException e) {
+        failed(key, route, e);
       }
     }
     synchronized (copy) {
@@ -332,8 +336,8 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
       } catch (CorruptEntryException e) {
         reached(route);
         throw e;
-      } catch (StoreException e) {
-        opened(key, route == PROBE);
+      } catch (StoreException | InterruptedLoadException e) {
+        failed(key, route, e);
       }
     }
     return local.get();
@@ -347,8 +351,8 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
     }
     try {
       return call.get();
-    } catch (StoreException e) {
-      opened(key, false);
+    } catch (StoreException | InterruptedLoadException e) {
+      failed(key, SHARED, e);
       return null;
     }
   }
@@ -361,6 +365,18 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
         copy.clear(); // memory back; a write racing with this is cleared at the next opening
       }
     }
+  }
+
+  /** A command failed: the caller's interrupt is thrown as such, leaving the guard as it was; else it opens. */
+  private void failed(Object key, int route, RuntimeException e) {
+    if (InterruptedLoadException.isInterrupt(e)) {
+      if (route == PROBE) {
+        nextProbe.set(ticker.read()); // it found nothing out: the next command probes
+      }
+      throw e instanceof InterruptedLoadException i ? i : InterruptedLoadException.of(key, "while waiting for the "
+          + "store", e);
+    }
+    opened(key, route == PROBE);
   }
 
   /**
