@@ -22,11 +22,13 @@ import stampede.core.Ticker;
  *   every layer on StoreGuard(store, locks)
  * </pre>
  *
- * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on
- * many nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the
- * stale value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}. A
- * failing or slow store (Redis down, paused) costs one timeout per call at most and one load per key per process,
- * not a database stampede: the guard keeps entries and leases in process until the store answers again.
+ * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on many
+ * nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the stale
+ * value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}. A failing or
+ * slow store (Redis down, paused) costs one timeout per call at most and one load per key per process, not a database
+ * stampede: the guard keeps entries and leases in process until the store answers again (it probes 50 ms after a
+ * failure, then at most a second apart: caching resumes about a second after Redis returns). A cancelled request (an
+ * interrupt) is its caller's own: it does not open the guard.
  *
  * <p><b>Pick it when</b> a key is read by many threads on many nodes, loads are expensive, and values may be a
  * little stale. For a single process, leave the lock out: {@code CacheAside(SingleFlight(StoreFill(TtlJitter)))}
