@@ -5,6 +5,7 @@ import java.util.Objects;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
@@ -25,10 +26,13 @@ import stampede.core.Ticker;
  *
  * <p><b>Costs:</b> a short {@code synchronized} section per load (not per hit); {@link Event#CIRCUIT_OPEN} per refused
  * call. State is per process, not per key: one breaker per database. Only a {@link LoadException} counts as a
- * failure, not a {@link RejectedException} from an inner protection. A trial that has not ended within
- * {@code openFor} is presumed hung: the next call is a new trial (the hung one's outcome is ignored), so a hung load
- * keeps the circuit from closing for {@code openFor} at most. Open time is measured on a monotonic {@link Ticker};
- * should it step back anyway, the circuit stays open {@code openFor} from the step, not longer.
+ * failure, not a {@link RejectedException} from an inner protection, nor a caller's cancellation
+ * ({@link InterruptedLoadException#isInterrupt}: an {@code InterruptedLoadException}, or any error while the caller's
+ * thread is interrupted): it says nothing of the database, so an interrupted trial leaves the circuit half open and
+ * the next call is the trial. A trial that has not ended within {@code openFor} is presumed hung: the next call is a
+ * new trial (the hung one's outcome is ignored), so a hung load keeps the circuit from closing for {@code openFor} at
+ * most. Open time is measured on a monotonic {@link Ticker}; should it step back anyway, the circuit stays open
+ * {@code openFor} from the step, not longer.
  *
  * <p><b>Source:</b> Nygard, "Release It!" (2007; closed, open, half-open); Failsafe's {@code CircuitBreaker}.
  *
@@ -86,7 +90,7 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
       ok = true;
       return value;
     } catch (LoadException e) {
-      ok = false;
+      ok = InterruptedLoadException.isInterrupt(e) ? null : false; // a caller's cancellation: no verdict
       throw e;
     } finally {
       record(admitted, ok);

@@ -3,6 +3,8 @@ package stampede.strategies;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -12,6 +14,7 @@ import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Fill;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Locks;
@@ -30,16 +33,25 @@ import stampede.core.Ticker;
  * <p><b>Pick it when</b> loads are expensive for the backend and many nodes share one cache; under a
  * {@link SingleFlight} ({@link TwoLevelCoalescing}) so a node sends one caller per key to the lock.
  *
- * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish) plus waiting: one load time, or
- * the {@link Fallback} after {@code maxWait} (default 5 s). A caller subscribes to the key's signal before it tries
- * for the lease, so a release is never missed; waiters also poll every lease/4. A watchdog renews the lease every
- * lease/3 while the load runs, for {@code maxHold} at most (default 1 minute): a hung load holds the key for
- * {@code maxHold} plus one lease, then another caller may load (give a loader that may hang its own timeout too). A
- * loader error reaches the waiters too, as with {@link SingleFlight}: a waiter woken by the holder's release that
- * finds no fresh value fails at once ({@link LoadException}, "the lock holder's load failed"; the read path's
- * {@code staleIfError} may answer it), nothing is cached, and the next call loads again. Leases are timed by the
- * lock service, {@code maxWait} and {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks
- * agree within their skew.
+ * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish), a map entry per lease held here,
+ * plus waiting: one load time, or the {@link Fallback} after {@code maxWait} (default 5 s). A caller subscribes to the
+ * key's signal before it tries for the lease, so a release is never missed; waiters also poll every lease/4. A watchdog
+ * renews the lease every lease/3 while the load runs, for {@code maxHold} at most (default 1 minute): a hung load holds
+ * the key for {@code maxHold} plus one lease, then another caller may load (give a loader that may hang its own timeout
+ * too). A loader error reaches the waiters too, as with {@link SingleFlight}: a waiter woken by the holder's release
+ * that finds no fresh value fails at once ({@link LoadException}, "the lock holder's load failed"; the read path's
+ * {@code staleIfError} may answer it), nothing is cached, and the next call loads again. Leases are timed by the lock
+ * service, {@code maxWait} and {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks agree
+ * within their skew.
+ *
+ * <p><b>Waking, exactly.</b> A waiter in the holder's process hears from the holder how it ended: its value (even if
+ * the write did not reach the store), its failure, or its interrupt, after which the waiters try for the lease again
+ * and one loads. A waiter on another node reads the store: a fresh value is the holder's; a failed read takes the
+ * {@link Fallback} (whether the holder loaded is unknown: with Redis down, a load, not an error); no fresh value is
+ * the failure above, which is also what it sees when the holder was interrupted or loaded but could not write while
+ * this waiter can read (a store failing for one node only: put a {@link StoreGuard} on both). A caller interrupted
+ * while it waits gets an {@link InterruptedLoadException} and loads nothing; a holder interrupted in its loader still
+ * releases and signals (its interrupt status cleared for the clean-up, then set again).
  *
  * <p><b>Source:</b> Redis {@code SET NX PX} locks (redis.io, "Distributed Locks with Redis") and Kleppmann, "How to
  * do distributed locking" (2016: fencing tokens); Redisson's lock watchdog and {@code RFencedLock}; Nishtala et al.,
@@ -52,7 +64,10 @@ import stampede.core.Ticker;
  */
 public final class DistributedLock<K, V> implements Fill<K, V> {
 
-  /** What a caller does when it gets no lock within {@code maxWait}, or the lock service fails. */
+  /**
+   * What a caller does when it gets no lock within {@code maxWait}, or the lock service fails, or the store fails
+   * its read after the holder's release.
+   */
   public enum Fallback {
     /** Call the loader and return its value without writing it (nginx after proxy_cache_lock_timeout). */
     LOAD_WITHOUT_CACHING,
@@ -74,6 +89,7 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   private final long maxWaitNanos;
   private final long maxHoldNanos;
   private final Fallback fallback;
+  private final ConcurrentHashMap<K, CompletableFuture<V>> outcomes = new ConcurrentHashMap<>(); // holders here
 
   private DistributedLock(Builder<K, V> b) {
     this.store = b.store;
@@ -102,11 +118,14 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     String owner = Long.toHexString(tokens.nextLong());
     long deadline = ticker.read() + maxWaitNanos;
     long token;
-    try (Locks.Watch watch = locks.watch(key)) { // subscribed before the first try: no release after it is missed
+    Locks.Watch watch = null;
+    try {
+      watch = locks.watch(key); // subscribed before the first try: no release after it is missed
       for (boolean waited = false; (token = locks.tryAcquire(key, owner, leaseMillis)) == 0; waited = true) {
         if (!waited) {
           metrics.record(Event.LOCK_WAITED, key);
         }
+        CompletableFuture<V> local = outcomes.get(key); // the holder is in this process: it says how it ended
         Entry<V> current = store.freshSince(key, seen, metrics);
         long remaining = deadline - ticker.read();
         if (current != null) {
@@ -115,24 +134,51 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
         if (remaining <= 0) {
           break;
         }
-        boolean released = watch.await(Math.min(remaining, pollNanos), TimeUnit.NANOSECONDS);
-        current = store.freshSince(key, seen, metrics); // what the holder wrote, before competing for the lock again
-        if (current != null) {
-          return current.value();
-        }
-        if (released) { // the holder let go without writing a fresh value: its load failed
-          throw new LoadException(key, "the lock holder's load failed", null, false);
+        if (watch.await(Math.min(remaining, pollNanos), TimeUnit.NANOSECONDS)) {
+          V value = released(key, seen, local != null ? local : outcomes.get(key));
+          if (value != null) {
+            return value;
+          }
+          Locks.Watch next = locks.watch(key); // a watch hears one release: listen afresh, then try again
+          watch.close();
+          watch = next;
         }
       }
     } catch (StoreException e) {
+      if (InterruptedLoadException.isInterrupt(e)) {
+        throw InterruptedLoadException.of(key, "while waiting for the distributed lock", e);
+      }
       metrics.record(Event.STORE_ERROR, key);
       return fallback(key, loader, "the lock service failed", e);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LoadException(key, "interrupted while waiting for the distributed lock", e, false);
+      throw InterruptedLoadException.of(key, "while waiting for the distributed lock", e);
+    } finally {
+      if (watch != null) {
+        watch.close();
+      }
     }
     return token == 0 ? fallback(key, loader, "no lock within " + Duration.ofNanos(maxWaitNanos), null)
         : hold(key, seen, owner, token, loader);
+  }
+
+  /**
+   * A waiter woken by a release: the value now in the store, or the local holder's outcome; null to try for the lease
+   * again (the local holder was interrupted, or the release was an older one). A holder elsewhere that left no fresh
+   * value failed. A store error propagates: whether the holder loaded is unknown, so the caller takes the fallback.
+   */
+  private V released(K key, Entry<V> seen, CompletableFuture<V> local) {
+    if (local != null && local.isDone() && !local.isCancelled() && !local.isCompletedExceptionally()) {
+      return local.join(); // loaded here, even if its write did not reach the store
+    }
+    long now = store.ticker().read();
+    Entry<V> current = store.get(key, now); // a StoreException (a corrupt entry too): the fallback
+    if (current != null && current.isFresh(now) && current.supersedes(seen)) {
+      return current.value();
+    }
+    if (local == null || local.isCompletedExceptionally() && !local.isCancelled()) {
+      throw new LoadException(key, "the lock holder's load failed", null, false);
+    }
+    return null;
   }
 
   /** The longest a caller may spend in {@link #fill} before it loads itself: {@code maxWait} plus a lease. */
@@ -145,9 +191,12 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     metrics.record(Event.LOCK_ACQUIRED, key);
     long acquiredAt = ticker.read();
     long every = Math.max(1, leaseMillis / 3);
+    CompletableFuture<V> outcome = new CompletableFuture<>();
+    outcomes.put(key, outcome);
     try {
       Entry<V> current = store.freshSince(key, seen, metrics); // double-check: the last holder may have just written
       if (current != null) {
+        outcome.complete(current.value());
         return current.value();
       }
       ScheduledFuture<?> renewal = watchdog.scheduleAtFixedRate(() -> {
@@ -156,13 +205,27 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
         }
       }, every, every, TimeUnit.MILLISECONDS);
       try {
-        return fill.fill(key, seen, token, loader);
+        V value = fill.fill(key, seen, token, loader);
+        outcome.complete(value);
+        return value;
       } finally {
         renewal.cancel(false);
       }
+    } catch (RuntimeException | Error e) {
+      if (InterruptedLoadException.isInterrupt(e)) {
+        outcome.cancel(false); // this caller's cancellation, not its waiters': they try for the lease again
+      } else {
+        outcome.completeExceptionally(e);
+      }
+      throw e;
     } finally {
+      boolean interrupted = Thread.interrupted(); // the clean-up runs even for a cancelled caller
       quietly(key, () -> locks.release(key, owner)); // compare-and-delete: never frees a newer holder's lease
       quietly(key, () -> locks.signal(key));
+      outcomes.remove(key, outcome);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -191,6 +254,8 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       lockCall.run();
     } catch (StoreException e) {
       metrics.record(Event.STORE_ERROR, key);
+    } catch (InterruptedLoadException e) {
+      // interrupted again during the clean-up: the lease runs out by itself, the status is kept
     }
   }
 

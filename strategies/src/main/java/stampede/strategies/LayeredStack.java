@@ -22,11 +22,13 @@ import stampede.core.Ticker;
  *   every layer on StoreGuard(store, locks)
  * </pre>
  *
- * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on
- * many nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the
- * stale value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}. A
- * failing or slow store (Redis down, paused) costs one timeout per call at most and one load per key per process,
- * not a database stampede: the guard keeps entries and leases in process until the store answers again.
+ * <p><b>Prevents:</b> all three stampedes. Synchronised expiry of many keys (jitter), the expiry of one hot key on many
+ * nodes (lock + single flight: one load per key per expiry), and the latency spike at expiry (readers get the stale
+ * value while the one refresh runs). A failing database degrades to stale data for {@code staleIfError}. A failing or
+ * slow store (Redis down, paused) costs one timeout per call at most and one load per key per process, not a database
+ * stampede: the guard keeps entries and leases in process until the store answers again (it probes 50 ms after a
+ * failure, then at most a second apart: caching resumes about a second after Redis returns). A cancelled request (an
+ * interrupt) is its caller's own: it does not open the guard.
  *
  * <p><b>Pick it when</b> a key is read by many threads on many nodes, loads are expensive, and values may be a
  * little stale. For a single process, leave the lock out: {@code CacheAside(SingleFlight(StoreFill(TtlJitter)))}
@@ -72,7 +74,7 @@ public final class LayeredStack {
     private Duration staleIfError;
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
-    private Duration guardOpenFor = Duration.ofSeconds(5);
+    private Duration guardOpenFor = Duration.ofSeconds(1);
     private Ticker ticker = Ticker.system();
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
 
@@ -111,7 +113,10 @@ public final class LayeredStack {
       return this;
     }
 
-    /** How long the store guard skips a failed store before it probes it; default 5 s (see {@link StoreGuard}). */
+    /**
+     * The longest wait between two probes of a failed store by the store guard (the first comes after 50 ms, then
+     * they back off up to it); default 1 s (see {@link StoreGuard}).
+     */
     public Builder<K, V> guard(Duration openFor) {
       this.guardOpenFor = Objects.requireNonNull(openFor, "openFor");
       return this;

@@ -27,7 +27,10 @@ import stampede.core.Metrics;
  * <p><b>Costs:</b> those of both layers: a map operation per miss, 2-3 lock round trips per node and expiry, and
  * waiting. Local waiters wait up to the lock's {@link DistributedLock#longestWait()} (their leader may wait
  * {@code maxWait} for the lock, then load for about a lease) and then fail with a {@code LoadException}. A loader
- * error reaches every caller on the holder's node; other nodes retry under the lock.
+ * error reaches every caller: on the holder's node through the single flight, on the other nodes through the lock
+ * (their leaders fail at its release, "the lock holder's load failed", and pass it on). A caller's interrupt is its
+ * own: if it led, its node's waiters retry and one leads; if it held the lease, the other nodes' leaders cannot tell
+ * it from a failed load (see {@link DistributedLock}).
  *
  * <p><b>Source:</b> FusionCache's memory-level stampede protection plus its distributed locker (2.5); Go's
  * singleflight in front of a Redis {@code SET NX PX} lease; see {@link SingleFlight} and {@link DistributedLock}.
