@@ -5,7 +5,6 @@ import static stampede.strategies.Concurrently.check;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jetbrains.lincheck.Lincheck;
 import org.junit.jupiter.api.Test;
 import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
@@ -26,7 +25,6 @@ import stampede.testkit.ManualTicker;
  */
 class CircuitBreakerLincheckTest {
   private static final Duration OPEN_FOR = Duration.ofSeconds(5);
-  private static final int INVOCATIONS = 300;
 
   private final ManualTicker ticker = new ManualTicker();
 
@@ -67,7 +65,7 @@ class CircuitBreakerLincheckTest {
 
   @Test
   void halfOpenLetsOneTrialThrough() {
-    Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+    LincheckBudget.runConcurrentTest(() -> {
       CircuitBreaker<String, String> breaker = breaker(1);
       AtomicInteger loads = new AtomicInteger();
       call(breaker, "fail", loads); // opens it
@@ -81,7 +79,7 @@ class CircuitBreakerLincheckTest {
 
   @Test
   void concurrentFailuresAreEachCounted() {
-    Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+    LincheckBudget.runConcurrentTest(() -> {
       CircuitBreaker<String, String> breaker = breaker(2);
       AtomicInteger loads = new AtomicInteger();
       Concurrently.run(() -> call(breaker, "fail", loads), () -> call(breaker, "fail", loads));

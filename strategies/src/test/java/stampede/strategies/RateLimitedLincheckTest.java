@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.jetbrains.lincheck.datastructures.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Test;
@@ -77,7 +76,7 @@ public class RateLimitedLincheckTest {
 
   @Test
   void modelChecking() {
-    new ModelCheckingOptions().sequentialSpecification(Spec.class).iterations(20).invocationsPerIteration(100)
+    LincheckBudget.modelChecking(1).sequentialSpecification(Spec.class)
         .threads(2).actorsPerThread(3).actorsBefore(1).actorsAfter(1).check(RateLimitedLincheckTest.class);
   }
 }

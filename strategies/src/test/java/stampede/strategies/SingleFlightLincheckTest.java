@@ -7,10 +7,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.jetbrains.lincheck.datastructures.IntGen;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 import stampede.core.InterruptedLoadException;
@@ -133,7 +131,7 @@ public class SingleFlightLincheckTest {
 
   @Test
   void modelChecking() {
-    new ModelCheckingOptions().sequentialSpecification(Spec.class).iterations(20).invocationsPerIteration(100)
+    LincheckBudget.modelChecking(1).sequentialSpecification(Spec.class)
         .threads(2).actorsPerThread(3).actorsBefore(0).actorsAfter(1).check(SingleFlightLincheckTest.class);
   }
 }
