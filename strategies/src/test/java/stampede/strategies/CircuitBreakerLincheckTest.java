@@ -87,4 +87,32 @@ class CircuitBreakerLincheckTest {
           + breaker.state());
     });
   }
+
+  @Test
+  void interruptedCallersNeverOpenIt() {
+    LincheckBudget.runConcurrentTest(() -> {
+      CircuitBreaker<String, String> breaker = breaker(1);
+      AtomicInteger loads = new AtomicInteger();
+      String[] healthy = new String[1];
+      Concurrently.run(() -> call(breaker, "interrupt", loads), () -> healthy[0] = call(breaker, "ok", loads));
+      check(breaker.state() == CircuitBreaker.State.CLOSED, "an interrupted caller left it " + breaker.state()
+          + " (threshold 1, the database healthy)");
+      check("ok".equals(healthy[0]), "a healthy caller beside an interrupted one got " + healthy[0]);
+    });
+  }
+
+  @Test
+  void anInterruptedTrialDoesNotReopenIt() {
+    LincheckBudget.runConcurrentTest(() -> {
+      CircuitBreaker<String, String> breaker = breaker(1);
+      AtomicInteger loads = new AtomicInteger();
+      call(breaker, "fail", loads); // opens it
+      ticker.advance(OPEN_FOR);
+      Concurrently.run(() -> call(breaker, "interrupt", loads), () -> call(breaker, "ok", loads));
+      check(breaker.state() != CircuitBreaker.State.OPEN, "an interrupted trial beside a healthy caller left it "
+          + "OPEN: the trial said nothing about the database");
+      check("ok".equals(call(breaker, "ok", loads)), "the next healthy call after them was refused");
+      check(breaker.state() == CircuitBreaker.State.CLOSED, "a successful call left it " + breaker.state());
+    });
+  }
 }
