@@ -132,4 +132,17 @@ class StoreGuardLincheckTest {
       check(!guard.isOpen(), "a caller cancelled in a store command opened the guard");
     });
   }
+
+  @Test
+  void aCancelledProbeDoesNotPutOffTheNext() {
+    LincheckBudget.runConcurrentTest(() -> {
+      Remote remote = new Remote(ticker);
+      StoreGuard<String, String> guard = openAndDue(remote);
+      remote.down.set(false);
+      Concurrently.run(() -> cancelledRead(remote, guard), () -> guard.get("k"));
+      guard.get("k");
+      check(!guard.isOpen(), "the store is up, a probe was cancelled by its caller's interrupt, and the next command "
+          + "did not probe: the guard stays open another openFor");
+    });
+  }
 }
