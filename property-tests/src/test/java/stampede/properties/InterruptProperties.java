@@ -103,26 +103,32 @@ class InterruptProperties {
   /** A caller: the key it reads (an index, taken modulo the keys) and where it is interrupted. */
   record Caller(int key, Point point) { }
 
-  /**
-   * Strategies left out of the in-process property for now: on today's main they fail it, each for a reason in a
-   * file another change of issue 18 fixes. DistributedLock (the four with a lock): a waiter interrupted while it waits
-   * for the lease gets a plain LoadException, not an InterruptedLoadException (and under staleIfError it could be
-   * answered with a stale value); a holder interrupted in its loader releases its lease and signals with its
-   * interrupt status set, so on a store whose client honours the status the release fails, the lease stays held,
-   * and the next callers wait maxWait and fall back (2 more loads, or "no lock within" errors with FAIL).
-   * CircuitBreaker: interrupted loads count as failures and open it. The last commit of this branch empties this set.
-   */
-  static final Set<EveryStrategy> FAILING_IN_PROCESS = EnumSet.of(EveryStrategy.DISTRIBUTED_LOCK,
-      EveryStrategy.DISTRIBUTED_LOCK_FAIL, EveryStrategy.TWO_LEVEL, EveryStrategy.LAYERED_STACK,
-      EveryStrategy.CIRCUIT_BREAKER);
+  /** The strategies whose behaviour differs on a shared store: the plain read path, the locks, the guard. */
+  static final Set<EveryStrategy> ON_REDIS = EnumSet.of(EveryStrategy.CACHE_ASIDE, EveryStrategy.SINGLE_FLIGHT,
+      EveryStrategy.DISTRIBUTED_LOCK, EveryStrategy.DISTRIBUTED_LOCK_FAIL, EveryStrategy.TWO_LEVEL,
+      EveryStrategy.LAYERED_STACK, EveryStrategy.STORE_GUARD);
 
   @Property(tries = 300)
-  void interruptedCallersOnTheInProcessStore(@ForAll("inProcess") EveryStrategy strategy,
+  void interruptedCallersOnTheInProcessStore(@ForAll EveryStrategy strategy,
       @ForAll @Size(min = 1, max = 3) List<KeyState> keys, @ForAll @Size(min = 1, max = 6) List<@From("callers")
       Caller> callers, @ForAll long seed) throws Exception {
     Run run = new Run(strategy, StoreKind.CAFFEINE, keys, callers, seed);
     run.run();
-    collect(run, Where.LOADER, Where.FLIGHT, Where.STORE);
+    collect(run, Where.LOADER, Where.FLIGHT, Where.LEASE, Where.STORE);
+  }
+
+  @Property(tries = 60)
+  void interruptedCallersOnRedis(@ForAll("onRedis") EveryStrategy strategy,
+      @ForAll @Size(min = 1, max = 3) List<KeyState> keys, @ForAll @Size(min = 1, max = 6) List<@From("callers")
+      Caller> callers, @ForAll long seed) throws Exception {
+    Run run = new Run(strategy, StoreKind.REDIS, keys, callers, seed);
+    run.run();
+    collect(run, Where.LOADER, Where.FLIGHT, Where.LEASE, Where.STORE);
+  }
+
+  @Provide
+  Arbitrary<EveryStrategy> onRedis() {
+    return Arbitraries.of(ON_REDIS);
   }
 
   /** Counts where callers were interrupted, and checks each of {@code points} was reached in some tries. */
@@ -135,11 +141,6 @@ class InterruptProperties {
         coverage.check(w.name()).count(n -> n >= 5);
       }
     });
-  }
-
-  @Provide
-  Arbitrary<EveryStrategy> inProcess() {
-    return Arbitraries.of(EnumSet.complementOf(EnumSet.copyOf(FAILING_IN_PROCESS)));
   }
 
   @Provide
