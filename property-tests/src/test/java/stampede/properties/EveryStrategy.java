@@ -1,6 +1,8 @@
 package stampede.properties;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,11 +75,56 @@ enum EveryStrategy {
     return this == DISTRIBUTED_LOCK || this == DISTRIBUTED_LOCK_FAIL || this == TWO_LEVEL || this == LAYERED_STACK;
   }
 
+  /** A store and its leases in one object, as the strategies' builders take them (a fixture's, wrapped by a test). */
+  interface Shared extends CacheStore<String, String>, Locks<String> { }
+
+  /**
+   * The parts of a built strategy that hold state a test checks afterwards: its single flights (loads in flight), its
+   * read path (refresh marks), its guard, breaker and shedder, where it has them. The layered stack builds its own and
+   * shows only its read path.
+   */
+  static final class Parts {
+    final List<SingleFlight<String, String>> flights = new ArrayList<>();
+    final List<TwoLevelCoalescing<String, String>> twoLevels = new ArrayList<>();
+    CacheAside<String, String> path;
+    StoreGuard<String, String> guard;
+    CircuitBreaker<String, String> breaker;
+    LoadShedder<String, String> shedder;
+
+    /** Loads in flight in every single flight of the strategy. */
+    int inFlight() {
+      return flights.stream().mapToInt(SingleFlight::inFlight).sum()
+          + twoLevels.stream().mapToInt(TwoLevelCoalescing::inFlight).sum();
+    }
+
+    private <T> T add(T part) {
+      if (part instanceof SingleFlight<?, ?> f) {
+        flights.add(cast(f));
+      } else if (part instanceof TwoLevelCoalescing<?, ?> t) {
+        twoLevels.add(cast(t));
+      } else if (part instanceof CircuitBreaker<?, ?> b) {
+        breaker = cast(b);
+      } else if (part instanceof LoadShedder<?, ?> l) {
+        shedder = cast(l);
+      } else if (part instanceof StoreGuard<?, ?> g) {
+        guard = cast(g);
+      } else if (part instanceof CacheAside<?, ?> c) {
+        path = cast(c);
+      }
+      return part;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T cast(Object part) {
+      return (T) part;
+    }
+  }
+
   /**
    * The fixture's store and leases, failing on demand ({@link #down}), remembering the expiry of every value written
    * through it, so a served value's staleness is measured against the expiry it was written with.
    */
-  static final class Watched implements CacheStore<String, String>, Locks<String> {
+  static final class Watched implements Shared {
     final AtomicBoolean down = new AtomicBoolean();
     final Map<String, Long> expiries = new ConcurrentHashMap<>();
     private final CacheStore<String, String> store;
@@ -155,49 +202,56 @@ enum EveryStrategy {
    */
   LoadingStrategy<String, String> build(Watched w, Ticker ticker, Metrics metrics, Random random,
       ScheduledExecutorService watchdog, Harness.TrackingExecutor background) {
+    return build(w, ticker, metrics, random, watchdog, background, MAX_WAIT, new Parts());
+  }
+
+  /** The same, the lock's {@code maxWait} given, its parts collected in {@code parts}. */
+  LoadingStrategy<String, String> build(Shared w, Ticker ticker, Metrics metrics, Random random,
+      ScheduledExecutorService watchdog, Harness.TrackingExecutor background, Duration maxWait, Parts parts) {
     StoreFill<String, String> storeFill = new StoreFill<>(w, metrics, Ttl.fixed(TTL));
-    return switch (this) {
+    Parts p = parts;
+    return p.add(switch (this) {
       case CACHE_ASIDE -> path(w, storeFill, metrics).build();
-      case SINGLE_FLIGHT -> path(w, singleFlight(w, storeFill, metrics), metrics).build();
-      case DISTRIBUTED_LOCK -> path(w, lock(w, storeFill, metrics, random, watchdog,
+      case SINGLE_FLIGHT -> path(w, singleFlight(p, w, storeFill, metrics), metrics).build();
+      case DISTRIBUTED_LOCK -> path(w, lock(p, w, storeFill, metrics, random, watchdog, maxWait,
           DistributedLock.Fallback.LOAD_WITHOUT_CACHING), metrics).build();
-      case DISTRIBUTED_LOCK_FAIL -> path(w, lock(w, storeFill, metrics, random, watchdog,
+      case DISTRIBUTED_LOCK_FAIL -> path(w, lock(p, w, storeFill, metrics, random, watchdog, maxWait,
           DistributedLock.Fallback.FAIL), metrics).staleIfError(SIE).build();
-      case TWO_LEVEL -> path(w, new TwoLevelCoalescing<>(w, lock(w, storeFill, metrics, random, watchdog,
-          DistributedLock.Fallback.LOAD_WITHOUT_CACHING), metrics), metrics).build();
-      case TTL_JITTER -> path(w, singleFlight(w, new StoreFill<>(w, metrics, new TtlJitter<>(TTL, JITTER,
+      case TWO_LEVEL -> path(w, p.add(new TwoLevelCoalescing<>(w, lock(p, w, storeFill, metrics, random, watchdog,
+          maxWait, DistributedLock.Fallback.LOAD_WITHOUT_CACHING), metrics)), metrics).build();
+      case TTL_JITTER -> path(w, singleFlight(p, w, new StoreFill<>(w, metrics, new TtlJitter<>(TTL, JITTER,
           random::nextDouble)), metrics), metrics).build();
-      case XFETCH -> path(w, singleFlight(w, storeFill, metrics), metrics)
+      case XFETCH -> path(w, singleFlight(p, w, storeFill, metrics), metrics)
           .policy(new ProbabilisticEarlyExpiration<>(random::nextDouble, 1.0), background).ticker(ticker).build();
-      case STALE_WHILE_REVALIDATE -> path(w, singleFlight(w, storeFill, metrics), metrics)
+      case STALE_WHILE_REVALIDATE -> path(w, singleFlight(p, w, storeFill, metrics), metrics)
           .policy(new StaleWhileRevalidate<>(SWR), background).ticker(ticker).staleIfError(SIE).build();
-      case BACKGROUND_REFRESH -> BackgroundRefresh.builder(w, singleFlight(w, storeFill, metrics), background)
+      case BACKGROUND_REFRESH -> BackgroundRefresh.builder(w, singleFlight(p, w, storeFill, metrics), background)
           .metrics(metrics).ticker(ticker).refreshWindow(Duration.ofSeconds(2)).build();
       case HOT_KEY_PROTECTION -> {
         HotKeyProtection<String, String> hot = HotKeyProtection.<String, String>builder(TTL).metrics(metrics)
             .ticker(ticker).hotAt(2, Duration.ofSeconds(5)).hotTtlMultiplier(HOT_TTL_MULTIPLIER).build();
-        yield path(w, singleFlight(w, new StoreFill<>(w, metrics, hot), metrics), metrics).policy(hot, background)
+        yield path(w, singleFlight(p, w, new StoreFill<>(w, metrics, hot), metrics), metrics).policy(hot, background)
             .ticker(ticker).build();
       }
       case RATE_LIMITED -> path(w, RateLimited.builder(storeFill, () -> "client").metrics(metrics).ticker(ticker)
           .limit(2, 0.2).build(), metrics).staleIfError(SIE).build();
-      case CIRCUIT_BREAKER -> path(w, new CircuitBreaker<>(storeFill, 2, Duration.ofSeconds(5), metrics, ticker),
-          metrics).staleIfError(SIE).build();
-      case LOAD_SHEDDER -> path(w, new LoadShedder<>(storeFill, 1, Duration.ZERO, metrics), metrics)
+      case CIRCUIT_BREAKER -> path(w, p.add(new CircuitBreaker<>(storeFill, 2, Duration.ofSeconds(5), metrics,
+          ticker)), metrics).staleIfError(SIE).build();
+      case LOAD_SHEDDER -> path(w, p.add(new LoadShedder<>(storeFill, 1, Duration.ZERO, metrics)), metrics)
           .staleIfError(SIE).build();
       case MONITORING -> {
         Monitoring monitoring = Monitoring.builder(metrics).ticker(ticker).build();
-        yield path(w, singleFlight(w, new StoreFill<>(w, monitoring, Ttl.fixed(TTL)), monitoring), monitoring)
+        yield path(w, singleFlight(p, w, new StoreFill<>(w, monitoring, Ttl.fixed(TTL)), monitoring), monitoring)
             .build();
       }
       case LAYERED_STACK -> LayeredStack.builder(w, w, TTL, background).metrics(metrics).jitter(JITTER).stale(SWR, SIE)
-          .lock(LEASE, MAX_WAIT).build();
+          .lock(LEASE, maxWait).build();
       case STORE_GUARD -> {
-        StoreGuard<String, String> guard = StoreGuard.builder(w, w).metrics(metrics).ticker(ticker).build();
-        yield path(guard, singleFlight(guard, new StoreFill<>(guard, metrics, Ttl.fixed(TTL)), metrics), metrics)
+        StoreGuard<String, String> guard = p.add(StoreGuard.builder(w, w).metrics(metrics).ticker(ticker).build());
+        yield path(guard, singleFlight(p, guard, new StoreFill<>(guard, metrics, Ttl.fixed(TTL)), metrics), metrics)
             .build();
       }
-    };
+    });
   }
 
   private static CacheAside.Builder<String, String> path(CacheStore<String, String> store, Fill<String, String> fill,
@@ -205,14 +259,15 @@ enum EveryStrategy {
     return CacheAside.builder(store, fill).metrics(metrics);
   }
 
-  private static SingleFlight<String, String> singleFlight(CacheStore<String, String> store,
+  private static SingleFlight<String, String> singleFlight(Parts parts, CacheStore<String, String> store,
       Fill<String, String> fill, Metrics metrics) {
-    return SingleFlight.builder(store, fill).metrics(metrics).maxWait(Duration.ofSeconds(10)).build();
+    return parts.add(SingleFlight.builder(store, fill).metrics(metrics).maxWait(Duration.ofSeconds(10)).build());
   }
 
-  private static DistributedLock<String, String> lock(Watched w, Fill<String, String> fill, Metrics metrics,
-      Random random, ScheduledExecutorService watchdog, DistributedLock.Fallback fallback) {
+  private static DistributedLock<String, String> lock(Parts parts, Shared w, Fill<String, String> fill,
+      Metrics metrics, Random random, ScheduledExecutorService watchdog, Duration maxWait,
+      DistributedLock.Fallback fallback) {
     return DistributedLock.builder(w, w, fill).metrics(metrics).tokens(random).watchdog(watchdog).lease(LEASE)
-        .maxWait(MAX_WAIT).fallback(fallback).build();
+        .maxWait(maxWait).fallback(fallback).build();
   }
 }

@@ -26,8 +26,9 @@ import stampede.core.Ticker;
  * <p><b>Costs:</b> a token bucket per client on a monotonic {@link Ticker}, updated under its lock on each load (a
  * null client is one shared anonymous client). Should the clock step anyway, back it costs nothing, forward at most
  * the burst. From 10,000 buckets on, full buckets are dropped when a new client
- * arrives (the threshold doubles if most are in use): memory follows the active clients, and a client pruned at
- * that moment may get one extra load.
+ * arrives (the threshold doubles if most are in use): memory follows the active clients, and a full bucket is the
+ * same as a new one, so a client gets no more loads for being pruned (a caller holding the dropped bucket takes from
+ * the new one).
  *
  * <p><b>Source:</b> the token bucket (Guava's {@code RateLimiter}, Bucket4j); HTTP 429 "Too Many Requests" (RFC
  * 6585, section 4).
@@ -71,8 +72,12 @@ public final class RateLimited<K, V> implements Fill<K, V> {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     Object client = Objects.requireNonNullElse(currentClient.get(), anonymous);
-    long now = ticker.read();
-    if (!bucket(client, now).tryTake(now)) {
+    Bucket b;
+    Boolean taken;
+    while ((taken = (b = bucket(client)).tryTake()) == null) {
+      buckets.remove(client, b); // pruned while this caller held it: its token comes from the client's new bucket
+    }
+    if (!taken) {
       metrics.record(Event.RATE_LIMITED, key);
       throw new RejectedException(key, "too many requests");
     }
@@ -84,7 +89,7 @@ public final class RateLimited<K, V> implements Fill<K, V> {
     return buckets.size();
   }
 
-  private Bucket bucket(Object client, long now) {
+  private Bucket bucket(Object client) {
     Bucket b = buckets.get(client);
     if (b != null) {
       return b;
@@ -92,33 +97,38 @@ public final class RateLimited<K, V> implements Fill<K, V> {
     if (buckets.size() >= pruneAt) {
       synchronized (buckets) { // one prune at a time
         if (buckets.size() >= pruneAt) {
-          buckets.values().removeIf(full -> full.isFull(now)); // a full bucket is the same as a new one
+          buckets.values().removeIf(Bucket::dropIfFull); // a full bucket is the same as a new one
           pruneAt = Math.max(PRUNE_AT, 2 * buckets.size());
         }
       }
     }
-    return buckets.computeIfAbsent(client, c -> new Bucket(now));
+    return buckets.computeIfAbsent(client, c -> new Bucket());
   }
 
-  /** A token bucket: {@code burst} tokens at most, one more every {@code nanosPerLoad} of ticker time. */
+  /**
+   * A token bucket: {@code burst} tokens at most, one more every {@code nanosPerLoad} of ticker time. The ticker is
+   * read under its lock, so no update works from a reading older than the last one.
+   */
   private final class Bucket {
     private double tokens = burst;
-    private long last;
+    private long last = ticker.read();
+    private boolean dropped; // pruned: a caller that still holds it takes from the client's new bucket
 
-    Bucket(long now) {
-      last = now;
-    }
-
-    synchronized boolean tryTake(long now) {
-      if (refill(now) < 1) {
+    /** True if a token was taken, false if none is left, null if the bucket was pruned. */
+    synchronized Boolean tryTake() {
+      if (dropped) {
+        return null;
+      }
+      if (refill(ticker.read()) < 1) {
         return false;
       }
       tokens -= 1;
       return true;
     }
 
-    synchronized boolean isFull(long now) {
-      return refill(now) >= burst;
+    synchronized boolean dropIfFull() {
+      dropped = refill(ticker.read()) >= burst;
+      return dropped;
     }
 
     private double refill(long now) {
