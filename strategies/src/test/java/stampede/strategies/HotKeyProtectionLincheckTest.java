@@ -38,7 +38,7 @@ public class HotKeyProtectionLincheckTest {
 
   @Test
   void modelChecking() {
-    LincheckBudget.modelChecking(2).threads(2).actorsPerThread(2)
+    LincheckBudget.modelChecking(1).threads(2).actorsPerThread(2)
         .actorsBefore(1).actorsAfter(0).check(HotKeyProtectionLincheckTest.class);
   }
 }

@@ -37,7 +37,7 @@ public class MonitoringLincheckTest {
 
   @Test
   void modelChecking() {
-    LincheckBudget.modelChecking(2).threads(2).actorsPerThread(2)
+    LincheckBudget.modelChecking(1).threads(2).actorsPerThread(2)
         .actorsBefore(1).actorsAfter(0).check(MonitoringLincheckTest.class);
   }
 }
