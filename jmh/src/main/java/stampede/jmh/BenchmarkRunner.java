@@ -32,8 +32,10 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
-import stampede.jmh.report.MachineInfo;
+import stampede.report.MachineInfo;
 import stampede.jmh.report.ResultsReport;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 
 /**
  * Runs a benchmark profile and writes the results: {@code jmh-result.json} (JMH's JSON of every run, written by

@@ -24,6 +24,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 
 /**
  * "Midnight": before every iteration all {@code keys} (200) keys are dropped and rewritten at the same instant

@@ -8,11 +8,15 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.knowm.xchart.XYChart;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.HoldableTicker;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 1, the callers sweep: C callers arrive at once on one key that has just expired (its entry is still in

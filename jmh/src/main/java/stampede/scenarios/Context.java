@@ -12,9 +12,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import stampede.core.Metrics;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
 import stampede.micrometer.MicrometerMetrics;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
 
 /**
  * What every scenario runs with: the profile, the shared {@link CallerPool} and clock, the strategies kept by

@@ -13,12 +13,15 @@ import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.XYChart;
 import stampede.core.Event;
 import stampede.core.Metrics;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 5, a database outage: the database fails every load for a window while requests keep arriving. What do

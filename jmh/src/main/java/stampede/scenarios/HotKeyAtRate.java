@@ -12,11 +12,14 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.CategoryStyler;
 import org.knowm.xchart.style.Styler;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
+import stampede.report.Table;
 
 /**
  * Scenario 2, one hot key at its real rate: requests for one key arrive at 100,000 a second (in process), the load

@@ -10,11 +10,15 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
 import org.knowm.xchart.XYChart;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.HoldableTicker;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 7, locking everywhere: 1,000 keys expire together and two callers per key arrive at that instant; loads

@@ -9,13 +9,17 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.XYChart;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
-import stampede.jmh.impl.CaffeineAsyncGet;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.peers.CaffeineAsyncGet;
+import stampede.fixtures.Contender;
+import stampede.fixtures.HoldableTicker;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 4, midnight: a million keys are written at once with one TTL (a nightly batch, a warm-up after a

@@ -8,11 +8,15 @@ import java.util.Locale;
 import java.util.Map;
 import org.knowm.xchart.XYChart;
 import stampede.core.Counters;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StrategyType;
 import stampede.redis.RedisKeys;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 3, N application nodes sharing one Redis: the same hot key is read on 1, 2, 4 and 8 nodes, each node with

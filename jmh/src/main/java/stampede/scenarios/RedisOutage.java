@@ -11,11 +11,15 @@ import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.XYChart;
 import stampede.core.Event;
 import stampede.core.Metrics;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
+import stampede.report.Table;
+import stampede.report.Charts;
 
 /**
  * Scenario 6, a Redis outage: the redis-server stops for 10 s under both loads at once, one hot key and 1,000

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.knowm.xchart.internal.chartpart.Chart;
+import stampede.report.Table;
 
 /**
  * What a scenario produced: its Markdown page ({@code <id>.md}: the chart, the question, the setup with its scale,

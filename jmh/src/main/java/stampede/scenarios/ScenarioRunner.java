@@ -18,7 +18,9 @@ import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
-import stampede.jmh.report.MachineInfo;
+import stampede.report.MachineInfo;
+import stampede.fixtures.RedisBackend;
+import stampede.report.Charts;
 
 /**
  * Runs the open-loop scenarios and writes, per scenario, a Markdown table ({@code <id>.md}) and an XChart chart

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import stampede.core.Counters;
-import stampede.jmh.Database;
+import stampede.fixtures.Database;
+import stampede.report.Table;
 
 /**
  * A steady open-loop run at one rate: a warm-up (the JIT compiles, the first load fills the cache; not measured),

@@ -16,6 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.runner.options.Options;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 import stampede.jmh.BenchmarkRunner.Job;
 import stampede.jmh.BenchmarkRunner.Profile;
 import stampede.jmh.BenchmarkRunner.Settings;

@@ -8,11 +8,13 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
 
 /** The scenarios record through the production binding: its meters count what the scenario's counters count. */
 class MetersTest {

@@ -14,11 +14,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.Ticker;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
 import stampede.testkit.LocalLocks;
+import stampede.fixtures.Contender;
+import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.peers.OneLease;
 
 /**
  * The scenario-only peers and helpers: the global lock serializes loads of different keys, one lease maps every key
@@ -45,7 +49,7 @@ class PeersTest {
       loadAtOnce(Contender.ONE_LEASE.create(env), "a", "b", "c");
       assertEquals(1, db.peakConcurrentLoads());
       db.resetPeak();
-      loadAtOnce(Contender.of(stampede.jmh.StrategyType.DISTRIBUTED_LOCK).create(env), "x", "y", "z");
+      loadAtOnce(Contender.of(stampede.fixtures.StrategyType.DISTRIBUTED_LOCK).create(env), "x", "y", "z");
       assertEquals(3, db.peakConcurrentLoads(), "one lock per key: in parallel");
     }
     LocalLocks<String> locks = new LocalLocks<>(Ticker.system());
@@ -75,7 +79,7 @@ class PeersTest {
   @Test
   void onTheClusterTheDistributedLockAndTheRedissonPeerLoadOnceForTwoNodes() throws Exception {
     try (RedisBackend cluster = RedisBackend.start(RedisBackend.Topology.CLUSTER)) {
-      for (Contender c : List.of(Contender.of(stampede.jmh.StrategyType.DISTRIBUTED_LOCK), Contender.REDISSON_LOCK)) {
+      for (Contender c : List.of(Contender.of(stampede.fixtures.StrategyType.DISTRIBUTED_LOCK), Contender.REDISSON_LOCK)) {
         Database db = new Database(100 * MS, 100 * MS, 500 * MS);
         try (Env a = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null);
              Env b = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null)) {

@@ -13,8 +13,12 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.knowm.xchart.XYChart;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.RedisBackend;
+import stampede.report.Charts;
+import stampede.report.Table;
 
 /** The runner's plan and the pieces every scenario shares: selection, profiles, contenders, tables and charts. */
 class ScenariosTest {
@@ -100,7 +104,7 @@ class ScenariosTest {
 
   @Test
   void theAgeOfAValueIsReadFromTheLoadTimeTheDatabaseWroteIntoIt() throws Exception {
-    stampede.jmh.Database db = new stampede.jmh.Database(1_000_000L, 1_000_000L, 500_000_000L);
+    stampede.fixtures.Database db = new stampede.fixtures.Database(1_000_000L, 1_000_000L, 500_000_000L);
     String value = db.load("k@with@ats");
     Thread.sleep(20);
     long age = HotKeyAtRate.age(value);

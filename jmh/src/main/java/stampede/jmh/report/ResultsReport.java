@@ -15,8 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.report.MachineInfo;
 
 /**
  * Turns a JMH JSON result file into one Markdown table per scenario ({@code hot-key.md},

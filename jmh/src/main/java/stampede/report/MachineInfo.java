@@ -1,6 +1,7 @@
-package stampede.jmh.report;
+package stampede.report;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,8 @@ import java.util.Map;
 
 /** Where a run happened: cores, OS, CPU model (from /proc/cpuinfo), JVM version and vendor, date. */
 public final class MachineInfo {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private MachineInfo() {
   }
 
@@ -45,12 +48,12 @@ public final class MachineInfo {
 
   /** Writes {@code info} as a JSON object, one key per line ({@code run-info.json}). */
   public static void write(Map<String, Object> info, Path file) throws IOException {
-    Files.writeString(file, ResultsReport.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n",
+    Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info) + "\n",
         StandardCharsets.UTF_8);
   }
 
   /** Reads what {@link #write} wrote, keys in file order. */
   public static Map<String, Object> read(Path file) throws IOException {
-    return ResultsReport.JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
+    return JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, Object>>() { });
   }
 }

@@ -1,4 +1,4 @@
-package stampede.scenarios;
+package stampede.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -81,7 +81,7 @@ public final class Charts {
    * A logarithmic axis from the power of ten at or below the smallest value to the one above the largest: XChart
    * cannot range a log axis whose values are all equal (every strategy at 1 load, say).
    */
-  static void fitLogY(AxesChartStyler styler, double[] ys) {
+  public static void fitLogY(AxesChartStyler styler, double[] ys) {
     double min = Double.MAX_VALUE;
     double max = 0;
     for (double y : ys) {

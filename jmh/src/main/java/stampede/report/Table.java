@@ -1,4 +1,4 @@
-package stampede.scenarios;
+package stampede.report;
 
 import java.util.ArrayList;
 import java.util.List;
