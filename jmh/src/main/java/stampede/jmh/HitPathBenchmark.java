@@ -64,13 +64,6 @@ import stampede.fixtures.StrategyType;
 @Measurement(iterations = 5, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 public class HitPathBenchmark {
   static final String KEY = "cached";
-  /** The benchmark runner adds {@code -prof gc} (bytes allocated per call) to this benchmark's runs. */
-  static final boolean GC_PROFILE = true;
-  /**
-   * JVM fork, trial setup and teardown per run, for the runner's estimate: about 2 s measured on the 2-core machine
-   * on Caffeine, more on Redis (an embedded redis-server starts and stops).
-   */
-  static final double FORK_SECONDS = 3.0;
 
   /** A strategy over its store, the key written once; on Redis, the baseline sized by that entry. */
   @State(Scope.Benchmark)

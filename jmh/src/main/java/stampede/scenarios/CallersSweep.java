@@ -17,6 +17,7 @@ import stampede.fixtures.Contender;
 import stampede.fixtures.HoldableTicker;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
 
 /**
  * Scenario 1, the callers sweep: C callers arrive at once on one key that has just expired (its entry is still in

@@ -22,6 +22,7 @@ import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
 
 /**
  * Scenario 5, a database outage: the database fails every load for a window while requests keep arriving. What do

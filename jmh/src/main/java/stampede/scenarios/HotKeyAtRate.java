@@ -20,6 +20,8 @@ import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 2, one hot key at its real rate: requests for one key arrive at 100,000 a second (in process), the load
@@ -91,7 +93,7 @@ final class HotKeyAtRate implements Scenario {
     List<double[]> climbed = new ArrayList<>();
     double redisRate = 0;
     if (!onRedis.isEmpty()) {
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
+      try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
         redisRate = calibrate(ctx, redis, ladder, p.pick(Duration.ofMillis(500), Duration.ofMillis(1_500),
             Duration.ofSeconds(3)), climbed);
         for (Contender c : onRedis) {

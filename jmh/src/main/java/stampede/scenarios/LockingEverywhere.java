@@ -19,6 +19,7 @@ import stampede.fixtures.Contender;
 import stampede.fixtures.HoldableTicker;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
 
 /**
  * Scenario 7, locking everywhere: 1,000 keys expire together and two callers per key arrive at that instant; loads

@@ -20,6 +20,7 @@ import stampede.fixtures.Contender;
 import stampede.fixtures.HoldableTicker;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
 
 /**
  * Scenario 4, midnight: a million keys are written at once with one TTL (a nightly batch, a warm-up after a

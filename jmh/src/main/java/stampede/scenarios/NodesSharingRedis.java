@@ -17,6 +17,8 @@ import stampede.fixtures.Contender;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 3, N application nodes sharing one Redis: the same hot key is read on 1, 2, 4 and 8 nodes, each node with
@@ -71,10 +73,10 @@ final class NodesSharingRedis implements Scenario {
     contenders = ctx.keep(contenders);
 
     Report r = null;
-    if (ctx.redis != RedisBackend.Topology.CLUSTER) {
+    if (ctx.redis() != RedisTopology.CLUSTER) {
       List<Row> rows = new ArrayList<>();
       String where;
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
+      try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
         where = redis.describe();
         for (Contender c : contenders) {
           for (int n : nodeCounts) {
@@ -85,12 +87,12 @@ final class NodesSharingRedis implements Scenario {
       }
       r = report(null, rows, nodeCounts, rate, warmup, measure, where);
     }
-    if (ctx.redis != RedisBackend.Topology.STANDALONE) {
+    if (ctx.redis() != RedisTopology.STANDALONE) {
       // on the cluster: one row per strategy at the smallest and the largest N (all four in the full profile)
       int[] clusterCounts = p.pick(new int[] {2}, new int[] {1, 8}, new int[] {1, 2, 4, 8});
       List<Row> rows = new ArrayList<>();
       String where;
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.CLUSTER)) {
+      try (RedisBackend redis = RedisBackend.start(RedisTopology.CLUSTER)) {
         where = redis.describe();
         for (Contender c : contenders) {
           for (int n : clusterCounts) {

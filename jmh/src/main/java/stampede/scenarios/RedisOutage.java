@@ -20,6 +20,8 @@ import stampede.fixtures.Contender;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Table;
 import stampede.report.Charts;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 6, a Redis outage: the redis-server stops for 10 s under both loads at once, one hot key and 1,000
@@ -118,7 +120,7 @@ final class RedisOutage implements Scenario {
     Keys spread = new Keys("s", 1_000, "ZIPF");
     Duration span = Duration.ofMillis(beforeMs + downMs + afterMs + 5_000);
     List<Lane> lanes = new ArrayList<>();
-    try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
       try {
         for (Contender c : contenders) {
           lanes.add(new Lane(c, redis, span, ctx.meters(c.name())));

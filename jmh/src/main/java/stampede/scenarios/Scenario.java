@@ -1,5 +1,7 @@
 package stampede.scenarios;
 
+import stampede.settings.Profile;
+
 /**
  * One open-loop scenario: it runs its strategies side by side in one JVM (one after the other, or at once where it
  * says so) and returns its {@link Report}. Each implementation documents its parameters per {@link Profile} and ends

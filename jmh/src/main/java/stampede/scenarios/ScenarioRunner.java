@@ -10,17 +10,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import stampede.report.MachineInfo;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Charts;
+import stampede.settings.BenchSettings;
+import stampede.settings.Profile;
 
 /**
  * Runs the open-loop scenarios and writes, per scenario, a Markdown table ({@code <id>.md}) and an XChart chart
@@ -70,23 +70,16 @@ public final class ScenarioRunner {
     return all().stream().filter(s -> p == null || p.matcher(s.id()).find()).toList();
   }
 
-
   public static void main(String[] args) throws Exception {
     LETTUCE.setLevel(Level.WARNING);
-    Profile profile = Profile.of(System.getProperty("bench.profile", "quick"));
-    Path out = Path.of(System.getProperty("bench.out", profile == Profile.SMOKE
-        ? System.getProperty("bench.smokeDir", "jmh/target/bench-smoke")
-        : System.getProperty("bench.resultsDir", "results")));
-    String only = System.getProperty("scenarios.only", "");
-    String strategiesProp = System.getProperty("bench.strategies", "").trim();
-    Set<String> strategies = strategiesProp.isEmpty() ? Set.of()
-        : new LinkedHashSet<>(Arrays.stream(strategiesProp.split(",")).map(String::trim).toList());
-    RedisBackend.Topology topology = RedisBackend.Topology.of(System.getProperty("scenario.redis", "both"));
-    List<Scenario> scenarios = select(only);
+    BenchSettings settings = BenchSettings.fromSystem();
+    Profile profile = settings.profile();
+    Path out = settings.out();
+    List<Scenario> scenarios = select(settings.scenariosOnly());
 
     System.out.printf(Locale.ROOT, "[scenarios] profile %s, output %s, %d scenario(s): %s%n", profile.id(),
         out.toAbsolutePath(), scenarios.size(), scenarios.stream().map(Scenario::id).toList());
-    if (Boolean.parseBoolean(System.getProperty("scenarios.dryRun", "false")) || scenarios.isEmpty()) {
+    if (settings.scenariosDryRun() || scenarios.isEmpty()) {
       return;
     }
     String futex = FutexHash.enlarge(16_384);
@@ -100,16 +93,14 @@ public final class ScenarioRunner {
 
     Map<String, Object> info = MachineInfo.collect();
     info.put("profile", profile.id());
-    info.put("command", "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.profile=" + profile.id()
-        + (only.isBlank() ? "" : " -Dscenarios.only=" + only)
-        + (strategiesProp.isEmpty() ? "" : " -Dbench.strategies=" + strategiesProp));
+    info.put("command", settings.scenariosCommand());
     info.put("futexHash", futex);
     info.put("jvmArgs", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
     String stamp = String.format(Locale.ROOT, "Run: %s on %s cores (%s, %s), JVM %s, profile `%s`; %s. Command: `%s`.",
         info.get("date"), info.get("cores"), info.get("cpuModel"), info.get("os"), info.get("jvmVersion"),
         profile.id(), futex, info.get("command"));
 
-    Context ctx = new Context(profile, null, OpenLoop.Clock.system(), strategies, topology);
+    Context ctx = new Context(settings, null, OpenLoop.Clock.system());
     Map<String, Object> results = new LinkedHashMap<>();
     Map<String, Object> seconds = new LinkedHashMap<>();
     List<String> failed = new ArrayList<>();

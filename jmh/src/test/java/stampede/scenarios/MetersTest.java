@@ -2,10 +2,10 @@ package stampede.scenarios;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import stampede.settings.TestSettings;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import stampede.core.Event;
 import stampede.fixtures.BenchCache;
@@ -22,7 +22,7 @@ class MetersTest {
 
   @Test
   void aScenariosEnvRecordsThroughMicrometerUnderTheMeterNamesOfProduction() {
-    Context ctx = new Context(Profile.SMOKE, null, OpenLoop.Clock.system(), Set.of(), RedisBackend.Topology.BOTH);
+    Context ctx = new Context(TestSettings.of("bench.profile=smoke"), null, OpenLoop.Clock.system());
     ctx.newMeters();
     Database db = new Database(MS, MS, 500 * MS);
     try (Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofSeconds(30))

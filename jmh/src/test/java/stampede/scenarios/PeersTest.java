@@ -3,6 +3,7 @@ package stampede.scenarios;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import stampede.settings.RedisTopology;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ class PeersTest {
   @Test
   void theRedissonPeerLoadsOnceForTwoNodesAndThenHits() throws Exception {
     Database db = new Database(100 * MS, 100 * MS, 500 * MS);
-    try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE);
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE);
          Env a = redis.node(db, Duration.ofSeconds(30), "t:", null);
          Env b = redis.node(db, Duration.ofSeconds(30), "t:", null)) {
       BenchCache nodeA = Contender.REDISSON_LOCK.create(a);
@@ -78,7 +79,7 @@ class PeersTest {
 
   @Test
   void onTheClusterTheDistributedLockAndTheRedissonPeerLoadOnceForTwoNodes() throws Exception {
-    try (RedisBackend cluster = RedisBackend.start(RedisBackend.Topology.CLUSTER)) {
+    try (RedisBackend cluster = RedisBackend.start(RedisTopology.CLUSTER)) {
       for (Contender c : List.of(Contender.of(stampede.fixtures.StrategyType.DISTRIBUTED_LOCK), Contender.REDISSON_LOCK)) {
         Database db = new Database(100 * MS, 100 * MS, 500 * MS);
         try (Env a = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null);

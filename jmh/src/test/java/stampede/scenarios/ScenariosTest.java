@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
+import stampede.settings.TestSettings;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,16 +39,8 @@ class ScenariosTest {
   }
 
   @Test
-  void profilesAndTopologiesParseLeniently() {
-    assertEquals(Profile.QUICK, Profile.of(""));
-    assertEquals(Profile.SMOKE, Profile.of(" Smoke "));
-    assertThrows(IllegalArgumentException.class, () -> Profile.of("medium"));
-    assertEquals("b", Profile.QUICK.pick("a", "b", "c"));
-    assertEquals(RedisBackend.Topology.BOTH, RedisBackend.Topology.of(null));
-    assertEquals(RedisBackend.Topology.STANDALONE, RedisBackend.Topology.of(" Standalone"));
-    assertEquals(RedisBackend.Topology.CLUSTER, RedisBackend.Topology.of("cluster"));
-    assertThrows(IllegalArgumentException.class, () -> RedisBackend.Topology.of("sentinel"));
-    assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisBackend.Topology.BOTH));
+  void oneTopologyStartsAtATime() {
+    assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisTopology.BOTH));
   }
 
   @Test
@@ -58,8 +53,8 @@ class ScenariosTest {
     assertTrue(Contender.REDISSON_LOCK.runsOn(StoreType.REDIS));
     assertFalse(Contender.REDISSON_LOCK.runsOn(StoreType.CAFFEINE));
     assertFalse(Contender.of(StrategyType.CAFFEINE_ASYNC_GET).runsOn(StoreType.REDIS));
-    Context ctx = new Context(Profile.SMOKE, null, OpenLoop.Clock.system(), Set.of("SINGLE_FLIGHT", "ONE_LEASE"),
-        RedisBackend.Topology.STANDALONE);
+    Context ctx = new Context(TestSettings.of("bench.profile=smoke", "bench.strategies=SINGLE_FLIGHT,ONE_LEASE"), null,
+        OpenLoop.Clock.system());
     assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
         Contender.of(StrategyType.SINGLE_FLIGHT), Contender.ONE_LEASE)).stream().map(Contender::name).toList());
   }
