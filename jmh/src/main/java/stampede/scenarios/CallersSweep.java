@@ -62,9 +62,7 @@ final class CallersSweep implements Scenario {
   public Report run(Context ctx) throws Exception {
     int[] counts = ctx.profile().pick(new int[] {1, 10, 100}, new int[] {1, 10, 100, 1_000, 10_000},
         new int[] {1, 10, 100, 1_000, 10_000});
-    List<Contender> contenders = ctx.keep(ctx.profile() == Profile.SMOKE
-        ? Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT)
-        : Contender.allBut(StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT_JITTER));
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
     int max = counts[counts.length - 1];
     if (max > ctx.callers().size()) {
       throw new IllegalStateException(max + " callers need as many caller threads: " + ctx.callers().size());

@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import stampede.core.Metrics;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
 import stampede.micrometer.MicrometerMetrics;
 import stampede.fixtures.Contender;
 import stampede.fixtures.RedisBackend;
@@ -73,6 +74,14 @@ public final class Context {
 
   public long now() {
     return clock.nanoTime();
+  }
+
+  /**
+   * The rows of {@code scenario} on {@code store}: the contenders whose roster names it at this run's profile
+   * ({@link Contender#suiting}), those {@code -Dbench.strategies} keeps.
+   */
+  public List<Contender> contenders(String scenario, StoreType store) {
+    return keep(Contender.suiting(scenario, store, profile()));
   }
 
   /** The contenders {@code -Dbench.strategies} keeps (all if it names none). */

@@ -110,11 +110,7 @@ final class DatabaseOutage implements Scenario {
     long healthyMs = warmMs + p.pick(500L, 1_000L, 2_000L);
     long outageMs = p.pick(1_000L, 3_000L, 10_000L);
     long afterMs = p.pick(1_000L, 3_000L, 5_000L);
-    List<Contender> contenders = ctx.keep(p.pick(
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.STALE_WHILE_REVALIDATE),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER, StrategyType.XFETCH,
-            StrategyType.MONITORING),
-        Contender.allBut()));
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
     Keys keySpace = new Keys("d", KEYS, "ZIPF");
     Duration span = Duration.ofMillis(healthyMs + outageMs + afterMs + 5_000);
     List<Lane> lanes = new ArrayList<>();

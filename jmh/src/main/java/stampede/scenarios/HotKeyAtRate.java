@@ -68,15 +68,8 @@ final class HotKeyAtRate implements Scenario {
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(11), Duration.ofSeconds(30));
-    List<Contender> inProcess = ctx.keep(p.pick(Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER),
-        Contender.allBut()));
-    List<Contender> onRedis = ctx.keep(p.pick(Contender.list(StrategyType.SINGLE_FLIGHT),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.XFETCH_SINGLE_FLIGHT,
-            StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LAYERED_STACK),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER))).stream()
-        .filter(c -> c.runsOn(StoreType.REDIS)).toList();
+    List<Contender> inProcess = ctx.contenders(id(), StoreType.CAFFEINE);
+    List<Contender> onRedis = ctx.contenders(id(), StoreType.REDIS);
 
     List<Row> rows = new ArrayList<>();
     for (Contender c : inProcess) {

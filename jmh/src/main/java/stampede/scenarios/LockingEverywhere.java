@@ -16,6 +16,7 @@ import stampede.fixtures.Env;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
+import stampede.fixtures.Peer;
 import stampede.fixtures.HoldableTicker;
 import stampede.report.Table;
 import stampede.report.Charts;
@@ -55,9 +56,7 @@ final class LockingEverywhere implements Scenario {
   public Report run(Context ctx) throws Exception {
     Profile p = ctx.profile();
     int keys = p.pick(20, 1_000, 1_000);
-    List<Contender> contenders = ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
-        Contender.of(StrategyType.SINGLE_FLIGHT), Contender.of(StrategyType.DISTRIBUTED_LOCK), Contender.ONE_LEASE,
-        Contender.GLOBAL_LOCK));
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
     List<Row> rows = new ArrayList<>();
     for (Contender c : contenders) {
       rows.add(expireTogether(ctx, c, keys));
@@ -110,8 +109,8 @@ final class LockingEverywhere implements Scenario {
             "%,d x 50 ms = %.0f s", keys, keys * 0.05))
         .setup("Store", "Caffeine, in process, TTL 60 s (no key expires twice while a queue drains); the per-key lock "
             + "is DistributedLock on the in-process lease port")
-        .setup("GLOBAL_LOCK", Contender.GLOBAL_LOCK.description())
-        .setup("ONE_LEASE", Contender.ONE_LEASE.description());
+        .setup("GLOBAL_LOCK", Contender.of(Peer.GLOBAL_LOCK).description())
+        .setup("ONE_LEASE", Contender.of(Peer.ONE_LEASE).description());
     Table t = new Table("strategy", ">every caller had a value after", ">p50 ms", ">p99 ms", ">loads",
         ">lock fallbacks", ">errors", ">last caller started");
     XYChart chart = Charts.lines("Callers with a value against time since the keys expired (" + String.format(

@@ -65,13 +65,7 @@ final class Midnight implements Scenario {
     int connections = p.pick(20, 100, 100);
     double rate = p.pick(5_000.0, 20_000.0, 20_000.0);
     long afterMs = p.pick(500L, 3_000L, 5_000L);
-    List<Contender> contenders = new ArrayList<>(p.pick(
-        List.of(Contender.of(StrategyType.SINGLE_FLIGHT_JITTER)),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT,
-            StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.CAFFEINE_ASYNC_GET),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT,
-            StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.CAFFEINE_ASYNC_GET, StrategyType.LAYERED_STACK)));
-    contenders = ctx.keep(contenders);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
     Keys keySpace = new Keys("m", keys, "ZIPF");
     String[] all = keySpace.all();
 

@@ -11,9 +11,11 @@ import stampede.core.Counters;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
 import stampede.redis.RedisKeys;
 import stampede.fixtures.Contender;
+import stampede.fixtures.Peer;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Table;
 import stampede.report.Charts;
@@ -60,17 +62,7 @@ final class NodesSharingRedis implements Scenario {
     double rate = p.pick(1_000.0, 2_000.0, 2_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(3), Duration.ofSeconds(10));
-    List<Contender> contenders = new ArrayList<>(p.pick(
-        Contender.list(StrategyType.TWO_LEVEL_COALESCING),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.LAYERED_STACK),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.LAYERED_STACK, StrategyType.STALE_WHILE_REVALIDATE,
-            StrategyType.XFETCH_SINGLE_FLIGHT)));
-    if (p != Profile.SMOKE) {
-      contenders.add(Contender.REDISSON_LOCK);
-    }
-    contenders = ctx.keep(contenders);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.REDIS);
 
     Report r = null;
     if (ctx.redis() != RedisTopology.CLUSTER) {
@@ -155,7 +147,7 @@ final class NodesSharingRedis implements Scenario {
         .setup("Load", "50 ms (parks), one shared database; TTL 1 s")
         .setup("Run", String.format(Locale.ROOT, "%.0f s warm-up, %.0f s measured per strategy and N",
             warmup.toMillis() / 1000.0, measure.toMillis() / 1000.0))
-        .setup("Peer", "REDISSON_LOCK: " + Contender.REDISSON_LOCK.description());
+        .setup("Peer", "REDISSON_LOCK: " + Contender.of(Peer.REDISSON_LOCK).description());
     r.note("Every node is in this one JVM, on the same 2 cores: N nodes are N sets of connections and in-process "
         + "state, not N machines. The database is shared, so its episodes count each expiry once, whichever node "
         + "loads.");

@@ -14,6 +14,7 @@ import stampede.core.Metrics;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
 import stampede.fixtures.Keys;
 import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
@@ -108,15 +109,7 @@ final class RedisOutage implements Scenario {
     long beforeMs = warmMs + p.pick(1_000L, 2_000L, 3_000L);
     long downMs = p.pick(1_000L, 10_000L, 10_000L);
     long afterMs = p.pick(2_000L, 10_000L, 15_000L);
-    List<Contender> contenders = ctx.keep(p.pick(
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LOAD_SHEDDER,
-            StrategyType.LAYERED_STACK),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LOAD_SHEDDER,
-            StrategyType.LAYERED_STACK, StrategyType.CIRCUIT_BREAKER, StrategyType.XFETCH_SINGLE_FLIGHT,
-            StrategyType.BACKGROUND_REFRESH)));
+    List<Contender> contenders = ctx.contenders(id(), StoreType.REDIS);
     Keys spread = new Keys("s", 1_000, "ZIPF");
     Duration span = Duration.ofMillis(beforeMs + downMs + afterMs + 5_000);
     List<Lane> lanes = new ArrayList<>();

@@ -19,6 +19,8 @@ import org.knowm.xchart.XYChart;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
+import stampede.fixtures.Peer;
+import stampede.fixtures.Roster;
 import stampede.fixtures.RedisBackend;
 import stampede.report.Charts;
 import stampede.report.Table;
@@ -44,19 +46,64 @@ class ScenariosTest {
   }
 
   @Test
-  void contendersCoverEveryStrategyAndThePeersKnowTheirStores() {
-    Set<String> all = Contender.allBut().stream().map(Contender::name).collect(Collectors.toSet());
-    for (StrategyType t : StrategyType.values()) {
-      assertTrue(all.contains(t.name()), t.name());
+  void everyContenderAppearsInSomeScenarioAndEveryRosterNamesAScenarioThatRuns() {
+    Set<String> ids = ScenarioRunner.all().stream().map(Scenario::id).collect(Collectors.toSet());
+    for (Contender c : Contender.all()) {
+      assertFalse(c.roster().scenarios().isEmpty(), c.name() + " appears nowhere");
+      assertTrue(ids.containsAll(c.roster().scenarios()), c.name() + " names a scenario that does not exist: "
+          + c.roster().scenarios());
+      boolean somewhere = false;
+      for (String id : ids) {
+        for (StoreType store : StoreType.values()) {
+          List<Contender> quick = Contender.suiting(id, store, Profile.QUICK).stream().toList();
+          somewhere |= quick.stream().anyMatch(x -> x.name().equals(c.name()));
+          // a profile runs what the smaller ones run
+          assertTrue(names(Contender.suiting(id, store, Profile.FULL)).containsAll(names(quick)), id);
+          assertTrue(names(quick).containsAll(names(Contender.suiting(id, store, Profile.SMOKE))), id);
+        }
+      }
+      assertTrue(somewhere || c.roster().includes("hot-key-100k", StoreType.CAFFEINE, Profile.FULL)
+          || c.name().contains("JITTER"), c.name() + " runs in no quick scenario");
     }
-    assertFalse(Contender.allBut(StrategyType.TTL_JITTER).stream().anyMatch(c -> c.name().equals("TTL_JITTER")));
-    assertTrue(Contender.REDISSON_LOCK.runsOn(StoreType.REDIS));
-    assertFalse(Contender.REDISSON_LOCK.runsOn(StoreType.CAFFEINE));
-    assertFalse(Contender.of(StrategyType.CAFFEINE_ASYNC_GET).runsOn(StoreType.REDIS));
+  }
+
+  @Test
+  void aScenarioGetsItsRowsFromTheRostersInDeclarationOrderAndTheStrategiesKept() {
+    // the peers' stores: Redisson only on Redis, the Caffeine peers only in process
+    assertEquals(List.of("TWO_LEVEL_COALESCING"), names(Contender.suiting("n-nodes", StoreType.REDIS,
+        Profile.SMOKE)));
+    assertEquals(List.of("CACHE_ASIDE", "SINGLE_FLIGHT", "DISTRIBUTED_LOCK", "TWO_LEVEL_COALESCING", "LAYERED_STACK",
+        "REDISSON_LOCK"), names(Contender.suiting("n-nodes", StoreType.REDIS, Profile.QUICK)));
+    assertFalse(names(Contender.suiting("hot-key-100k", StoreType.REDIS, Profile.FULL)).contains("CAFFEINE_ASYNC_GET"));
+    assertTrue(names(Contender.suiting("hot-key-100k", StoreType.CAFFEINE, Profile.QUICK))
+        .contains("CAFFEINE_ASYNC_GET"));
+    assertEquals(List.of("CACHE_ASIDE", "SINGLE_FLIGHT", "DISTRIBUTED_LOCK", "ONE_LEASE", "GLOBAL_LOCK"),
+        names(Contender.suiting("locking", StoreType.CAFFEINE, Profile.SMOKE)));
     Context ctx = new Context(TestSettings.of("bench.profile=smoke", "bench.strategies=SINGLE_FLIGHT,ONE_LEASE"), null,
         OpenLoop.Clock.system());
-    assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
-        Contender.of(StrategyType.SINGLE_FLIGHT), Contender.ONE_LEASE)).stream().map(Contender::name).toList());
+    assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), names(ctx.contenders("locking", StoreType.CAFFEINE)));
+    assertTrue(Contender.of(Peer.REDISSON_LOCK).runsOn(StoreType.REDIS));
+    assertFalse(Contender.of(Peer.REDISSON_LOCK).runsOn(StoreType.CAFFEINE));
+  }
+
+  @Test
+  void aRosterReadsItsSpecAndNamesAWrongEntry() {
+    Roster r = Roster.of("a:smoke b@REDIS:full b@CAFFEINE c");
+    assertTrue(r.includes("a", StoreType.CAFFEINE, Profile.SMOKE));
+    assertFalse(r.includes("b", StoreType.REDIS, Profile.QUICK));
+    assertTrue(r.includes("b", StoreType.REDIS, Profile.FULL));
+    assertTrue(r.includes("b", StoreType.CAFFEINE, Profile.QUICK));
+    assertFalse(r.includes("c", StoreType.CAFFEINE, Profile.SMOKE), "quick unless it says otherwise");
+    assertTrue(r.includes("c", StoreType.REDIS, Profile.QUICK));
+    assertFalse(r.includes("d", StoreType.REDIS, Profile.FULL));
+    assertThrows(IllegalArgumentException.class, () -> Roster.of("a:medium"));
+    assertThrows(IllegalArgumentException.class, () -> Roster.of("a@DISK"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Roster.of("a a:full")).getMessage()
+        .contains("twice"));
+  }
+
+  static List<String> names(List<Contender> cs) {
+    return cs.stream().map(Contender::name).toList();
   }
 
   @Test
