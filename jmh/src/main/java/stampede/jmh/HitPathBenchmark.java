@@ -26,12 +26,12 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import stampede.core.Entry;
 import stampede.core.Ticker;
-import stampede.fixtures.peers.CaffeineSameExpiry;
-import stampede.fixtures.peers.RawRedisGet;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Env;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
+import stampede.fixtures.peers.CaffeineSameExpiry;
+import stampede.fixtures.peers.RawRedisGet;
 
 /**
  * The price of protection when nothing is expiring: one thread reads one cached, fresh key (TTL 1 h), in nanoseconds

@@ -39,6 +39,12 @@ public final class Table {
     return rows.size();
   }
 
+  /** The table in Markdown, as a page template prints it. */
+  @Override
+  public String toString() {
+    return markdown();
+  }
+
   public String markdown() {
     StringBuilder sb = new StringBuilder();
     sb.append("| ").append(String.join(" | ", header)).append(" |\n|");

@@ -11,12 +11,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import stampede.core.Metrics;
+import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
 import stampede.fixtures.StoreType;
 import stampede.micrometer.MicrometerMetrics;
-import stampede.fixtures.Contender;
-import stampede.fixtures.RedisBackend;
 import stampede.settings.BenchSettings;
 import stampede.settings.Profile;
 import stampede.settings.RedisTopology;
@@ -66,6 +65,13 @@ public final class Context {
     }
     callers = new CallerPool(size);
     return (System.nanoTime() - t0) / 1e9;
+  }
+
+  /** Stops the caller pool. */
+  void close() {
+    if (callers != null) {
+      callers.close();
+    }
   }
 
   public OpenLoop loop() {

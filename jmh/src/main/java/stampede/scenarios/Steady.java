@@ -56,12 +56,22 @@ record Steady(OpenLoop.Result result, Histogram latency, long measured, long err
   }
 
   static String achieved(OpenLoop.Result result) {
-    return Table.rate(result.achievedPerSecond()) + (result.behind() ? " (behind)" : "");
+    return achieved(result.achievedPerSecond(), result.behind());
+  }
+
+  /** An achieved rate, flagged "(behind)" when the generator fell behind its schedule. */
+  static String achieved(double perSecond, boolean behind) {
+    return Table.rate(perSecond) + (behind ? " (behind)" : "");
   }
 
   /** The peak of callers in flight, flagged "(pool exhausted)" when every caller thread was busy. */
   String callers() {
-    return Table.count(peakCallers) + (exhausted ? " (pool exhausted)" : "");
+    return callers(peakCallers, exhausted);
+  }
+
+  /** A peak of callers in flight, flagged "(pool exhausted)" when every caller thread was busy. */
+  static String callers(int peak, boolean exhausted) {
+    return Table.count(peak) + (exhausted ? " (pool exhausted)" : "");
   }
 
   double p(double percentile) {

@@ -2,19 +2,18 @@ package stampede.scenarios;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import stampede.settings.TestSettings;
 
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import stampede.core.Event;
 import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
-import stampede.fixtures.Contender;
-import stampede.fixtures.RedisBackend;
+import stampede.settings.TestSettings;
 
 /** The scenarios record through the production binding: its meters count what the scenario's counters count. */
 class MetersTest {
@@ -32,7 +31,8 @@ class MetersTest {
       assertEquals(first, cache.get("k"));
       assertEquals(first, cache.get("k"));
       Map<String, Long> totals = Context.totals(ctx.newMeters());
-      assertEquals(env.counters.get(Event.HIT), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"), totals::toString);
+      assertEquals(env.counters.get(Event.HIT), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"),
+          totals::toString);
       assertEquals(env.counters.get(Event.MISS), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=miss}"),
           totals::toString);
       assertEquals(2L, totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"));

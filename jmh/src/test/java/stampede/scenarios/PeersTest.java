@@ -3,7 +3,6 @@ package stampede.scenarios;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import stampede.settings.RedisTopology;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,16 +15,17 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.Ticker;
 import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
-import stampede.fixtures.StoreType;
-import stampede.testkit.LocalLocks;
-import stampede.fixtures.Contender;
-import stampede.fixtures.Peer;
-import stampede.fixtures.StrategyType;
 import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.Peer;
 import stampede.fixtures.RedisBackend;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 import stampede.fixtures.peers.OneLease;
+import stampede.settings.RedisTopology;
+import stampede.testkit.LocalLocks;
 
 /**
  * The scenario-only peers and helpers: the global lock serializes loads of different keys, one lease maps every key

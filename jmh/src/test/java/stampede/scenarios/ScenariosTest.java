@@ -4,26 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import stampede.settings.Profile;
-import stampede.settings.RedisTopology;
-import stampede.settings.TestSettings;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.knowm.xchart.XYChart;
-import stampede.fixtures.StoreType;
-import stampede.fixtures.StrategyType;
 import stampede.fixtures.Contender;
 import stampede.fixtures.Peer;
-import stampede.fixtures.Roster;
 import stampede.fixtures.RedisBackend;
-import stampede.report.Charts;
+import stampede.fixtures.Roster;
+import stampede.fixtures.StoreType;
 import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
+import stampede.settings.TestSettings;
 
 /** The runner's plan and the pieces every scenario shares: selection, profiles, contenders, tables and charts. */
 class ScenariosTest {
@@ -119,29 +113,6 @@ class ScenariosTest {
     assertEquals("-", Table.percent(1, 0));
     assertEquals("burst", Table.rate(Double.POSITIVE_INFINITY));
     assertThrows(IllegalArgumentException.class, () -> t.row("only one cell"));
-  }
-
-  @Test
-  void aLogLogChartWithEqualValuesAndZerosIsStillDrawn(@TempDir Path dir) throws Exception {
-    XYChart c = Charts.lines("t", "x", "y", true, true);
-    Charts.line(c, "flat", new double[] {1, 10, 100}, new double[] {1, 1, 1}, true);
-    assertEquals(null, Charts.line(c, "zeros", new double[] {1, 10}, new double[] {0, 0}, true),
-        "nothing to draw on a log axis: no series");
-    Path png = dir.resolve("c.png");
-    Charts.save(c, png);
-    assertTrue(Files.size(png) > 1_000);
-    assertEquals(1, c.getSeriesMap().size());
-  }
-
-  @Test
-  void reportsPutTheChartFirstAndTheRunLast() {
-    Report r = new Report("x", "Title", "The question?").setup("Rate", "1/s").note("a note");
-    r.table("caption:", new Table("a").row("1"));
-    r.chart(Charts.lines("t", "x", "y", false, false));
-    String md = r.markdown("Run: here.");
-    assertTrue(md.startsWith("# Title\n\n![Title](x.png)\n\nThe question?\n\n- **Rate**: 1/s\n\ncaption:\n\n| a |"),
-        md);
-    assertTrue(md.endsWith("- a note\n\nRun: here.\n"), md);
   }
 
   @Test

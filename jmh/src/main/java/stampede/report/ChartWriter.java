@@ -8,22 +8,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Objects;
+import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.AxesChartStyler;
+import org.knowm.xchart.style.CategoryStyler;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * The charts of the scenarios, drawn with XChart (knowm.org/open-source/xchart) and written as PNG by its
- * {@link BitmapEncoder}: line charts with optional logarithmic axes, one line per strategy, a 20-colour palette (so
- * that a chart with every strategy needs no colour twice), the legend outside on the right.
+ * Draws a {@link ChartSpec} with XChart (knowm.org/open-source/xchart) and writes it as PNG with its
+ * {@link BitmapEncoder}: 1100 x 650 pixels, white, line charts with a 20-colour palette (so that a chart with every
+ * strategy needs no colour twice) and the legend outside on the right; bar charts with one colour per series.
  */
-public final class Charts {
+public final class ChartWriter {
   /** Tableau 20: distinct, print-safe colours. */
   private static final Color[] PALETTE = {
       new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44), new Color(214, 39, 40),
@@ -32,49 +35,69 @@ public final class Charts {
       new Color(152, 223, 138), new Color(255, 152, 150), new Color(197, 176, 213), new Color(196, 156, 148),
       new Color(247, 182, 210), new Color(199, 199, 199), new Color(219, 219, 141), new Color(158, 218, 229)};
 
-  private Charts() {
+  private ChartWriter() {
   }
 
-  /** A line chart, 1100 x 650 pixels. */
-  public static XYChart lines(String title, String xTitle, String yTitle, boolean logX, boolean logY) {
-    XYChart c = new XYChartBuilder().width(1100).height(650).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle)
-        .build();
+  /** Draws {@code spec} and writes it to {@code png}. */
+  public static void write(ChartSpec spec, Path png) throws IOException {
+    save(draw(spec), png);
+  }
+
+  /** The XChart chart of {@code spec}. */
+  public static Chart<?, ?> draw(ChartSpec spec) {
+    return spec.kind() == ChartSpec.Kind.BARS ? bars(spec) : lines(spec);
+  }
+
+  private static XYChart lines(ChartSpec spec) {
+    XYChart c = new XYChartBuilder().width(1100).height(650).title(spec.title()).xAxisTitle(spec.xTitle())
+        .yAxisTitle(spec.yTitle()).build();
     Styler s = c.getStyler();
     s.setLegendPosition(Styler.LegendPosition.OutsideE);
     s.setSeriesColors(PALETTE);
     s.setChartBackgroundColor(Color.WHITE);
     s.setPlotBackgroundColor(Color.WHITE);
     s.setLegendFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-    c.getStyler().setXAxisLogarithmic(logX).setYAxisLogarithmic(logY).setPlotGridLinesColor(new Color(225, 225, 225))
+    c.getStyler().setXAxisLogarithmic(spec.logX()).setYAxisLogarithmic(spec.logY())
+        .setPlotGridLinesColor(new Color(225, 225, 225))
         .setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+    ranges(c.getStyler(), spec);
+    for (ChartSpec.Line line : spec.lines()) {
+      XYSeries series = c.addSeries(line.name(), line.x(), line.y());
+      series.setMarker(line.markers() ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+      series.setLineStyle(new BasicStroke(line.markers() ? 2f : 1.5f));
+    }
+    for (double x : spec.verticals()) {
+      c.addAnnotation(new AnnotationLine(x, true, false));
+    }
     return c;
   }
 
-  /**
-   * Adds a line; on a logarithmic axis the points that cannot be drawn (0 or less) are left out, and a series with
-   * no point left is not added (its table row says why). Returns the series, or null if nothing was added.
-   */
-  public static XYSeries line(XYChart chart, String name, double[] x, double[] y, boolean markers) {
-    boolean logX = chart.getStyler().isXAxisLogarithmic();
-    boolean logY = chart.getStyler().isYAxisLogarithmic();
-    double[] xs = new double[x.length];
-    double[] ys = new double[y.length];
-    int n = 0;
-    for (int i = 0; i < x.length; i++) {
-      if ((logX && !(x[i] > 0)) || (logY && !(y[i] > 0)) || Double.isNaN(x[i]) || Double.isNaN(y[i])) {
-        continue;
-      }
-      xs[n] = x[i];
-      ys[n] = y[i];
-      n++;
+  private static CategoryChart bars(ChartSpec spec) {
+    CategoryChart c = new CategoryChartBuilder().width(1100).height(650).title(spec.title())
+        .xAxisTitle(spec.xTitle()).yAxisTitle(spec.yTitle()).build();
+    CategoryStyler s = c.getStyler();
+    s.setYAxisLogarithmic(spec.logY());
+    s.setXAxisLabelRotation(60);
+    s.setLegendPosition(Styler.LegendPosition.InsideNE);
+    s.setChartBackgroundColor(Color.WHITE);
+    s.setPlotBackgroundColor(Color.WHITE);
+    s.setSeriesColors(new Color[] {new Color(31, 119, 180), new Color(255, 127, 14)});
+    ranges(s, spec);
+    for (ChartSpec.Bars b : spec.barSeries()) {
+      c.addSeries(b.name(), spec.categories(), b.y());
     }
-    if (n == 0) {
-      return null;
+    return c;
+  }
+
+  private static void ranges(AxesChartStyler s, ChartSpec spec) {
+    double[] x = spec.xRange();
+    if (x != null) {
+      s.setXAxisMin(x[0]).setXAxisMax(x[1]);
     }
-    XYSeries s = chart.addSeries(name, Arrays.copyOf(xs, n), Arrays.copyOf(ys, n));
-    s.setMarker(markers ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
-    s.setLineStyle(new BasicStroke(markers ? 2f : 1.5f));
-    return s;
+    double[] y = spec.yRange();
+    if (y != null) {
+      s.setYAxisMin(y[0]).setYAxisMax(y[1]);
+    }
   }
 
   /**
@@ -103,8 +126,8 @@ public final class Charts {
       fitLogY(xy.getStyler(), xy.getSeriesMap().values().stream()
           .flatMapToDouble(v -> Arrays.stream(v.getYData())).toArray());
     } else if (chart instanceof CategoryChart cc && cc.getStyler().isYAxisLogarithmic()) {
-      fitLogY(cc.getStyler(), cc.getSeriesMap().values().stream()
-          .flatMap(v -> v.getYData().stream()).filter(Objects::nonNull).mapToDouble(Number::doubleValue).toArray());
+      fitLogY(cc.getStyler(), cc.getSeriesMap().values().stream().flatMap(v -> v.getYData().stream())
+          .filter(Objects::nonNull).mapToDouble(Number::doubleValue).toArray());
     }
     Files.createDirectories(png.toAbsolutePath().getParent());
     String name = png.toString();
