@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
@@ -56,7 +57,8 @@ final class CallersSweep implements Scenario {
   }
 
   /** One point: a strategy, C callers; what {@code scenarios.json} publishes of it. */
-  record Row(String strategy, int callers, long loads, long misses, long errors, long staleServed,
+  record Row(String strategy, int callers, long loads, long misses, long errors, Map<String, Long> errorKinds,
+      long staleServed,
       int peakConcurrentLoads, double p50ms, double p99ms, double maxMs, double lastCallerStartedMs) { }
 
   /** Every point: a row per strategy and number of callers, in that order. */
@@ -79,6 +81,8 @@ final class CallersSweep implements Scenario {
       List<String> drawn = chart().lines().stream().map(ChartSpec.Line::name).toList();
       List<String> noLine = lines().keySet().stream().filter(n -> !drawn.contains(n)).toList();
       v.put("noLine", noLine.isEmpty() ? List.of() : List.of(String.join(", ", noLine)));
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(String.format(Locale.ROOT,
+          "%s, %s callers", r.strategy(), Table.count(r.callers())), r.errorKinds())).toList()));
       return v;
     }
 
@@ -179,7 +183,8 @@ final class CallersSweep implements Scenario {
       // the Caffeine peers report no HIT or MISS events: -1, shown as "-"
       long misses = meter.events(Event.HIT) + meter.events(Event.MISS) == 0 ? -1 : meter.events(Event.MISS);
       Histogram h = probe.latency();
-      return new Row(c.name(), callers, meter.loads(), misses, probe.errors(), meter.events(Event.STALE_SERVED),
+      return new Row(c.name(), callers, meter.loads(), misses, probe.errors(), probe.errorKinds(),
+          meter.events(Event.STALE_SERVED),
           meter.peakLoads(), Probe.millis(h, 50), Probe.millis(h, 99), Probe.maxMillis(h),
           probe.maxStartLag() / 1e6);
     } finally {

@@ -137,6 +137,7 @@ final class DatabaseOutage implements Scenario {
       boolean unrecovered = recoverNanos > 0 && upOff + recoverNanos >= endOff - errors.bucketNanos();
       Histogram h = probe.latency();
       return new Row(contender.name(), requests.sum(), errorsOnValued.sum(), errorsOnNew.sum(),
+          probe.measuredErrorKinds(),
           valuedErrors.sum(downOff, upOff), valuedErrors.sum(upOff, Long.MAX_VALUE), stale.sum(downOff, upOff),
           stale.sum(upOff, Long.MAX_VALUE), loads.sum(downOff, upOff), db.failures(),
           unrecovered ? null : recoverNanos / 1e6, Probe.millis(h, 99), Probe.maxMillis(h),
@@ -146,6 +147,7 @@ final class DatabaseOutage implements Scenario {
 
   /** One strategy's share of the run: what {@code scenarios.json} publishes of it, time series included. */
   record Row(String strategy, long requests, long errorsOnKeysWithAValue, long errorsOnNewKeys,
+      Map<String, Long> errorKinds,
       long errorsDuringOutage, long errorsAfterOutage, long staleDuringOutage, long staleAfterOutage,
       long loadsTriedDuringOutage, long dbFailures, Double timeToRecoverMs, double p99ms, double maxMs,
       double maxStartLagMs, long[] errorsPer100ms, long[] errorsOnKeysWithAValuePer100ms, long[] stalePer100ms,
@@ -204,6 +206,7 @@ final class DatabaseOutage implements Scenario {
                 : Table.ms(r.timeToRecoverMs()) + " ms", Table.ms(r.p99ms()), Table.ms(r.maxMs()));
       }
       v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
       return v;
     }
 

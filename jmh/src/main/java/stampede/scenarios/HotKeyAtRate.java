@@ -57,7 +57,8 @@ final class HotKeyAtRate implements Scenario {
   record Row(String strategy, String store, double targetPerSecond, double achievedPerSecond, boolean behind,
       double maxGeneratorLagMs, long requests, long expiries, long loads, double loadsPerExpiry, double loadsPerSecond,
       int peakConcurrentLoads, double p50ms, double p99ms, double p999ms, double maxMs, long staleServed,
-      double oldestValueServedMs, long errors, int peakCallers, boolean callerPoolExhausted) {
+      double oldestValueServedMs, long errors, Map<String, Long> errorKinds, int peakCallers,
+      boolean callerPoolExhausted) {
 
     /**
      * The row of run {@code s}; {@code oldestNanos}: the age of the oldest value it answered with, -1 if none known.
@@ -67,7 +68,8 @@ final class HotKeyAtRate implements Scenario {
       return new Row(strategy, store.name(), target, s.result().achievedPerSecond(), s.result().behind(),
           s.result().maxLagNanos() / 1e6, s.measured(), m.episodes(), m.loads(), m.loadsPerExpiry(),
           m.loads() / measureSeconds(s), m.peakLoads(), s.p(50), s.p(99), s.p(99.9), s.max(),
-          m.events(Event.STALE_SERVED), oldestNanos / 1e6, s.errors(), s.peakCallers(), s.exhausted());
+          m.events(Event.STALE_SERVED), oldestNanos / 1e6, s.errors(), s.errorKinds(), s.peakCallers(),
+          s.exhausted());
     }
   }
 
@@ -104,6 +106,8 @@ final class HotKeyAtRate implements Scenario {
       }
       v.put("ladder", steps.isEmpty() ? List.of() : List.of(Map.of("steps", steps)));
       v.put("table", table());
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy() + " (" + r.store() + ")",
+          r.errorKinds())).toList()));
       return v;
     }
 

@@ -52,7 +52,8 @@ final class LockingEverywhere implements Scenario {
    * One contender's burst: what {@code scenarios.json} publishes, and its latency histogram (the chart's curve).
    */
   record Row(String strategy, long requests, double everyCallerHadAValueAfterMs, double p50ms, double p99ms,
-      long loads, long lockFallbacks, long errors, double lastCallerStartedMs, @JsonIgnore Histogram latency) { }
+      long loads, long lockFallbacks, long errors, Map<String, Long> errorKinds, double lastCallerStartedMs,
+      @JsonIgnore Histogram latency) { }
 
   /** Every contender's burst over {@code keys} keys. */
   record Result(int keys, List<Row> rows) implements Measured {
@@ -74,6 +75,7 @@ final class LockingEverywhere implements Scenario {
             Table.count(row.errors()), Table.ms(row.lastCallerStartedMs()) + " ms");
       }
       v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
       return v;
     }
 
@@ -134,7 +136,8 @@ final class LockingEverywhere implements Scenario {
           i -> cache.get(names[(int) (i % keys)]), probe, Duration.ofSeconds(keys * LOAD_MS / 1000 * 2 + 30));
       Histogram h = probe.latency();
       Row row = new Row(c.name(), probe.measured(), Probe.maxMillis(h), Probe.millis(h, 50), Probe.millis(h, 99),
-          meter.loads(), meter.events(Event.LOCK_FALLBACK), probe.errors(), probe.maxStartLag() / 1e6, h);
+          meter.loads(), meter.events(Event.LOCK_FALLBACK), probe.errors(), probe.errorKinds(),
+          probe.maxStartLag() / 1e6, h);
       ctx.log("locking %-20s %,d callers on %,d keys: every caller had a value after %s ms, %,d loads", c.name(),
           requests, keys, Table.ms(row.everyCallerHadAValueAfterMs()), row.loads());
       return row;

@@ -52,7 +52,8 @@ final class Midnight implements Scenario {
 
   /** One contender's night: what {@code scenarios.json} publishes of it (loads per 100 ms included). */
   record Row(String strategy, long loadsAfterMidnight, long peakLoadsPer100ms, int peakConcurrentLoads, double p99ms,
-      double p999ms, double maxMs, long errors, long requests, double achievedPerSecond, boolean behind,
+      double p999ms, double maxMs, long errors, Map<String, Long> errorKinds, long requests, double achievedPerSecond,
+      boolean behind,
       double writeSeconds, double readsFromSeconds, int peakCallers, boolean callerPoolExhausted,
       long[] loadsPer100ms) { }
 
@@ -93,6 +94,7 @@ final class Midnight implements Scenario {
       List<String> late = rows.stream().filter(r -> r.readsFromSeconds() > z.chartFromSeconds() + 1)
           .map(Row::strategy).toList();
       v.put("late", late.isEmpty() ? List.of() : List.of(String.join(", ", late)));
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
       return v;
     }
 
@@ -212,7 +214,8 @@ final class Midnight implements Scenario {
     long loadsAfter = loads.sum((long) (ttl * (1 - JITTER)), Long.MAX_VALUE);
     Histogram h = probe.latency();
     Row row = new Row(name, loadsAfter, loads.max(0, Long.MAX_VALUE), db.peakConcurrentLoads(), Probe.millis(h, 99),
-        Probe.millis(h, 99.9), Probe.maxMillis(h), probe.errors(), probe.measured(), r.achievedPerSecond(),
+        Probe.millis(h, 99.9), Probe.maxMillis(h), probe.errors(), probe.errorKinds(), probe.measured(),
+        r.achievedPerSecond(),
         r.behind(), writeSeconds, (origin - writtenAt) / 1e9, ctx.callers().peak(), ctx.callers().exhausted(),
         loads.buckets());
     ctx.log("midnight %-22s wrote %,d keys in %.1f s; after midnight %,d loads, peak %,d per 100 ms, %,d at once, "

@@ -56,12 +56,12 @@ final class NodesSharingRedis implements Scenario {
   /** One strategy on N nodes: what {@code scenarios.json} publishes, and its request count and master port. */
   record Row(String redis, String strategy, int nodes, double achievedPerSecond, boolean behind, long expiries,
       long loads, double loadsPerExpiry, int peakConcurrentLoads, double p50ms, double p99ms, double maxMs,
-      long errors, @JsonIgnore long requests, @JsonIgnore int masterPort) {
+      long errors, Map<String, Long> errorKinds, @JsonIgnore long requests, @JsonIgnore int masterPort) {
 
     static Row of(boolean cluster, String strategy, int nodes, Steady s, int masterPort) {
       return new Row(cluster ? "cluster" : "standalone", strategy, nodes, s.result().achievedPerSecond(),
           s.result().behind(), s.meter().episodes(), s.meter().loads(), s.meter().loadsPerExpiry(),
-          s.meter().peakLoads(), s.p(50), s.p(99), s.max(), s.errors(), s.measured(), masterPort);
+          s.meter().peakLoads(), s.p(50), s.p(99), s.max(), s.errors(), s.errorKinds(), s.measured(), masterPort);
     }
   }
 
@@ -136,6 +136,8 @@ final class NodesSharingRedis implements Scenario {
       v.put("measure", String.format(Locale.ROOT, "%.0f", measure.toMillis() / 1000.0));
       v.put("peer", Contender.of(Peer.REDISSON_LOCK).description());
       v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table())).toList());
+      v.put("errorKinds", ErrorKinds.view(rows().stream().map(r -> Map.entry(String.format(Locale.ROOT,
+          "%s, %d node(s), %s", r.strategy(), r.nodes(), r.redis()), r.errorKinds())).toList()));
       return v;
     }
 

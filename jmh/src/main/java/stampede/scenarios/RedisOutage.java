@@ -106,7 +106,8 @@ final class RedisOutage implements Scenario {
           hotLoads.sum(stopOff, upOff) / downS, spreadLoads.sum(stopOff, upOff) / downS,
           maxLoadsPer100ms(stopOff, upOff) * 10, loads(upOff, upOff + TimeUnit.SECONDS.toNanos(1)) / 1.0,
           loads(endOff - TimeUnit.SECONDS.toNanos(2), endOff) / 2.0, resumed < 0 ? null : resumed / 1e6,
-          env.counters.get(Event.STORE_ERROR), probe.errors(), probe.measured(), Probe.millis(h, 99),
+          env.counters.get(Event.STORE_ERROR), probe.errors(), probe.errorKinds(), probe.measured(),
+          Probe.millis(h, 99),
           Probe.millis(phases[0].latency(), 99), Probe.millis(phases[1].latency(), 99),
           Probe.millis(phases[2].latency(), 99), Probe.maxMillis(h), hotLoads.buckets(), spreadLoads.buckets(),
           events.of(Event.HIT).buckets(), events.of(Event.STORE_ERROR).buckets());
@@ -116,7 +117,8 @@ final class RedisOutage implements Scenario {
   /** One strategy's share of the run: what {@code scenarios.json} publishes of it, time series included. */
   record Row(String strategy, double dbLoadsPerSecondBefore, double dbLoadsPerSecondDuringHot,
       double dbLoadsPerSecondDuringSpread, long peakDbLoadsPerSecondDuring, double dbLoadsFirstSecondAfter,
-      double dbLoadsPerSecondLastTwo, Double cachingResumedAfterMs, long storeErrors, long callerErrors, long requests,
+      double dbLoadsPerSecondLastTwo, Double cachingResumedAfterMs, long storeErrors, long callerErrors,
+      Map<String, Long> errorKinds, long requests,
       double p99ms, double p99msBefore, double p99msDuring, double p99msAfter, double maxMs, long[] hotLoadsPer100ms,
       long[] spreadLoadsPer100ms, long[] hitsPer100ms, long[] storeErrorsPer100ms) { }
 
@@ -172,6 +174,7 @@ final class RedisOutage implements Scenario {
             Table.ms(r.maxMs()));
       }
       v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
       return v;
     }
 

@@ -2,6 +2,7 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import stampede.core.Counters;
@@ -17,12 +18,13 @@ import stampede.report.Table;
  * @param latency     latency from the intended start of the measured requests (ns)
  * @param measured    measured requests
  * @param errors      errors among them
+ * @param errorKinds  those errors by kind ({@link ErrorKinds})
  * @param meter       database and strategy counts in the window
  * @param peakCallers the most requests in flight at once in the window
  * @param exhausted   true if every caller thread was busy at some point (requests queued for one)
  */
-record Steady(OpenLoop.Result result, Histogram latency, long measured, long errors, Meter meter, int peakCallers,
-    boolean exhausted) {
+record Steady(OpenLoop.Result result, Histogram latency, long measured, long errors, Map<String, Long> errorKinds,
+    Meter meter, int peakCallers, boolean exhausted) {
 
   static Steady run(Context ctx, Database db, List<Counters> counters, double perSecond, Duration warmup,
       Duration measure, OpenLoop.Call call) {
@@ -46,8 +48,8 @@ record Steady(OpenLoop.Result result, Histogram latency, long measured, long err
       Thread.currentThread().interrupt();
     }
     meter.stop();
-    return new Steady(r, probe.latency(), probe.measured(), probe.measuredErrors(), meter, pool.peak(),
-        pool.exhausted());
+    return new Steady(r, probe.latency(), probe.measured(), probe.measuredErrors(), probe.measuredErrorKinds(), meter,
+        pool.peak(), pool.exhausted());
   }
 
   /** The achieved rate, flagged "(behind)" when the generator fell behind its schedule. */

@@ -34,12 +34,41 @@ class PagesTest {
   }
 
   static LockingEverywhere.Row row(String strategy, long loads, long... latencyMillis) {
+    return row(strategy, loads, Map.of(), latencyMillis);
+  }
+
+  static LockingEverywhere.Row row(String strategy, long loads, Map<String, Long> errors, long... latencyMillis) {
     Histogram h = new Histogram(3);
     for (long ms : latencyMillis) {
       h.recordValue(ms * 1_000_000L);
     }
     return new LockingEverywhere.Row(strategy, latencyMillis.length, h.getMaxValue() / 1e6,
-        h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6, loads, 0, 0, 0.5, h);
+        h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6, loads, 0,
+        errors.values().stream().mapToLong(Long::longValue).sum(), errors, 0.5, h);
+  }
+
+  @Test
+  void eachRowsErrorsAreShownByKindOnThePageAndInTheJson(@TempDir Path dir) throws Exception {
+    Map<String, Long> kinds = new LinkedHashMap<>();
+    kinds.put("RejectedException: load shed", 3L);
+    kinds.put("LoadException: DatabaseDownException: database down while loading", 1L);
+    LockingEverywhere.Result result = new LockingEverywhere.Result(2, List.of(row("SINGLE_FLIGHT", 2, 50, 51),
+        row("ONE_LEASE", 2, kinds, 50, 51, 52, 53)));
+    ScenarioWriter writer = new ScenarioWriter(dir, run());
+    writer.write(new Outcome("locking", result, null, 3.4, 2_500, Map.of()));
+    String page = Files.readString(dir.resolve("locking.md"), StandardCharsets.UTF_8);
+    assertTrue(page.contains("| ONE_LEASE | 53.0 ms | 51.0 | 53.0 | 2 | 0 | 4 | 0.500 ms |\n\n"
+        + "Errors by kind (the exception a caller got and its reason, with how many got it):\n\n"
+        + "- ONE_LEASE: RejectedException: load shed (3); LoadException: DatabaseDownException: database down while "
+        + "loading (1)\n\n"
+        + "- *every caller had a value after*"), page);
+    assertFalse(page.contains("- SINGLE_FLIGHT:"), "a row without errors has no line");
+    writer.finish();
+    String json = Files.readString(dir.resolve("scenarios.json"), StandardCharsets.UTF_8);
+    assertTrue(json.contains("\"errors\" : 4,\n        \"errorKinds\" : {\n"
+        + "          \"RejectedException: load shed\" : 3,\n"
+        + "          \"LoadException: DatabaseDownException: database down while loading\" : 1\n        },"), json);
+    assertTrue(json.contains("\"errors\" : 0,\n        \"errorKinds\" : { },"), json);
   }
 
   @Test
