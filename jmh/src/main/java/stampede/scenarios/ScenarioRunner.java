@@ -94,7 +94,8 @@ public final class ScenarioRunner {
     long start = System.nanoTime();
     Map<String, Object> run = runInfo(settings, futex);
     Map<String, Object> seconds = new LinkedHashMap<>();
-    ScenarioWriter writer = new ScenarioWriter(settings.out(), run);
+    ScenarioWriter writer = new ScenarioWriter(settings.out(), run, all().stream().map(Scenario::id).toList(),
+        !settings.scenariosOnly().isBlank());
     Context ctx = new Context(settings, null, OpenLoop.Clock.system());
     for (Scenario s : plan) {
       Outcome o = run(ctx, s);
