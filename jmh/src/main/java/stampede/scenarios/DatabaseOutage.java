@@ -169,19 +169,15 @@ final class DatabaseOutage implements Scenario {
   }
 
   /**
-   * Every lane's row; the generator's rate, whether it fell behind, its largest lag; the outage's bounds in
+   * Every lane's row, what the generator did; the outage's bounds in
    * nanoseconds after the origin.
    */
-  record Result(List<Row> rows, Phases phases, double perLane, double achievedPerSecond, boolean behind,
-      double maxGeneratorLagMs, long downOff, long upOff) implements Measured {
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long downOff, long upOff)
+      implements Measured {
 
     @Override
     public Map<String, Object> data() {
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("achievedPerSecond", achievedPerSecond);
-      d.put("behind", behind);
-      d.put("maxGeneratorLagMs", maxGeneratorLagMs);
-      return d;
+      return generator.data();
     }
 
     @Override
@@ -192,7 +188,7 @@ final class DatabaseOutage implements Scenario {
       v.put("outageMs", Table.count(phases.outageMs()));
       v.put("afterMs", Table.count(phases.afterMs()));
       v.put("perLane", Table.rate(perLane));
-      v.put("achieved", Steady.achieved(achievedPerSecond, behind));
+      v.put("achieved", generator.achieved());
       Table t = new Table("strategy", ">errors, keys that had a value (during / after)", ">errors, keys without one",
           ">stale served (during / after)", ">loads tried during the outage", ">time to recover", ">p99 ms",
           ">max ms");
@@ -260,8 +256,7 @@ final class DatabaseOutage implements Scenario {
               started, ended, error),
           Duration.ofSeconds(30));
       List<Row> rows = lanes.stream().map(l -> l.row(down - origin, up - origin, ph.afterMs())).toList();
-      return new Result(rows, ph, perLane, r.achievedPerSecond(), r.behind(), r.maxLagNanos() / 1e6, down - origin,
-          up - origin);
+      return new Result(rows, ph, perLane, Generated.of(r), down - origin, up - origin);
     } finally {
       lanes.forEach(l -> l.env.close());
     }

@@ -107,8 +107,7 @@ final class RedisOutage implements Scenario {
           maxLoadsPer100ms(stopOff, upOff) * 10, loads(upOff, upOff + TimeUnit.SECONDS.toNanos(1)) / 1.0,
           loads(endOff - TimeUnit.SECONDS.toNanos(2), endOff) / 2.0, resumed < 0 ? null : resumed / 1e6,
           env.counters.get(Event.STORE_ERROR), probe.errors(), probe.errorKinds(), probe.measured(),
-          Probe.millis(h, 99),
-          Probe.millis(phases[0].latency(), 99), Probe.millis(phases[1].latency(), 99),
+          Probe.millis(h, 99), Probe.millis(phases[0].latency(), 99), Probe.millis(phases[1].latency(), 99),
           Probe.millis(phases[2].latency(), 99), Probe.maxMillis(h), hotLoads.buckets(), spreadLoads.buckets(),
           events.of(Event.HIT).buckets(), events.of(Event.STORE_ERROR).buckets());
     }
@@ -118,9 +117,9 @@ final class RedisOutage implements Scenario {
   record Row(String strategy, double dbLoadsPerSecondBefore, double dbLoadsPerSecondDuringHot,
       double dbLoadsPerSecondDuringSpread, long peakDbLoadsPerSecondDuring, double dbLoadsFirstSecondAfter,
       double dbLoadsPerSecondLastTwo, Double cachingResumedAfterMs, long storeErrors, long callerErrors,
-      Map<String, Long> errorKinds, long requests,
-      double p99ms, double p99msBefore, double p99msDuring, double p99msAfter, double maxMs, long[] hotLoadsPer100ms,
-      long[] spreadLoadsPer100ms, long[] hitsPer100ms, long[] storeErrorsPer100ms) { }
+      Map<String, Long> errorKinds, long requests, double p99ms, double p99msBefore, double p99msDuring,
+      double p99msAfter, double maxMs, long[] hotLoadsPer100ms, long[] spreadLoadsPer100ms, long[] hitsPer100ms,
+      long[] storeErrorsPer100ms) { }
 
   /** The phases, in milliseconds: warm-up, up before the stop (warm-up included), down, after the restart. */
   record Phases(long warmMs, long beforeMs, long downMs, long afterMs) {
@@ -133,18 +132,14 @@ final class RedisOutage implements Scenario {
   }
 
   /**
-   * Every lane's row; the generator's rate, whether it fell behind, its largest lag; when Redis stopped and
-   * restarted, in nanoseconds after the origin.
+   * Every lane's row, what the generator did, when Redis stopped and restarted (in nanoseconds after the origin).
    */
-  record Result(List<Row> rows, Phases phases, double perLane, double achievedPerSecond, boolean behind,
-      double maxGeneratorLagMs, long stopOff, long upOff) implements Measured {
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long stopOff, long upOff)
+      implements Measured {
 
     @Override
     public Map<String, Object> data() {
-      Map<String, Object> d = new LinkedHashMap<>();
-      d.put("achievedPerSecond", achievedPerSecond);
-      d.put("behind", behind);
-      d.put("maxGeneratorLagMs", maxGeneratorLagMs);
+      Map<String, Object> d = generator.data();
       d.put("stoppedAtSeconds", stopOff / 1e9);
       d.put("restartedAtSeconds", upOff / 1e9);
       return d;
@@ -158,7 +153,7 @@ final class RedisOutage implements Scenario {
       v.put("downMs", Table.count(phases.downMs()));
       v.put("afterMs", Table.count(phases.afterMs()));
       v.put("perLane", Table.rate(perLane));
-      v.put("achieved", Steady.achieved(achievedPerSecond, behind));
+      v.put("achieved", generator.achieved());
       Table t = new Table("strategy", ">DB loads/s before", ">DB loads/s during (hot / spread)",
           ">peak DB loads/s during", ">DB loads/s, first 1 s after", ">DB loads/s, last 2 s", ">caching resumed after",
           ">store errors", ">errors seen by callers", ">p99 ms before / during / after", ">max ms");
@@ -261,7 +256,7 @@ final class RedisOutage implements Scenario {
     long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(ph.afterMs());
     long warmOff = TimeUnit.MILLISECONDS.toNanos(ph.warmMs());
     List<Row> rows = lanes.stream().map(l -> l.row(warmOff, stopOff, upOff, endOff)).toList();
-    return new Result(rows, ph, perLane, r.achievedPerSecond(), r.behind(), r.maxLagNanos() / 1e6, stopOff, upOff);
+    return new Result(rows, ph, perLane, Generated.of(r), stopOff, upOff);
   }
 
   /** Nanoseconds from {@code upOff} to the first bucket with hits and no store error, or -1 before {@code endOff}. */
