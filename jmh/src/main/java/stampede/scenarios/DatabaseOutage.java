@@ -172,17 +172,20 @@ final class DatabaseOutage implements Scenario {
    * Every lane's row, what the generator did; the outage's bounds in
    * nanoseconds after the origin.
    */
-  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long downOff, long upOff)
-      implements Measured {
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long downOff, long upOff,
+      Floor floor) implements Measured {
 
     @Override
     public Map<String, Object> data() {
-      return generator.data();
+      Map<String, Object> d = generator.data();
+      d.put("floor", floor.data());
+      return d;
     }
 
     @Override
     public Map<String, Object> view() {
       Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
       v.put("warmMs", Table.count(phases.warmMs()));
       v.put("healthyMs", Table.count(phases.healthyMs()));
       v.put("outageMs", Table.count(phases.outageMs()));
@@ -199,7 +202,7 @@ final class DatabaseOutage implements Scenario {
             Table.count(r.staleDuringOutage() + r.staleAfterOutage()), Table.count(r.staleDuringOutage()),
             Table.count(r.staleAfterOutage())), Table.count(r.loadsTriedDuringOutage()),
             r.timeToRecoverMs() == null ? "not within " + Table.seconds(phases.afterMs() / 1000.0)
-                : Table.ms(r.timeToRecoverMs()) + " ms", Table.ms(r.p99ms()), Table.ms(r.maxMs()));
+                : Table.ms(r.timeToRecoverMs()) + " ms", floor.p99(r.p99ms()), Table.ms(r.maxMs()));
       }
       v.put("table", t);
       v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
@@ -233,9 +236,11 @@ final class DatabaseOutage implements Scenario {
     double perLane = ctx.profile().pick(500.0, 1_000.0, 1_000.0);
     Keys keySpace = new Keys("d", KEYS, "ZIPF");
     Duration span = Duration.ofMillis(ph.upMs() + ph.outageMs() + ph.afterMs() + 5_000);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
+    Floor floor = Floor.measure(ctx, perLane * contenders.size());
     List<Lane> lanes = new ArrayList<>();
     try {
-      for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
+      for (Contender c : contenders) {
         lanes.add(new Lane(c, span, keySpace.all(), ctx.meters(c.name())));
       }
       long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(50);
@@ -256,7 +261,7 @@ final class DatabaseOutage implements Scenario {
               started, ended, error),
           Duration.ofSeconds(30));
       List<Row> rows = lanes.stream().map(l -> l.row(down - origin, up - origin, ph.afterMs())).toList();
-      return new Result(rows, ph, perLane, Generated.of(r), down - origin, up - origin);
+      return new Result(rows, ph, perLane, Generated.of(r), down - origin, up - origin, floor);
     } finally {
       lanes.forEach(l -> l.env.close());
     }

@@ -83,16 +83,21 @@ final class HotKeyAtRate implements Scenario {
   record Ladder(double rate, boolean sustained, List<Step> steps) { }
 
   /** Every row, in process then on Redis, at {@code rate} in process and the ladder's rate on Redis. */
-  record Result(List<Row> rows, double rate, Ladder ladder, Duration warmup, Duration measure) implements Measured {
+  record Result(List<Row> rows, double rate, Ladder ladder, Duration warmup, Duration measure, Floor floor)
+      implements Measured {
 
     @Override
     public Map<String, Object> data() {
-      return Map.of("redisRate", ladder.rate());
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("redisRate", ladder.rate());
+      d.put("floor", floor.data());
+      return d;
     }
 
     @Override
     public Map<String, Object> view() {
       Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
       v.put("rate", Table.rate(rate));
       v.put("redisRate", Table.rate(ladder.rate()));
       v.put("sustained", ladder.sustained());
@@ -124,7 +129,7 @@ final class HotKeyAtRate implements Scenario {
             Steady.achieved(r.achievedPerSecond(), r.behind()), Table.ms(r.maxGeneratorLagMs()),
             Table.count(r.expiries()), Table.count(r.loads()), Table.ratio(r.loadsPerExpiry()),
             Table.ratio(r.loadsPerSecond()), Table.count(r.peakConcurrentLoads()), Table.ms(r.p50ms()),
-            Table.ms(r.p99ms()), Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.staleServed(),
+            floor.p99(r.p99ms()), Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.staleServed(),
             r.requests()), r.oldestValueServedMs() < 0 ? "-" : Table.ms(r.oldestValueServedMs()),
             Table.percent(r.errors(), r.requests()), Steady.callers(r.peakCallers(), r.callerPoolExhausted()));
       }
@@ -158,6 +163,7 @@ final class HotKeyAtRate implements Scenario {
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(11), Duration.ofSeconds(30));
+    Floor floor = Floor.measure(ctx, rate);
     List<Row> rows = new ArrayList<>();
     for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
       Database db = Context.database(LOAD_MS, TTL_MS);
@@ -171,7 +177,7 @@ final class HotKeyAtRate implements Scenario {
     List<Contender> onRedis = ctx.contenders(id(), StoreType.REDIS);
     Ladder ladder = onRedis.isEmpty() ? new Ladder(0, false, List.of())
         : onRedis(ctx, onRedis, rows, warmup, measure);
-    return new Result(rows, rate, ladder, warmup, measure);
+    return new Result(rows, rate, ladder, warmup, measure, floor);
   }
 
   /** Finds the rate Redis sustains, then measures {@code contenders} at it into {@code rows}. */

@@ -72,13 +72,19 @@ final class Midnight implements Scenario {
   }
 
   /** Every contender's night. */
-  record Result(List<Row> rows, Sizes sizes) implements Measured {
+  record Result(List<Row> rows, Sizes sizes, Floor floor) implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      return Map.of("floor", floor.data());
+    }
 
     @Override
     public Map<String, Object> view() {
       Sizes z = sizes;
       double windowS = 2 * JITTER * z.ttlMs() / 1000.0;
       Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
       v.put("keys", Table.count(z.keys()));
       v.put("ttlMs", Table.count(z.ttlMs()));
       v.put("compression", String.format(Locale.ROOT, "%,.0f", 3_600_000.0 / z.ttlMs()));
@@ -104,7 +110,7 @@ final class Midnight implements Scenario {
           ">peak callers in flight", ">reads from");
       for (Row r : rows) {
         t.row(r.strategy(), Table.count(r.loadsAfterMidnight()), Table.count(r.peakLoadsPer100ms()),
-            Table.count(r.peakLoadsPer100ms() * 10), Table.count(r.peakConcurrentLoads()), Table.ms(r.p99ms()),
+            Table.count(r.peakLoadsPer100ms() * 10), Table.count(r.peakConcurrentLoads()), floor.p99(r.p99ms()),
             Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.errors(), r.requests()),
             Steady.achieved(r.achievedPerSecond(), r.behind()), Steady.callers(r.peakCallers(),
             r.callerPoolExhausted()), Table.seconds(r.readsFromSeconds()));
@@ -140,11 +146,12 @@ final class Midnight implements Scenario {
     Sizes sizes = Sizes.of(ctx.profile());
     Keys keySpace = new Keys("m", sizes.keys(), "ZIPF");
     String[] all = keySpace.all();
+    Floor floor = Floor.measure(ctx, sizes.rate());
     List<Row> rows = new ArrayList<>();
     for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
       rows.add(night(ctx, c, all, keySpace, sizes));
     }
-    return new Result(rows, sizes);
+    return new Result(rows, sizes, floor);
   }
 
   /** One contender: every key written at one instant, then read until after the jitter window. */

@@ -68,7 +68,7 @@ final class NodesSharingRedis implements Scenario {
   /** The runs on one topology: where it was, the node counts, a row per strategy and N. */
   record Part(boolean cluster, String where, int[] nodeCounts, List<Row> rows) {
 
-    Table table() {
+    Table table(Floor floor) {
       List<String> cols = new ArrayList<>(List.of("strategy"));
       for (int n : nodeCounts) {
         cols.add(">" + n + (n == 1 ? " node" : " nodes"));
@@ -84,7 +84,7 @@ final class NodesSharingRedis implements Scenario {
       byStrategy().forEach((strategy, rs) -> {
         List<Object> cells = new ArrayList<>(List.of(strategy));
         rs.forEach(r -> cells.add(Table.ratio(r.loadsPerExpiry())));
-        rs.forEach(r -> cells.add(Table.ms(r.p99ms())));
+        rs.forEach(r -> cells.add(floor.p99(r.p99ms())));
         if (cluster) {
           cells.add(rs.stream().map(r -> String.valueOf(r.masterPort())).distinct().collect(Collectors.joining(", ")));
         }
@@ -118,7 +118,13 @@ final class NodesSharingRedis implements Scenario {
   }
 
   /** The runs on one Redis, then on the cluster (either may be left out by {@code -Dscenario.redis}). */
-  record Result(List<Part> parts, double rate, Duration warmup, Duration measure) implements Measured {
+  record Result(List<Part> parts, double rate, Duration warmup, Duration measure, Floor floor)
+      implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      return Map.of("floor", floor.data());
+    }
 
     @Override
     public List<Row> rows() {
@@ -131,11 +137,12 @@ final class NodesSharingRedis implements Scenario {
       Part first = parts.get(0);
       v.put("first", Map.of("cluster", first.cluster(), "where", first.where()));
       v.put("clusterAfter", parts.size() > 1 ? List.of(parts.get(1).where()) : List.of());
+      v.put("floor", floor.view());
       v.put("rate", Table.rate(rate));
       v.put("warmup", String.format(Locale.ROOT, "%.0f", warmup.toMillis() / 1000.0));
       v.put("measure", String.format(Locale.ROOT, "%.0f", measure.toMillis() / 1000.0));
       v.put("peer", Contender.of(Peer.REDISSON_LOCK).description());
-      v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table())).toList());
+      v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table(floor))).toList());
       v.put("errorKinds", ErrorKinds.view(rows().stream().map(r -> Map.entry(String.format(Locale.ROOT,
           "%s, %d node(s), %s", r.strategy(), r.nodes(), r.redis()), r.errorKinds())).toList()));
       return v;
@@ -161,6 +168,7 @@ final class NodesSharingRedis implements Scenario {
     double rate = p.pick(1_000.0, 2_000.0, 2_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(3), Duration.ofSeconds(10));
+    Floor floor = Floor.measure(ctx, rate);
     Run run = new Run(ctx, ctx.contenders(id(), StoreType.REDIS), rate, warmup, measure);
     List<Part> parts = new ArrayList<>();
     if (ctx.redis() != RedisTopology.CLUSTER) {
@@ -171,7 +179,7 @@ final class NodesSharingRedis implements Scenario {
       // on the cluster: one row per strategy at the smallest and the largest N (all four in the full profile)
       parts.add(run.on(RedisTopology.CLUSTER, p.pick(new int[] {2}, new int[] {1, 8}, new int[] {1, 2, 4, 8})));
     }
-    return new Result(parts, rate, warmup, measure);
+    return new Result(parts, rate, warmup, measure, floor);
   }
 
   /** The contenders and run settings both topologies share. */

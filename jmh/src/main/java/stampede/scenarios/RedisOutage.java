@@ -134,20 +134,22 @@ final class RedisOutage implements Scenario {
   /**
    * Every lane's row, what the generator did, when Redis stopped and restarted (in nanoseconds after the origin).
    */
-  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long stopOff, long upOff)
-      implements Measured {
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long stopOff, long upOff,
+      Floor floor) implements Measured {
 
     @Override
     public Map<String, Object> data() {
       Map<String, Object> d = generator.data();
       d.put("stoppedAtSeconds", stopOff / 1e9);
       d.put("restartedAtSeconds", upOff / 1e9);
+      d.put("floor", floor.data());
       return d;
     }
 
     @Override
     public Map<String, Object> view() {
       Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
       v.put("beforeMs", Table.count(phases.beforeMs()));
       v.put("warmMs", Table.count(phases.warmMs()));
       v.put("downMs", Table.count(phases.downMs()));
@@ -165,7 +167,7 @@ final class RedisOutage implements Scenario {
             Table.rate(r.dbLoadsPerSecondLastTwo()), r.cachingResumedAfterMs() == null
                 ? "not within " + phases.afterMs() / 1000 + " s" : Table.ms(r.cachingResumedAfterMs()) + " ms",
             Table.count(r.storeErrors()), Table.percent(r.callerErrors(), r.requests()),
-            String.join(" / ", Table.ms(r.p99msBefore()), Table.ms(r.p99msDuring()), Table.ms(r.p99msAfter())),
+            String.join(" / ", floor.p99(r.p99msBefore()), floor.p99(r.p99msDuring()), floor.p99(r.p99msAfter())),
             Table.ms(r.maxMs()));
       }
       v.put("table", t);
@@ -199,13 +201,15 @@ final class RedisOutage implements Scenario {
     // every request is a Redis round trip or more: 7 strategies x 400/s stay under what the 2-core machine sustains
     double perLane = ctx.profile().pick(400.0, 400.0, 400.0);
     Duration span = Duration.ofMillis(ph.beforeMs() + ph.downMs() + ph.afterMs() + 5_000);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.REDIS);
+    Floor floor = Floor.measure(ctx, perLane * contenders.size());
     List<Lane> lanes = new ArrayList<>();
     try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
       try {
-        for (Contender c : ctx.contenders(id(), StoreType.REDIS)) {
+        for (Contender c : contenders) {
           lanes.add(new Lane(c, redis, span, ctx.meters(c.name())));
         }
-        return outage(ctx, redis, lanes, ph, perLane);
+        return outage(ctx, redis, lanes, ph, perLane, floor);
       } finally {
         lanes.forEach(l -> l.env.close());
       }
@@ -213,7 +217,7 @@ final class RedisOutage implements Scenario {
   }
 
   /** Every lane at once through one outage of {@code redis}. */
-  Result outage(Context ctx, RedisBackend redis, List<Lane> lanes, Phases ph, double perLane)
+  Result outage(Context ctx, RedisBackend redis, List<Lane> lanes, Phases ph, double perLane, Floor floor)
       throws InterruptedException {
     Keys spread = new Keys("s", 1_000, "ZIPF");
     long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(50);
@@ -256,7 +260,7 @@ final class RedisOutage implements Scenario {
     long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(ph.afterMs());
     long warmOff = TimeUnit.MILLISECONDS.toNanos(ph.warmMs());
     List<Row> rows = lanes.stream().map(l -> l.row(warmOff, stopOff, upOff, endOff)).toList();
-    return new Result(rows, ph, perLane, Generated.of(r), stopOff, upOff);
+    return new Result(rows, ph, perLane, Generated.of(r), stopOff, upOff, floor);
   }
 
   /** Nanoseconds from {@code upOff} to the first bucket with hits and no store error, or -1 before {@code endOff}. */
