@@ -21,7 +21,8 @@ class ErrorKindsTest {
 
   @Test
   void aRefusalIsItsReasonALoadFailureItsCauseWithoutTheKey() {
-    assertEquals("RejectedException: too many requests", ErrorKinds.kind(new RejectedException("k1", "too many requests")));
+    assertEquals("RejectedException: too many requests",
+        ErrorKinds.kind(new RejectedException("k1", "too many requests")));
     assertEquals("LoadException: loader returned null", ErrorKinds.kind(new LoadException("k1", "loader returned null",
         null)));
     assertEquals("LoadException: gave up waiting for the load in flight after PT5S", ErrorKinds.kind(

@@ -54,8 +54,8 @@ class FloorTest {
     ScenarioWriter w = new ScenarioWriter(dir, PagesTest.run());
     w.write(new Outcome("midnight", new Midnight.Result(List.of(row), sizes, f), null, 1, 10, Map.of()));
     String page = Files.readString(dir.resolve("midnight.md"), StandardCharsets.UTF_8);
-    assertTrue(page.contains("the peak load rate?\n\n**Floor**: a call that answers at once, through the same generator "
-        + "and caller pool at 5,000 requests/s for 1.0 s, waited p50 0.200 ms, p99 1.50 ms, max 3.00 ms; the "
+    assertTrue(page.contains("the peak load rate?\n\n**Floor**: a call that answers at once, through the same "
+        + "generator and caller pool at 5,000 requests/s for 1.0 s, waited p50 0.200 ms, p99 1.50 ms, max 3.00 ms; the "
         + "generator achieved 5,000/s, its largest lag 0.500 ms. A p99 marked \"(floor)\" is at most 2.00 x this "
         + "floor's: the machine, not the strategy, set it.\n\n- **Keys**: 20,000"), page);
     assertTrue(page.contains("| SINGLE_FLIGHT_JITTER | 10 | 5 | 50 | 3 | 2.00 (floor) | 4.00 |"), page);

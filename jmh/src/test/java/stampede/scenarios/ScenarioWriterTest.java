@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import stampede.report.JsonWriter;
 
-/** A partial run (-Dscenarios.only) merges its scenarios into the scenarios.json already there; a whole run replaces. */
+/**
+ * A partial run (-Dscenarios.only) merges its scenarios into the scenarios.json already there; a whole run replaces
+ * it.
+ */
 class ScenarioWriterTest {
   static final List<String> PLAN = List.of("callers-sweep", "midnight", "locking");
 
