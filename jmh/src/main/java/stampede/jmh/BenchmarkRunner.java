@@ -1,11 +1,10 @@
 package stampede.jmh;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,21 +18,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatFactory;
 import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.BenchmarkList;
+import org.openjdk.jmh.runner.BenchmarkListEntry;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
-import stampede.jmh.report.MachineInfo;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 import stampede.jmh.report.ResultsReport;
+import stampede.report.MachineInfo;
+import stampede.settings.BenchSettings;
+import stampede.settings.Profile;
 
 /**
  * Runs a benchmark profile and writes the results: {@code jmh-result.json} (JMH's JSON of every run, written by
@@ -44,7 +45,8 @@ import stampede.jmh.report.ResultsReport;
  * <p><b>Where the run settings live.</b> Each benchmark's mode, time unit, threads, forks (and heap), warm-up and
  * measurement are written once, in the JMH annotations of its class (or method): those are what
  * {@code java -jar benchmarks.jar <Benchmark>} runs, and they are the quick profile. This class never restates
- * them; it reads them ({@link Settings#of}) and a profile may only transform them all by one rule:
+ * them; it reads them from the list JMH's annotation processor generates ({@code META-INF/BenchmarkList}, see
+ * {@link Iterations#of}), and a profile may only transform them all by one rule:
  * <ul>
  *   <li>{@code smoke}: 1 fork, no warm-up, one 1 s iteration; one strategy (SINGLE_FLIGHT on Caffeine) per scenario;
  *       writes to {@code jmh/target/bench-smoke} (CI);</li>
@@ -62,14 +64,15 @@ import stampede.jmh.report.ResultsReport;
  * is capped by their 8 or 16 threads.
  * What a profile does choose is the combinations: which strategies, stores and parameter values ({@link #profile}).
  *
- * <p>Subsets: {@code -Dbench.only=<regex>} keeps the benchmarks whose {@code Class.method} matches (find);
- * {@code -Dbench.strategies=A,B} keeps those strategies. {@code -Dbench.out=<dir>} overrides the output directory;
- * {@code -Dbench.dryRun=true} prints the plan and its estimated time only.
+ * <p>Its settings are {@link BenchSettings} (documented in {@code reference.conf}): the profile, subsets
+ * ({@code -Dbench.only=<regex>} keeps the benchmarks whose {@code Class.method} matches (find),
+ * {@code -Dbench.strategies=A,B} keeps those strategies), the output directory and {@code -Dbench.dryRun=true}
+ * (prints the plan and its estimated time only).
  *
  * <p>The estimate counts, per JMH run (one fork of one parameter combination), an overhead for the JVM fork and trial
- * setup (an embedded Redis start on the Redis store; a benchmark may declare its own, measured, as
- * {@code static final double FORK_SECONDS}) plus warm-up and measurement time, plus the per-iteration setup a
- * benchmark declares as {@code static final double SETUP_SECONDS_PER_ITERATION}.
+ * setup (an embedded Redis start on the Redis store) plus warm-up and measurement time, plus a per-iteration setup;
+ * what JMH's annotations cannot say of a benchmark (its measured fork time, its per-iteration setup, whether its
+ * runs add {@code -prof gc}) is declared here, once per benchmark class, in {@link Bench}.
  */
 public final class BenchmarkRunner {
   /**
@@ -77,150 +80,132 @@ public final class BenchmarkRunner {
    * dev machine (hot-key quick: 30 runs estimated at 3 s overhead took 202 s instead of 180 s).
    */
   static final double FORK_OVERHEAD_SECONDS = 3.7;
+  /** Where JMH's annotation processor lists every benchmark with the settings of its annotations. */
+  static final String BENCHMARK_LIST = "/META-INF/BenchmarkList";
 
   static final List<StrategyType> ALL = List.of(StrategyType.values());
 
   private BenchmarkRunner() {
   }
 
-  /** Forks, warm-up and measurement of a benchmark method. */
-  record Settings(int forks, int warmupIterations, Duration warmupTime, int iterations, Duration iterationTime) {
+  /**
+   * A benchmark class the runner plans, and what the runner needs to know of it that JMH's annotations do not say.
+   *
+   * @param forkSeconds      JVM fork, trial setup and teardown per run, for the estimate (measured on the 2-core
+   *                         machine)
+   * @param setupSeconds     wall time of its per-iteration setup, for the estimate (mass expiry rewrites its keys)
+   * @param gcProfile        its runs add JMH's {@code -prof gc} (bytes allocated per operation, for the tables)
+   */
+  enum Bench {
+    HOT_KEY(HotKeyBenchmark.class, FORK_OVERHEAD_SECONDS, 0, false),
+    SPREAD_KEYS(SpreadKeysBenchmark.class, FORK_OVERHEAD_SECONDS, 0, false),
+    /** Setup: its {@code writeAllAtOnce} plus JMH's iteration set-up, about 1.2 s on the 2-core machine. */
+    MASS_EXPIRY(MassExpiryBenchmark.class, FORK_OVERHEAD_SECONDS, 1.2, false),
+    FAILING_DATABASE(FailingDatabaseBenchmark.class, FORK_OVERHEAD_SECONDS, 0, false),
+    /** About 2 s per fork on Caffeine, more on Redis (an embedded redis-server starts and stops). */
+    HIT_PATH(HitPathBenchmark.class, 3.0, 0, true),
+    CONTENTION(ContentionBenchmark.class, 2.3, 0, true);
 
-    /** What the annotations of {@code method} (else of its class) say; all three must be there. */
-    static Settings of(Method method) {
-      Fork fork = annotation(method, Fork.class);
-      Warmup warmup = annotation(method, Warmup.class);
-      Measurement measurement = annotation(method, Measurement.class);
-      if (fork.value() < 1 || warmup.iterations() < 0 || measurement.iterations() < 1 || warmup.time() < 1
-          || measurement.time() < 1) {
-        throw new IllegalStateException(method + ": set forks, iterations and times explicitly in its annotations");
-      }
-      return new Settings(fork.value(), warmup.iterations(), duration(warmup.time(), warmup.timeUnit()),
-          measurement.iterations(), duration(measurement.time(), measurement.timeUnit()));
-    }
+    final String className;
+    final String simpleName;
+    final double forkSeconds;
+    final double setupSeconds;
+    final boolean gcProfile;
 
-    private static <A extends java.lang.annotation.Annotation> A annotation(Method method, Class<A> type) {
-      A a = method.getAnnotation(type);
-      if (a == null) {
-        a = method.getDeclaringClass().getAnnotation(type);
-      }
-      if (a == null) {
-        throw new IllegalStateException(method.getDeclaringClass().getSimpleName() + "." + method.getName()
-            + " has no @" + type.getSimpleName() + ": its run settings belong in its annotations");
-      }
-      return a;
-    }
-
-    private static Duration duration(int time, TimeUnit unit) {
-      return Duration.ofNanos(unit.toNanos(time));
+    Bench(Class<?> benchmark, double forkSeconds, double setupSeconds, boolean gcProfile) {
+      this.className = benchmark.getName();
+      this.simpleName = benchmark.getSimpleName();
+      this.forkSeconds = forkSeconds;
+      this.setupSeconds = setupSeconds;
+      this.gcProfile = gcProfile;
     }
   }
 
-  /** The profiles and their one rule each on the annotated settings. */
-  enum Profile {
-    SMOKE, QUICK, FULL;
+  /** Forks, warm-up and measurement of a benchmark method. */
+  record Iterations(int forks, int warmupIterations, Duration warmupTime, int iterations, Duration iterationTime) {
 
-    Settings apply(Settings s) {
-      return switch (this) {
-        case SMOKE -> new Settings(1, 0, s.warmupTime(), 1, Duration.ofSeconds(1));
-        case QUICK -> s;
-        case FULL -> new Settings(Math.max(2, s.forks()), Math.max(2, s.warmupIterations()), s.warmupTime(),
-            Math.max(5, s.iterations()), s.iterationTime());
-      };
-    }
-
-    static Profile of(String name) {
-      try {
-        return valueOf(name.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("bench.profile must be smoke, quick or full: " + name, e);
+    /** What the annotations of a benchmark method (else of its class) say, as JMH lists them; all must be set. */
+    static Iterations of(BenchmarkListEntry e) {
+      int forks = e.getForks().orElse(-1);
+      int warmups = e.getWarmupIterations().orElse(-1);
+      int measured = e.getMeasurementIterations().orElse(-1);
+      if (forks < 1 || warmups < 0 || measured < 1 || !e.getWarmupTime().hasValue()
+          || !e.getMeasurementTime().hasValue()) {
+        throw new IllegalStateException(e.getUsername() + ": set @Fork, @Warmup and @Measurement (iterations and"
+            + " time) explicitly: its run settings belong in its annotations");
       }
+      return new Iterations(forks, warmups, duration(e.getWarmupTime().get()), measured,
+          duration(e.getMeasurementTime().get()));
     }
 
-    String id() {
-      return name().toLowerCase(Locale.ROOT);
+    private static Duration duration(TimeValue t) {
+      return Duration.ofNanos(t.convertTo(TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /** The profiles' one rule each on the annotated settings. */
+  static Iterations apply(Profile profile, Iterations s) {
+    return switch (profile) {
+      case SMOKE -> new Iterations(1, 0, s.warmupTime(), 1, Duration.ofSeconds(1));
+      case QUICK -> s;
+      case FULL -> new Iterations(Math.max(2, s.forks()), Math.max(2, s.warmupIterations()), s.warmupTime(),
+          Math.max(5, s.iterations()), s.iterationTime());
+    };
+  }
+
+  /** Every benchmark method of the jar, as JMH's annotation processor listed it. */
+  static List<BenchmarkListEntry> benchmarkList() {
+    try (InputStream in = BenchmarkRunner.class.getResourceAsStream(BENCHMARK_LIST)) {
+      if (in == null) {
+        throw new IllegalStateException(BENCHMARK_LIST + " is missing: JMH's annotation processor did not run");
+      }
+      return BenchmarkList.readBenchmarkList(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
   /**
-   * The benchmark methods of {@code benchmark} whose names match {@code method} (a regex) over a set of strategies,
+   * The benchmark methods of {@code bench} whose names match {@code method} (a regex) over a set of strategies,
    * stores and parameter values. No stores: the methods have no strategy (the Caffeine baselines of the hit path).
    */
-  record Plan(Class<?> benchmark, String method, List<StrategyType> strategies, List<StoreType> stores,
+  record Plan(Bench bench, String method, List<StrategyType> strategies, List<StoreType> stores,
       Map<String, String[]> params) {
 
     String name() {
-      return benchmark.getSimpleName() + "." + method;
+      return bench.simpleName + "." + method;
     }
 
-    /** The {@code @Benchmark} methods this plan runs, by name; at least one. */
-    List<Method> methods() {
+    /** The benchmark methods this plan runs, as JMH lists them, by name; at least one. */
+    List<BenchmarkListEntry> entries() {
       Pattern p = Pattern.compile(method);
-      List<Method> ms = Arrays.stream(benchmark.getMethods())
-          .filter(m -> m.isAnnotationPresent(Benchmark.class) && p.matcher(m.getName()).matches())
-          .sorted(Comparator.comparing(Method::getName)).toList();
-      if (ms.isEmpty()) {
-        throw new IllegalStateException("no @Benchmark method of " + benchmark.getSimpleName() + " matches " + method);
+      List<BenchmarkListEntry> es = benchmarkList().stream()
+          .filter(e -> e.getUserClassQName().equals(bench.className) && p.matcher(methodName(e)).matches())
+          .sorted(Comparator.comparing(BenchmarkRunner::methodName)).toList();
+      if (es.isEmpty()) {
+        throw new IllegalStateException("no @Benchmark method of " + bench.simpleName + " matches " + method);
       }
-      return ms;
+      return es;
+    }
+
+    /** The names of the methods this plan runs. */
+    List<String> methods() {
+      return entries().stream().map(BenchmarkRunner::methodName).toList();
     }
 
     /** The annotated settings, the same for every method of the plan (a plan mixing settings is a mistake). */
-    Settings settings() {
-      List<Settings> all = methods().stream().map(Settings::of).distinct().toList();
+    Iterations settings() {
+      List<Iterations> all = entries().stream().map(Iterations::of).distinct().toList();
       if (all.size() != 1) {
         throw new IllegalStateException(name() + " matches methods with different settings: " + all);
       }
       return all.get(0);
     }
+  }
 
-    /**
-     * True if the benchmark declares {@code static final boolean GC_PROFILE = true}: its runs add JMH's {@code -prof gc}
-     * (bytes allocated per operation, for the tables).
-     */
-    boolean gcProfile() {
-      try {
-        Field f = benchmark.getDeclaredField("GC_PROFILE");
-        if (Modifier.isStatic(f.getModifiers()) && f.getType() == boolean.class) {
-          f.setAccessible(true);
-          return f.getBoolean(null);
-        }
-      } catch (NoSuchFieldException | IllegalAccessException e) {
-        // none declared
-      }
-      return false;
-    }
-
-    /**
-     * JVM fork and trial setup per run, as the benchmark declares it ({@code static final double
-     * FORK_SECONDS}, measured), else {@link #FORK_OVERHEAD_SECONDS}.
-     */
-    double forkSeconds() {
-      try {
-        Field f = benchmark.getDeclaredField("FORK_SECONDS");
-        if (Modifier.isStatic(f.getModifiers()) && f.getType() == double.class) {
-          f.setAccessible(true);
-          return f.getDouble(null);
-        }
-      } catch (NoSuchFieldException | IllegalAccessException e) {
-        // none declared
-      }
-      return FORK_OVERHEAD_SECONDS;
-    }
-
-    /** Wall time a benchmark spends in its per-iteration setup, as it declares it (0 if it does not). */
-    double setupSecondsPerIteration() {
-      try {
-        Field f = benchmark.getDeclaredField("SETUP_SECONDS_PER_ITERATION");
-        if (Modifier.isStatic(f.getModifiers()) && f.getType() == double.class) {
-          f.setAccessible(true);
-          return f.getDouble(null);
-        }
-      } catch (NoSuchFieldException | IllegalAccessException e) {
-        // none declared
-      }
-      return 0;
-    }
+  /** The method name of a listed benchmark ({@code get} of {@code stampede.jmh.HotKeyBenchmark.get}). */
+  static String methodName(BenchmarkListEntry e) {
+    return e.getUsername().substring(e.getUserClassQName().length() + 1);
   }
 
   static List<StrategyType> of(String... names) {
@@ -237,69 +222,74 @@ public final class BenchmarkRunner {
 
   /** What a profile runs: the combinations only (the run settings come from the annotations, see above). */
   static List<Plan> profile(Profile profile) {
-    List<StoreType> both = List.of(StoreType.CAFFEINE, StoreType.REDIS);
-    List<StoreType> caffeine = List.of(StoreType.CAFFEINE);
-    List<StoreType> redis = List.of(StoreType.REDIS);
-    Class<?> hot = HotKeyBenchmark.class;
-    Class<?> spread = SpreadKeysBenchmark.class;
-    Class<?> mass = MassExpiryBenchmark.class;
-    Class<?> failing = FailingDatabaseBenchmark.class;
-    Class<?> hit = HitPathBenchmark.class;
-    Class<?> contention = ContentionBenchmark.class;
-    String hitRedisMethods = "(strategyGet|redisGetSameSize)"; // a raw GET sized by each strategy's entry
-    switch (profile) {
-      case SMOKE: {
-        List<StrategyType> one = of("SINGLE_FLIGHT");
-        return List.of(
-            new Plan(hot, "get", one, caffeine, params()),
-            new Plan(spread, "get", one, caffeine, params("distribution", "ZIPF")),
-            new Plan(mass, "get", one, caffeine, params()),
-            new Plan(failing, "get", one, caffeine, params("failure", "FAIL", "periodMs", "1000", "failForMs", "500")),
-            new Plan(hit, "strategyGet", one, caffeine, params()),
-            new Plan(contention, "strategyGet", one, caffeine, params()));
-      }
-      case QUICK: {
-        // budget (printed at start): about 7 min on 2 cores, of which the hit path and contention about 4.5; the
-        // open-loop scenarios take the rest of the bench command's 20 minutes. The hit path covers every strategy,
-        // the spread keys a representative subset. The hot key, mass expiry and failing database are the scenarios'
-        // now (full profile only here).
-        List<StrategyType> spreadCaffeine = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
-            "STALE_WHILE_REVALIDATE", "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
-        List<StrategyType> spreadRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "LAYERED_STACK");
-        // on Redis the loopback round trip dominates a hit: a subset (one per policy, the plain path, the stack)
-        // shows whether any strategy adds a round trip or much decoding, each against a raw GET of its entry's size
-        List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "STALE_WHILE_REVALIDATE",
-            "HOT_KEY_PROTECTION", "LAYERED_STACK");
-        // SINGLE_FLIGHT_JITTER only differs from SINGLE_FLIGHT at a mass expiry
-        List<StrategyType> all = ALL.stream().filter(t -> t != StrategyType.SINGLE_FLIGHT_JITTER).toList();
-        return List.of(
-            new Plan(spread, "get", spreadCaffeine, caffeine, params("distribution", "ZIPF")),
-            new Plan(spread, "get", spreadRedis, redis, params("distribution", "ZIPF")),
-            new Plan(hit, "strategyGet", all, caffeine, params()),
-            new Plan(hit, "caffeine.*", List.of(), List.of(), params()),
-            new Plan(hit, hitRedisMethods, hitRedis, redis, params()),
-            new Plan(contention, "strategyGet", all, caffeine, params()),
-            new Plan(contention, "caffeine.*", List.of(), List.of(), params()));
-      }
-      case FULL: {
-        return List.of(
-            new Plan(hot, "get", ALL, both, params("dbLatencyMs", "5-50,1-5")),
-            new Plan(spread, "get", ALL, both, params("distribution", "ZIPF,UNIFORM")),
-            new Plan(mass, "get", ALL, both, params()),
-            new Plan(failing, "get", ALL, both, params("failure", "FAIL,SLOW")),
-            new Plan(hit, "strategyGet", ALL, caffeine, params()),
-            new Plan(hit, "caffeine.*", List.of(), List.of(), params()),
-            new Plan(hit, hitRedisMethods, ALL, redis, params()),
-            new Plan(contention, "strategyGet", ALL, caffeine, params()),
-            new Plan(contention, "caffeine.*", List.of(), List.of(), params()));
-      }
-      default:
-        throw new AssertionError(profile);
-    }
+    return switch (profile) {
+      case SMOKE -> smoke();
+      case QUICK -> quick();
+      case FULL -> full();
+    };
+  }
+
+  private static final List<StoreType> BOTH = List.of(StoreType.CAFFEINE, StoreType.REDIS);
+  private static final List<StoreType> CAFFEINE = List.of(StoreType.CAFFEINE);
+  private static final List<StoreType> REDIS = List.of(StoreType.REDIS);
+  /** The hit path on Redis: each strategy against a raw GET sized by its entry. */
+  private static final String HIT_REDIS_METHODS = "(strategyGet|redisGetSameSize)";
+
+  /** One strategy (SINGLE_FLIGHT on Caffeine) per benchmark class. */
+  private static List<Plan> smoke() {
+    List<StrategyType> one = of("SINGLE_FLIGHT");
+    return List.of(
+        new Plan(Bench.HOT_KEY, "get", one, CAFFEINE, params()),
+        new Plan(Bench.SPREAD_KEYS, "get", one, CAFFEINE, params("distribution", "ZIPF")),
+        new Plan(Bench.MASS_EXPIRY, "get", one, CAFFEINE, params()),
+        new Plan(Bench.FAILING_DATABASE, "get", one, CAFFEINE,
+            params("failure", "FAIL", "periodMs", "1000", "failForMs", "500")),
+        new Plan(Bench.HIT_PATH, "strategyGet", one, CAFFEINE, params()),
+        new Plan(Bench.CONTENTION, "strategyGet", one, CAFFEINE, params()));
+  }
+
+  /**
+   * Budget (printed at start): about 7 min on 2 cores, of which the hit path and contention about 4.5; the open-loop
+   * scenarios take the rest of the bench command's 20 minutes. The hit path covers every strategy, the spread keys a
+   * representative subset. The hot key, mass expiry and failing database are the scenarios' now (full profile only
+   * here).
+   */
+  private static List<Plan> quick() {
+    List<StrategyType> spreadCaffeine = of("CACHE_ASIDE", "SINGLE_FLIGHT", "TWO_LEVEL_COALESCING", "XFETCH",
+        "STALE_WHILE_REVALIDATE", "LAYERED_STACK", "CAFFEINE_ASYNC_GET", "CAFFEINE_REFRESH_AFTER_WRITE");
+    List<StrategyType> spreadRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "LAYERED_STACK");
+    // on Redis the loopback round trip dominates a hit: a subset (one per policy, the plain path, the stack) shows
+    // whether any strategy adds a round trip or much decoding, each against a raw GET of its entry's size
+    List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "STALE_WHILE_REVALIDATE",
+        "HOT_KEY_PROTECTION", "LAYERED_STACK");
+    // SINGLE_FLIGHT_JITTER only differs from SINGLE_FLIGHT at a mass expiry
+    List<StrategyType> all = ALL.stream().filter(t -> t != StrategyType.SINGLE_FLIGHT_JITTER).toList();
+    return List.of(
+        new Plan(Bench.SPREAD_KEYS, "get", spreadCaffeine, CAFFEINE, params("distribution", "ZIPF")),
+        new Plan(Bench.SPREAD_KEYS, "get", spreadRedis, REDIS, params("distribution", "ZIPF")),
+        new Plan(Bench.HIT_PATH, "strategyGet", all, CAFFEINE, params()),
+        new Plan(Bench.HIT_PATH, "caffeine.*", List.of(), List.of(), params()),
+        new Plan(Bench.HIT_PATH, HIT_REDIS_METHODS, hitRedis, REDIS, params()),
+        new Plan(Bench.CONTENTION, "strategyGet", all, CAFFEINE, params()),
+        new Plan(Bench.CONTENTION, "caffeine.*", List.of(), List.of(), params()));
+  }
+
+  /** Every strategy, store and parameter value. */
+  private static List<Plan> full() {
+    return List.of(
+        new Plan(Bench.HOT_KEY, "get", ALL, BOTH, params("dbLatencyMs", "5-50,1-5")),
+        new Plan(Bench.SPREAD_KEYS, "get", ALL, BOTH, params("distribution", "ZIPF,UNIFORM")),
+        new Plan(Bench.MASS_EXPIRY, "get", ALL, BOTH, params()),
+        new Plan(Bench.FAILING_DATABASE, "get", ALL, BOTH, params("failure", "FAIL,SLOW")),
+        new Plan(Bench.HIT_PATH, "strategyGet", ALL, CAFFEINE, params()),
+        new Plan(Bench.HIT_PATH, "caffeine.*", List.of(), List.of(), params()),
+        new Plan(Bench.HIT_PATH, HIT_REDIS_METHODS, ALL, REDIS, params()),
+        new Plan(Bench.CONTENTION, "strategyGet", ALL, CAFFEINE, params()),
+        new Plan(Bench.CONTENTION, "caffeine.*", List.of(), List.of(), params()));
   }
 
   /** One JMH invocation: a plan on one store (or the store-less raw baselines), with the profile's settings. */
-  record Job(Plan plan, StoreType store, List<StrategyType> strategies, Settings settings) {
+  record Job(Plan plan, StoreType store, List<StrategyType> strategies, Iterations settings) {
 
     /** Parameter combinations: strategies x values of every other parameter x methods. */
     int combinations() {
@@ -311,9 +301,9 @@ public final class BenchmarkRunner {
     }
 
     double seconds() {
-      Settings s = settings;
-      double setup = plan.setupSecondsPerIteration();
-      return combinations() * s.forks() * (plan.forkSeconds()
+      Iterations s = settings;
+      double setup = plan.bench().setupSeconds;
+      return combinations() * s.forks() * (plan.bench().forkSeconds
           + s.warmupIterations() * (s.warmupTime().toMillis() / 1000.0 + setup)
           + s.iterations() * (s.iterationTime().toMillis() / 1000.0 + setup));
     }
@@ -326,7 +316,7 @@ public final class BenchmarkRunner {
       if (pattern != null && !pattern.matcher(p.name()).find()) {
         continue;
       }
-      Settings settings = profile.apply(p.settings());
+      Iterations settings = apply(profile, p.settings());
       if (p.stores().isEmpty()) {
         jobs.add(new Job(p, null, List.of(), settings));
         continue;
@@ -344,36 +334,44 @@ public final class BenchmarkRunner {
     return jobs;
   }
 
-  public static void main(String[] args) throws IOException, RunnerException {
-    String profileName = System.getProperty("bench.profile", "quick").trim();
-    Profile profile = Profile.of(profileName.isEmpty() ? "quick" : profileName);
-    String only = System.getProperty("bench.only", "");
-    String strategiesProp = System.getProperty("bench.strategies", "").trim();
-    List<StrategyType> keep = strategiesProp.isEmpty() ? List.of()
-        : Arrays.stream(strategiesProp.split(",")).map(String::trim).map(StrategyType::valueOf).toList();
-    Path out = Path.of(System.getProperty("bench.out", profile == Profile.SMOKE
-        ? System.getProperty("bench.smokeDir", "jmh/target/bench-smoke")
-        : System.getProperty("bench.resultsDir", "results")));
-    boolean dryRun = Boolean.parseBoolean(System.getProperty("bench.dryRun", "false"));
+  /** The jobs {@code settings} select: the profile's plans, filtered by {@code bench.only} and the strategies. */
+  static List<Job> jobs(BenchSettings settings) {
+    return jobs(settings.profile(), settings.jmhOnly(), settings.strategies().stream().map(StrategyType::valueOf)
+        .toList());
+  }
 
-    List<Job> jobs = jobs(profile, only, keep);
+  public static void main(String[] args) throws IOException, RunnerException {
+    BenchSettings settings = BenchSettings.fromSystem();
+    List<Job> jobs = jobs(settings);
+    double estimate = printPlan(settings, jobs);
+    if (settings.jmhDryRun() || jobs.isEmpty()) {
+      return;
+    }
+    run(settings, jobs, estimate);
+  }
+
+  /** Prints the plan, one line per job, and returns its estimated wall time in seconds. */
+  static double printPlan(BenchSettings settings, List<Job> jobs) {
     double estimate = 0;
-    System.out.printf(Locale.ROOT, "[bench] profile %s, output %s%n", profile.id(), out.toAbsolutePath());
+    System.out.printf(Locale.ROOT, "[bench] profile %s, output %s%n", settings.profile().id(),
+        settings.out().toAbsolutePath());
     for (Job j : jobs) {
-      Settings s = j.settings();
+      Iterations s = j.settings();
       System.out.printf(Locale.ROOT, "[bench]   %-30s %-8s %2d combination(s) x %d fork(s) x (%.1f s overhead + %d x %s"
               + " warm-up + %d x %s measured + %.1f s setup per iteration) = %4.0f s%n", j.plan().name(),
-          j.store() == null ? "-" : j.store(), j.combinations(), s.forks(), j.plan().forkSeconds(),
+          j.store() == null ? "-" : j.store(), j.combinations(), s.forks(), j.plan().bench().forkSeconds,
           s.warmupIterations(), human(s.warmupTime()), s.iterations(), human(s.iterationTime()),
-          j.plan().setupSecondsPerIteration(), j.seconds());
+          j.plan().bench().setupSeconds, j.seconds());
       estimate += j.seconds();
     }
     System.out.printf(Locale.ROOT, "[bench] estimated wall time: %.0f s (%.1f min) for %d JMH run(s)%n", estimate,
         estimate / 60, jobs.size());
-    if (dryRun || jobs.isEmpty()) {
-      return;
-    }
+    return estimate;
+  }
 
+  /** Runs every job, writing the JSON after each, then {@code run-info.json} and the tables. */
+  static void run(BenchSettings settings, List<Job> jobs, double estimate) throws IOException, RunnerException {
+    Path out = settings.out();
     Files.createDirectories(out);
     Path json = out.resolve("jmh-result.json");
     long start = System.nanoTime();
@@ -386,12 +384,9 @@ public final class BenchmarkRunner {
           j.store() == null ? "-" : j.store(), (System.nanoTime() - jobStart) / 1e9, j.seconds());
     }
     double wall = (System.nanoTime() - start) / 1e9;
-
     Map<String, Object> info = MachineInfo.collect();
-    info.put("profile", profile.id());
-    info.put("command", "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.profile=" + profile.id()
-        + (only.isBlank() ? "" : " -Dbench.only=" + only)
-        + (strategiesProp.isEmpty() ? "" : " -Dbench.strategies=" + strategiesProp));
+    info.put("profile", settings.profile().id());
+    info.put("command", settings.jmhCommand());
     info.put("jmhRuns", jobs.size());
     info.put("estimatedSeconds", Math.round(estimate));
     info.put("wallSeconds", Math.round(wall));
@@ -405,15 +400,15 @@ public final class BenchmarkRunner {
   /** The JMH options of a job: its benchmark methods, parameters and the profile's settings. */
   static ChainedOptionsBuilder options(Job j) {
     Plan p = j.plan();
-    Settings s = j.settings();
+    Iterations s = j.settings();
     ChainedOptionsBuilder o = new OptionsBuilder()
-        .include("^" + Pattern.quote(p.benchmark().getName() + ".") + p.method() + "$")
+        .include("^" + Pattern.quote(p.bench().className + ".") + p.method() + "$")
         .forks(s.forks())
         .warmupIterations(s.warmupIterations())
         .warmupTime(TimeValue.milliseconds(s.warmupTime().toMillis()))
         .measurementIterations(s.iterations())
         .measurementTime(TimeValue.milliseconds(s.iterationTime().toMillis()));
-    if (p.gcProfile()) {
+    if (p.bench().gcProfile) {
       o.addProfiler(GCProfiler.class);
     }
     if (j.store() != null) {

@@ -39,11 +39,6 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Warmup(iterations = 2, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 5, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 public class ContentionBenchmark {
-  /** The benchmark runner adds {@code -prof gc} (bytes allocated per call) to this benchmark's runs. */
-  static final boolean GC_PROFILE = true;
-  /** JVM fork, trial setup and teardown per run, as measured on the 2-core machine (for the runner's estimate). */
-  static final double FORK_SECONDS = 2.3;
-
   @Benchmark
   public String strategyGet(HitPathBenchmark.Hit s) {
     return s.cache.get(HitPathBenchmark.KEY);

@@ -26,8 +26,12 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import stampede.core.Entry;
 import stampede.core.Ticker;
-import stampede.jmh.impl.CaffeineSameExpiry;
-import stampede.jmh.impl.RawRedisGet;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.peers.CaffeineSameExpiry;
+import stampede.fixtures.peers.RawRedisGet;
 
 /**
  * The price of protection when nothing is expiring: one thread reads one cached, fresh key (TTL 1 h), in nanoseconds
@@ -60,13 +64,6 @@ import stampede.jmh.impl.RawRedisGet;
 @Measurement(iterations = 5, time = 400, timeUnit = TimeUnit.MILLISECONDS)
 public class HitPathBenchmark {
   static final String KEY = "cached";
-  /** The benchmark runner adds {@code -prof gc} (bytes allocated per call) to this benchmark's runs. */
-  static final boolean GC_PROFILE = true;
-  /**
-   * JVM fork, trial setup and teardown per run, for the runner's estimate: about 2 s measured on the 2-core machine
-   * on Caffeine, more on Redis (an embedded redis-server starts and stops).
-   */
-  static final double FORK_SECONDS = 3.0;
 
   /** A strategy over its store, the key written once; on Redis, the baseline sized by that entry. */
   @State(Scope.Benchmark)

@@ -24,6 +24,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 
 /**
  * "Midnight": before every iteration all {@code keys} (200) keys are dropped and rewritten at the same instant
@@ -45,8 +50,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>Run settings: the annotations on this class are the only place they are written; they are the quick
  * profile's (see {@link HotKeyBenchmark} and {@link BenchmarkRunner}). The rewrite before each iteration is not
- * measured but takes wall time, about {@value #SETUP_SECONDS_PER_ITERATION} s (the runner's time estimate counts
- * it).
+ * measured but takes wall time, about 1.2 s (the runner's time estimate counts
+ * it: {@code BenchmarkRunner.Bench}).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -55,9 +60,6 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @Warmup(iterations = 1, time = 1)
 @Measurement(iterations = 2, time = 1)
 public class MassExpiryBenchmark {
-  /** Wall time of {@link Midnight#writeAllAtOnce} plus JMH's iteration set-up, measured on the 2-core machine. */
-  static final double SETUP_SECONDS_PER_ITERATION = 1.2;
-
   @State(Scope.Benchmark)
   public static class Midnight {
     @Param

@@ -7,6 +7,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.ThreadParams;
 import stampede.core.Event;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
 
 /**
  * What happened during an iteration, as JMH secondary results ({@code @AuxCounters(EVENTS)}: summed over

@@ -18,6 +18,11 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
 
 /**
  * The hot-key benchmark's neighbour: 8 callers read {@code keys} (1000) keys, Zipf-distributed (a few hot keys, a

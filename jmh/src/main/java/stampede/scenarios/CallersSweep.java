@@ -2,17 +2,24 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
-import org.knowm.xchart.XYChart;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
 
 /**
  * Scenario 1, the callers sweep: C callers arrive at once on one key that has just expired (its entry is still in
@@ -49,17 +56,89 @@ final class CallersSweep implements Scenario {
     return profile.pick(500, 10_000, 10_000);
   }
 
-  /** One point: a strategy, C callers. */
-  record Point(String strategy, int callers, long loads, long misses, long errors, long stale, Histogram latency,
-      double lastStartMs, int peakLoads) { }
+  /** One point: a strategy, C callers; what {@code scenarios.json} publishes of it. */
+  record Row(String strategy, int callers, long loads, long misses, long errors, Map<String, Long> errorKinds,
+      long staleServed,
+      int peakConcurrentLoads, double p50ms, double p99ms, double maxMs, double lastCallerStartedMs) { }
+
+  /** Every point: a row per strategy and number of callers, in that order. */
+  record Result(int[] counts, List<Row> rows) implements Measured {
+
+    /** The rows by strategy, in order. */
+    Map<String, List<Row>> lines() {
+      Map<String, List<Row>> lines = new LinkedHashMap<>();
+      rows.forEach(r -> lines.computeIfAbsent(r.strategy(), k -> new ArrayList<>()).add(r));
+      return lines;
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("callers", Arrays.stream(counts).mapToObj(Table::count).collect(Collectors.joining(", ")));
+      v.put("jdk", Runtime.version().feature());
+      v.put("loads", loadsTable());
+      v.put("waits", waitsTable());
+      List<String> drawn = chart().lines().stream().map(ChartSpec.Line::name).toList();
+      List<String> noLine = lines().keySet().stream().filter(n -> !drawn.contains(n)).toList();
+      v.put("noLine", noLine.isEmpty() ? List.of() : List.of(String.join(", ", noLine)));
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(String.format(Locale.ROOT,
+          "%s, %s callers", r.strategy(), Table.count(r.callers())), r.errorKinds())).toList()));
+      return v;
+    }
+
+    Table loadsTable() {
+      List<String> cols = new ArrayList<>(List.of("strategy"));
+      for (int c : counts) {
+        cols.add(">" + Table.count(c) + (c == 1 ? " caller" : " callers"));
+      }
+      String big = Table.count(counts[counts.length - 1]);
+      cols.addAll(List.of(">missed at " + big, ">errors at " + big, ">stale at " + big));
+      Table t = new Table(cols.toArray(new String[0]));
+      lines().forEach((strategy, line) -> {
+        List<Object> cells = new ArrayList<>(List.of(strategy));
+        line.forEach(p -> cells.add(Table.count(p.loads())));
+        Row last = line.get(line.size() - 1);
+        cells.add(last.misses() < 0 ? "-" : Table.count(last.misses()));
+        cells.add(Table.count(last.errors()));
+        cells.add(Table.count(last.staleServed()));
+        t.row(cells.toArray());
+      });
+      return t;
+    }
+
+    Table waitsTable() {
+      List<String> cols = new ArrayList<>(List.of("strategy"));
+      for (int c : counts) {
+        cols.add(">" + Table.count(c) + ": p50 / p99 / max");
+      }
+      cols.add(">last caller started at " + Table.count(counts[counts.length - 1]));
+      Table t = new Table(cols.toArray(new String[0]));
+      lines().forEach((strategy, line) -> {
+        List<Object> cells = new ArrayList<>(List.of(strategy));
+        line.forEach(p -> cells.add(Table.ms(p.p50ms()) + " / " + Table.ms(p.p99ms()) + " / " + Table.ms(p.maxMs())));
+        cells.add(Table.ms(line.get(line.size() - 1).lastCallerStartedMs()) + " ms");
+        t.row(cells.toArray());
+      });
+      return t;
+    }
+
+    /** Loads against callers, one line per strategy, log-log: the slope is the answer. */
+    @Override
+    public ChartSpec chart() {
+      ChartSpec chart = ChartSpec.lines("Loads per expiry against concurrent callers (50 ms load, one key)",
+          "concurrent callers on the expired key", "loads for the one expiry", true, true);
+      double[] x = Arrays.stream(counts).asDoubleStream().toArray();
+      lines().forEach((strategy, line) -> chart.line(strategy, x,
+          line.stream().mapToDouble(Row::loads).toArray(), true));
+      return chart;
+    }
+  }
 
   @Override
-  public Report run(Context ctx) throws Exception {
+  public Result run(Context ctx) throws Exception {
     int[] counts = ctx.profile().pick(new int[] {1, 10, 100}, new int[] {1, 10, 100, 1_000, 10_000},
         new int[] {1, 10, 100, 1_000, 10_000});
-    List<Contender> contenders = ctx.keep(ctx.profile() == Profile.SMOKE
-        ? Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT)
-        : Contender.allBut(StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT_JITTER));
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
     int max = counts[counts.length - 1];
     if (max > ctx.callers().size()) {
       throw new IllegalStateException(max + " callers need as many caller threads: " + ctx.callers().size());
@@ -70,22 +149,20 @@ final class CallersSweep implements Scenario {
       burst(ctx, Contender.of(StrategyType.SINGLE_FLIGHT), 1_000);
     }
 
-    Map<String, List<Point>> points = new LinkedHashMap<>();
+    List<Row> rows = new ArrayList<>();
     for (Contender c : contenders) {
-      List<Point> line = new ArrayList<>();
       for (int n : counts) {
-        Point p = burst(ctx, c, n);
-        line.add(p);
-        ctx.log("callers-sweep %-28s %,6d callers: %,6d loads, p99 %s ms, last start %.1f ms", c.name(), n, p.loads,
-            Table.ms(Probe.millis(p.latency, 99)), p.lastStartMs);
+        Row p = burst(ctx, c, n);
+        rows.add(p);
+        ctx.log("callers-sweep %-28s %,6d callers: %,6d loads, p99 %s ms, last start %.1f ms", c.name(), n, p.loads(),
+            Table.ms(p.p99ms()), p.lastCallerStartedMs());
       }
-      points.put(c.name(), line);
     }
-    return report(counts, points);
+    return new Result(counts, rows);
   }
 
   /** One expiry: the key written a TTL before the burst, then {@code callers} requests 20 ms after it expired. */
-  Point burst(Context ctx, Contender c, int callers) {
+  Row burst(Context ctx, Contender c, int callers) {
     Duration lead = Duration.ofMillis(Math.max(100, callers / 20)); // 10,000 callers: half a second
     long burstAt = ctx.now() + lead.toNanos() + Duration.ofMillis(100).toNanos();
     HoldableTicker clock = new HoldableTicker();
@@ -105,108 +182,14 @@ final class CallersSweep implements Scenario {
           Duration.ofSeconds(30));
       // the Caffeine peers report no HIT or MISS events: -1, shown as "-"
       long misses = meter.events(Event.HIT) + meter.events(Event.MISS) == 0 ? -1 : meter.events(Event.MISS);
-      return new Point(c.name(), callers, meter.loads(), misses, probe.errors(),
-          meter.events(Event.STALE_SERVED), probe.latency(), probe.maxStartLag() / 1e6, meter.peakLoads());
+      Histogram h = probe.latency();
+      return new Row(c.name(), callers, meter.loads(), misses, probe.errors(), probe.errorKinds(),
+          meter.events(Event.STALE_SERVED),
+          meter.peakLoads(), Probe.millis(h, 50), Probe.millis(h, 99), Probe.maxMillis(h),
+          probe.maxStartLag() / 1e6);
     } finally {
       env.close();
     }
-  }
-
-  Report report(int[] counts, Map<String, List<Point>> points) {
-    Report r = new Report(id(), "Callers sweep: C callers on one expired key",
-        "C callers read one key at the instant it has expired (stale by 20 ms); the load takes 50 ms. How many loads "
-            + "does that one expiry cost, and how long do the callers wait?");
-    StringBuilder cs = new StringBuilder();
-    for (int c : counts) {
-      cs.append(cs.length() == 0 ? "" : ", ").append(Table.count(c));
-    }
-    r.setup("Callers", cs + " (as many caller threads, all requests intended at one instant; platform threads with "
-        + "256 KB stacks, on JDK " + Runtime.version().feature() + ": the runner uses no virtual threads, so the "
-        + "default commands run as they are on JDK 17)")
-        .setup("Store", "Caffeine, in process; every strategy and Caffeine peer (the jitter twins left out), a fresh "
-            + "cache per point")
-        .setup("Database", "a 50 ms load (parks), unbounded connections")
-        .setup("TTL", "5 s; the key was loaded once by the strategy a TTL before the burst (the store's clock held "
-            + "back), so it expired 20 ms before the callers arrive; no jitter (one key, one expiry)")
-        .setup("Loads per expiry", "loader calls from the expiry until the last caller had its answer (one expiry)");
-
-    String[] loadCols = new String[counts.length + 4];
-    loadCols[0] = "strategy";
-    for (int i = 0; i < counts.length; i++) {
-      loadCols[i + 1] = ">" + Table.count(counts[i]) + (counts[i] == 1 ? " caller" : " callers");
-    }
-    int big = counts[counts.length - 1];
-    loadCols[counts.length + 1] = ">missed at " + Table.count(big);
-    loadCols[counts.length + 2] = ">errors at " + Table.count(big);
-    loadCols[counts.length + 3] = ">stale at " + Table.count(big);
-    Table loads = new Table(loadCols);
-    String[] waitCols = new String[counts.length + 2];
-    waitCols[0] = "strategy";
-    for (int i = 0; i < counts.length; i++) {
-      waitCols[i + 1] = ">" + Table.count(counts[i]) + ": p50 / p99 / max";
-    }
-    waitCols[counts.length + 1] = ">last caller started at " + Table.count(big);
-    Table waits = new Table(waitCols);
-
-    XYChart chart = Charts.lines("Loads per expiry against concurrent callers (50 ms load, one key)",
-        "concurrent callers on the expired key", "loads for the one expiry", true, true);
-    double[] x = new double[counts.length];
-    for (int i = 0; i < counts.length; i++) {
-      x[i] = counts[i];
-    }
-    List<String> noLine = new ArrayList<>();
-    for (Map.Entry<String, List<Point>> e : points.entrySet()) {
-      List<Point> line = e.getValue();
-      Object[] lr = new Object[counts.length + 4];
-      Object[] wr = new Object[counts.length + 2];
-      lr[0] = e.getKey();
-      wr[0] = e.getKey();
-      double[] y = new double[counts.length];
-      for (int i = 0; i < line.size(); i++) {
-        Point p = line.get(i);
-        y[i] = p.loads;
-        lr[i + 1] = Table.count(p.loads);
-        wr[i + 1] = Table.ms(Probe.millis(p.latency, 50)) + " / " + Table.ms(Probe.millis(p.latency, 99)) + " / "
-            + Table.ms(Probe.maxMillis(p.latency));
-        Map<String, Object> row = r.row();
-        row.put("strategy", p.strategy);
-        row.put("callers", p.callers);
-        row.put("loads", p.loads);
-        row.put("misses", p.misses);
-        row.put("errors", p.errors);
-        row.put("staleServed", p.stale);
-        row.put("peakConcurrentLoads", p.peakLoads);
-        row.put("p50ms", Probe.millis(p.latency, 50));
-        row.put("p99ms", Probe.millis(p.latency, 99));
-        row.put("maxMs", Probe.maxMillis(p.latency));
-        row.put("lastCallerStartedMs", p.lastStartMs);
-      }
-      Point last = line.get(line.size() - 1);
-      lr[counts.length + 1] = last.misses < 0 ? "-" : Table.count(last.misses);
-      lr[counts.length + 2] = Table.count(last.errors);
-      lr[counts.length + 3] = Table.count(last.stale);
-      wr[counts.length + 1] = Table.ms(last.lastStartMs) + " ms";
-      loads.row(lr);
-      waits.row(wr);
-      if (Charts.line(chart, e.getKey(), x, y, true) == null) {
-        noLine.add(e.getKey());
-      }
-    }
-    r.table("Loads for the one expiry, by number of callers:", loads);
-    r.table("Wait from the expiry instant (ms), by number of callers:", waits);
-    r.chart(chart);
-    r.note("*missed*: callers that found no fresh value (the strategy's MISS events; the Caffeine peers report none: "
-        + "-); cache-aside loads once per miss. *stale*: callers answered with the expired value (stale-while-revalidate, stale-if-error). "
-        + "*errors*: callers that got an exception (a rate limit's \"too many requests\", say).");
-    r.note("*last caller started*: how long after the expiry instant the last caller thread ran its request. The "
-        + "callers are handed over ahead and woken by their own timers, but on 2 cores thousands of threads cannot all "
-        + "run within a few milliseconds; a caller that starts after the first load wrote the value gets a hit, so "
-        + "at 10,000 callers cache-aside's loads count the callers that arrived during the load, not all of them.");
-    if (!noLine.isEmpty()) {
-      r.note("Not on the log-log chart (0 loads at every point: the key was refreshed before it expired, or every "
-          + "caller got the stale value and its refresh had not started): " + String.join(", ", noLine) + ".");
-    }
-    return r;
   }
 
   /*

@@ -8,37 +8,46 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import stampede.core.Metrics;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
 import stampede.micrometer.MicrometerMetrics;
+import stampede.settings.BenchSettings;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
- * What every scenario runs with: the profile, the shared {@link CallerPool} and clock, the strategies kept by
- * {@code -Dbench.strategies}, the Redis topology of {@code -Dscenario.redis}, and the run's log.
+ * What every scenario runs with: the run's {@link BenchSettings} (the profile, the strategies kept by
+ * {@code -Dbench.strategies}, the Redis topology of {@code -Dscenario.redis}), the shared {@link CallerPool} and
+ * clock, and the run's log.
  */
 public final class Context {
-  final Profile profile;
+  final BenchSettings settings;
   CallerPool callers;
   final OpenLoop.Clock clock;
-  final Set<String> strategies;
-  final RedisBackend.Topology redis;
   private MeterRegistry meters = new SimpleMeterRegistry();
 
-  Context(Profile profile, CallerPool callers, OpenLoop.Clock clock, Set<String> strategies,
-      RedisBackend.Topology redis) {
-    this.profile = profile;
+  Context(BenchSettings settings, CallerPool callers, OpenLoop.Clock clock) {
+    this.settings = settings;
     this.callers = callers;
     this.clock = clock;
-    this.strategies = strategies;
-    this.redis = redis;
   }
 
   public Profile profile() {
-    return profile;
+    return settings.profile();
+  }
+
+  public BenchSettings settings() {
+    return settings;
+  }
+
+  /** {@code -Dscenario.redis}: where the N-nodes scenario runs. */
+  public RedisTopology redis() {
+    return settings.redis();
   }
 
   public CallerPool callers() {
@@ -58,6 +67,13 @@ public final class Context {
     return (System.nanoTime() - t0) / 1e9;
   }
 
+  /** Stops the caller pool. */
+  void close() {
+    if (callers != null) {
+      callers.close();
+    }
+  }
+
   public OpenLoop loop() {
     return new OpenLoop(clock, callers);
   }
@@ -66,10 +82,17 @@ public final class Context {
     return clock.nanoTime();
   }
 
+  /**
+   * The rows of {@code scenario} on {@code store}: the contenders whose roster names it at this run's profile
+   * ({@link Contender#suiting}), those {@code -Dbench.strategies} keeps.
+   */
+  public List<Contender> contenders(String scenario, StoreType store) {
+    return keep(Contender.suiting(scenario, store, profile()));
+  }
+
   /** The contenders {@code -Dbench.strategies} keeps (all if it names none). */
   public List<Contender> keep(List<Contender> contenders) {
-    return strategies.isEmpty() ? contenders
-        : contenders.stream().filter(c -> strategies.contains(c.name())).toList();
+    return contenders.stream().filter(c -> settings.keeps(c.name())).toList();
   }
 
   /**

@@ -2,6 +2,7 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -9,16 +10,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.knowm.xchart.AnnotationLine;
-import org.knowm.xchart.XYChart;
 import stampede.core.Event;
 import stampede.core.Metrics;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
 
 /**
  * Scenario 5, a database outage: the database fails every load for a window while requests keep arriving. What do
@@ -96,159 +98,173 @@ final class DatabaseOutage implements Scenario {
       valuedErrors.start(origin);
       loads.start(origin);
     }
+
+    /**
+     * Request {@code i} of the whole run, this lane's: one in ten to a key never read before, else a key of the
+     * key space; an error counts against keys that had a value, or keys without one, once measured.
+     */
+    void call(long i, int lanes, Keys keySpace, long warmRequests) {
+      boolean fresh = (i / lanes) % 10 == 9; // one read in ten: a key never read before
+      String key = fresh ? "new-" + i : keySpace.next();
+      int k = fresh ? -1 : Integer.parseInt(key, 1, key.length(), 10);
+      boolean measured = i >= warmRequests;
+      if (measured) {
+        requests.increment();
+      }
+      try {
+        cache.get(key);
+        if (k >= 0) {
+          hadValue.set(k, 1);
+        }
+      } catch (RuntimeException e) {
+        if (measured) {
+          if (k >= 0 && hadValue.get(k) == 1) {
+            errorsOnValued.increment();
+            valuedErrors.record(System.nanoTime());
+          } else {
+            errorsOnNew.increment();
+          }
+        }
+        throw e;
+      }
+    }
+
+    /** This lane's row, {@code downOff} and {@code upOff} the outage's bounds after the origin. */
+    Row row(long downOff, long upOff, long afterMs) {
+      Timeline stale = events.of(Event.STALE_SERVED);
+      long recoverNanos = recovery(valuedErrors, stale, upOff);
+      long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(afterMs);
+      boolean unrecovered = recoverNanos > 0 && upOff + recoverNanos >= endOff - errors.bucketNanos();
+      Histogram h = probe.latency();
+      return new Row(contender.name(), requests.sum(), errorsOnValued.sum(), errorsOnNew.sum(),
+          probe.measuredErrorKinds(),
+          valuedErrors.sum(downOff, upOff), valuedErrors.sum(upOff, Long.MAX_VALUE), stale.sum(downOff, upOff),
+          stale.sum(upOff, Long.MAX_VALUE), loads.sum(downOff, upOff), db.failures(),
+          unrecovered ? null : recoverNanos / 1e6, Probe.millis(h, 99), Probe.maxMillis(h),
+          probe.maxStartLag() / 1e6, errors.buckets(), valuedErrors.buckets(), stale.buckets(), loads.buckets());
+    }
+  }
+
+  /** One strategy's share of the run: what {@code scenarios.json} publishes of it, time series included. */
+  record Row(String strategy, long requests, long errorsOnKeysWithAValue, long errorsOnNewKeys,
+      Map<String, Long> errorKinds,
+      long errorsDuringOutage, long errorsAfterOutage, long staleDuringOutage, long staleAfterOutage,
+      long loadsTriedDuringOutage, long dbFailures, Double timeToRecoverMs, double p99ms, double maxMs,
+      double maxStartLagMs, long[] errorsPer100ms, long[] errorsOnKeysWithAValuePer100ms, long[] stalePer100ms,
+      long[] loadsPer100ms) { }
+
+  /** The phases of the run, in milliseconds: warm-up, healthy (after the warm-up), outage, after. */
+  record Phases(long warmMs, long healthyMs, long outageMs, long afterMs) {
+
+    static Phases of(Profile p) {
+      // the JIT compiles 14 read paths: not measured
+      return new Phases(p.pick(500L, 2_000L, 3_000L), p.pick(500L, 1_000L, 2_000L), p.pick(1_000L, 3_000L, 10_000L),
+          p.pick(1_000L, 3_000L, 5_000L));
+    }
+
+    /** From the origin to the outage. */
+    long upMs() {
+      return warmMs + healthyMs;
+    }
+  }
+
+  /**
+   * Every lane's row, what the generator did; the outage's bounds in
+   * nanoseconds after the origin.
+   */
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long downOff, long upOff,
+      Floor floor) implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      Map<String, Object> d = generator.data();
+      d.put("floor", floor.data());
+      return d;
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
+      v.put("warmMs", Table.count(phases.warmMs()));
+      v.put("healthyMs", Table.count(phases.healthyMs()));
+      v.put("outageMs", Table.count(phases.outageMs()));
+      v.put("afterMs", Table.count(phases.afterMs()));
+      v.put("perLane", Table.rate(perLane));
+      v.put("achieved", generator.achieved());
+      Table t = new Table("strategy", ">errors, keys that had a value (during / after)", ">errors, keys without one",
+          ">stale served (during / after)", ">loads tried during the outage", ">time to recover", ">p99 ms",
+          ">max ms");
+      for (Row r : rows) {
+        t.row(r.strategy(), String.format(Locale.ROOT, "%s (%s / %s)", Table.count(r.errorsOnKeysWithAValue()),
+            Table.count(r.errorsDuringOutage()), Table.count(r.errorsAfterOutage())),
+            Table.count(r.errorsOnNewKeys()), String.format(Locale.ROOT, "%s (%s / %s)",
+            Table.count(r.staleDuringOutage() + r.staleAfterOutage()), Table.count(r.staleDuringOutage()),
+            Table.count(r.staleAfterOutage())), Table.count(r.loadsTriedDuringOutage()),
+            r.timeToRecoverMs() == null ? "not within " + Table.seconds(phases.afterMs() / 1000.0)
+                : Table.ms(r.timeToRecoverMs()) + " ms", floor.p99(r.p99ms()), Table.ms(r.maxMs()));
+      }
+      v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
+      return v;
+    }
+
+    /** Errors per 100 ms on keys that had a value, per strategy, until the end of the run; the outage marked. */
+    @Override
+    public ChartSpec chart() {
+      ChartSpec chart = ChartSpec.lines("Database outage: errors per 100 ms on keys that had a value (outage between "
+          + "the lines)", "seconds", "errors per 100 ms, keys that had a value", false, false);
+      long bucket = TimeUnit.MILLISECONDS.toNanos(100);
+      int last = (int) ((upOff + TimeUnit.MILLISECONDS.toNanos(phases.afterMs())) / bucket);
+      for (Row r : rows) {
+        long[] valued = r.errorsOnKeysWithAValuePer100ms();
+        double[] x = new double[r.errorsPer100ms().length];
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = i / 10.0;
+          y[i] = i <= last ? valued[i] : Double.NaN;
+        }
+        chart.line(r.strategy(), x, y, false);
+      }
+      return chart.vertical(downOff / 1e9).vertical(upOff / 1e9);
+    }
   }
 
   @Override
-  public Report run(Context ctx) throws Exception {
-    Profile p = ctx.profile();
-    double perLane = p.pick(500.0, 1_000.0, 1_000.0);
-    long warmMs = p.pick(500L, 2_000L, 3_000L); // the JIT compiles 14 read paths: not measured
-    long healthyMs = warmMs + p.pick(500L, 1_000L, 2_000L);
-    long outageMs = p.pick(1_000L, 3_000L, 10_000L);
-    long afterMs = p.pick(1_000L, 3_000L, 5_000L);
-    List<Contender> contenders = ctx.keep(p.pick(
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.STALE_WHILE_REVALIDATE),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER, StrategyType.XFETCH,
-            StrategyType.MONITORING),
-        Contender.allBut()));
+  public Result run(Context ctx) throws Exception {
+    Phases ph = Phases.of(ctx.profile());
+    double perLane = ctx.profile().pick(500.0, 1_000.0, 1_000.0);
     Keys keySpace = new Keys("d", KEYS, "ZIPF");
-    Duration span = Duration.ofMillis(healthyMs + outageMs + afterMs + 5_000);
+    Duration span = Duration.ofMillis(ph.upMs() + ph.outageMs() + ph.afterMs() + 5_000);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.CAFFEINE);
+    Floor floor = Floor.measure(ctx, perLane * contenders.size());
     List<Lane> lanes = new ArrayList<>();
     try {
       for (Contender c : contenders) {
         lanes.add(new Lane(c, span, keySpace.all(), ctx.meters(c.name())));
       }
       long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(50);
-      long measureFrom = origin + TimeUnit.MILLISECONDS.toNanos(warmMs);
-      long warmRequests = Math.round(perLane * lanes.size() * warmMs / 1000.0);
-      long down = origin + TimeUnit.MILLISECONDS.toNanos(healthyMs);
-      long up = down + TimeUnit.MILLISECONDS.toNanos(outageMs);
+      long down = origin + TimeUnit.MILLISECONDS.toNanos(ph.upMs());
+      long up = down + TimeUnit.MILLISECONDS.toNanos(ph.outageMs());
       for (Lane l : lanes) {
-        l.probe.measureFrom(measureFrom);
+        l.probe.measureFrom(origin + TimeUnit.MILLISECONDS.toNanos(ph.warmMs()));
         l.start(origin);
         l.db.outage(Database.FailureMode.FAIL, down, up);
       }
       int n = lanes.size();
       Lane[] byIndex = lanes.toArray(new Lane[0]);
+      long warmRequests = Math.round(perLane * n * ph.warmMs() / 1000.0);
       OpenLoop.Result r = ctx.loop().run(
-          OpenLoop.Schedule.rate(perLane * n, Duration.ofMillis(healthyMs + outageMs + afterMs)), origin,
-          i -> {
-            Lane l = byIndex[(int) (i % n)];
-            boolean fresh = (i / n) % 10 == 9; // one read in ten: a key never read before
-            String key = fresh ? "new-" + i : keySpace.next();
-            int k = fresh ? -1 : Integer.parseInt(key, 1, key.length(), 10);
-            boolean measured = i >= warmRequests;
-            if (measured) {
-              l.requests.increment();
-            }
-            try {
-              l.cache.get(key);
-              if (k >= 0) {
-                l.hadValue.set(k, 1);
-              }
-            } catch (RuntimeException e) {
-              if (!measured) {
-                throw e;
-              }
-              if (k >= 0 && l.hadValue.get(k) == 1) {
-                l.errorsOnValued.increment();
-                l.valuedErrors.record(System.nanoTime());
-              } else {
-                l.errorsOnNew.increment();
-              }
-              throw e;
-            }
-          },
+          OpenLoop.Schedule.rate(perLane * n, Duration.ofMillis(ph.upMs() + ph.outageMs() + ph.afterMs())), origin,
+          i -> byIndex[(int) (i % n)].call(i, n, keySpace, warmRequests),
           (index, intended, started, ended, error) -> byIndex[(int) (index % n)].probe.completed(index, intended,
               started, ended, error),
           Duration.ofSeconds(30));
-      return report(lanes, r, origin, down, up, perLane, warmMs, healthyMs - warmMs, outageMs, afterMs);
+      List<Row> rows = lanes.stream().map(l -> l.row(down - origin, up - origin, ph.afterMs())).toList();
+      return new Result(rows, ph, perLane, Generated.of(r), down - origin, up - origin, floor);
     } finally {
       lanes.forEach(l -> l.env.close());
     }
-  }
-
-  Report report(List<Lane> lanes, OpenLoop.Result run, long origin, long down, long up, double perLane, long warmMs,
-      long healthyMs, long outageMs, long afterMs) {
-    Report r = new Report(id(), "Database outage",
-        "The database fails every load for a window while requests keep arriving. Which callers get errors, which get "
-            + "stale values, and how long after the database is back are answers fresh again?");
-    r.setup("Outage", String.format(Locale.ROOT, "%,d ms of warm-up (not measured) and %,d ms healthy, then %,d ms "
-        + "in which every load fails (after its 50 ms: a timeout is not free), then %,d ms healthy again", warmMs,
-        healthyMs, outageMs, afterMs))
-        .setup("Requests", String.format(Locale.ROOT, "%,.0f/s per strategy, every strategy at once (each its own "
-            + "cache and database): 9 in 10 to 1,000 keys (Zipf) loaded before the outage, 1 in 10 to a key never "
-            + "read before; achieved %s/s in total", perLane, Steady.achieved(run)))
-        .setup("Store", "Caffeine, in process; loads 50 ms, TTL 1 s; stale-if-error bound 10 s where a strategy has "
-            + "one");
-    long downOff = down - origin;
-    long upOff = up - origin;
-    Table t = new Table("strategy", ">errors, keys that had a value (during / after)", ">errors, keys without one",
-        ">stale served (during / after)", ">loads tried during the outage", ">time to recover", ">p99 ms", ">max ms");
-    XYChart chart = Charts.lines("Database outage: errors per 100 ms on keys that had a value (outage between the "
-        + "lines)", "seconds", "errors per 100 ms, keys that had a value", false, false);
-    for (Lane l : lanes) {
-      Timeline stale = l.events.of(Event.STALE_SERVED);
-      long errDuring = l.valuedErrors.sum(downOff, upOff);
-      long errAfter = l.valuedErrors.sum(upOff, Long.MAX_VALUE);
-      long staleDuring = stale.sum(downOff, upOff);
-      long staleAfter = stale.sum(upOff, Long.MAX_VALUE);
-      long loadsDuring = l.loads.sum(downOff, upOff);
-      long recoverNanos = recovery(l.valuedErrors, stale, upOff);
-      long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(afterMs);
-      boolean unrecovered = recoverNanos > 0 && upOff + recoverNanos >= endOff - l.errors.bucketNanos();
-      Histogram h = l.probe.latency();
-      t.row(l.contender.name(), Table.count(l.errorsOnValued.sum()) + " (" + Table.count(errDuring) + " / "
-              + Table.count(errAfter) + ")", Table.count(l.errorsOnNew.sum()),
-          Table.count(staleDuring + staleAfter) + " (" + Table.count(staleDuring) + " / " + Table.count(staleAfter)
-              + ")", Table.count(loadsDuring), unrecovered ? "not within " + Table.seconds(afterMs / 1000.0)
-              : Table.ms(recoverNanos / 1e6) + " ms", Table.ms(Probe.millis(h, 99)),
-          Table.ms(Probe.maxMillis(h)));
-      double[] x = new double[l.errors.size()];
-      double[] y = new double[x.length];
-      int last = (int) ((upOff + TimeUnit.MILLISECONDS.toNanos(afterMs)) / l.errors.bucketNanos());
-      for (int i = 0; i < x.length; i++) {
-        x[i] = i / 10.0;
-        y[i] = i <= last ? l.valuedErrors.get(i) : Double.NaN;
-      }
-      Charts.line(chart, l.contender.name(), x, y, false);
-      Map<String, Object> d = r.row();
-      d.put("strategy", l.contender.name());
-      d.put("requests", l.requests.sum());
-      d.put("errorsOnKeysWithAValue", l.errorsOnValued.sum());
-      d.put("errorsOnNewKeys", l.errorsOnNew.sum());
-      d.put("errorsDuringOutage", errDuring);
-      d.put("errorsAfterOutage", errAfter);
-      d.put("staleDuringOutage", staleDuring);
-      d.put("staleAfterOutage", staleAfter);
-      d.put("loadsTriedDuringOutage", loadsDuring);
-      d.put("dbFailures", l.db.failures());
-      d.put("timeToRecoverMs", unrecovered ? null : recoverNanos / 1e6);
-      d.put("p99ms", Probe.millis(h, 99));
-      d.put("maxMs", Probe.maxMillis(h));
-      d.put("maxStartLagMs", l.probe.maxStartLag() / 1e6);
-      d.put("errorsPer100ms", l.errors.buckets());
-      d.put("errorsOnKeysWithAValuePer100ms", l.valuedErrors.buckets());
-      d.put("stalePer100ms", stale.buckets());
-      d.put("loadsPer100ms", l.loads.buckets());
-    }
-    chart.addAnnotation(new AnnotationLine(downOff / 1e9, true, false));
-    chart.addAnnotation(new AnnotationLine(upOff / 1e9, true, false));
-    r.data.put("achievedPerSecond", run.achievedPerSecond());
-    r.data.put("behind", run.behind());
-    r.data.put("maxGeneratorLagMs", run.maxLagNanos() / 1e6);
-    r.table(null, t);
-    r.chart(chart);
-    r.note("*errors, keys that had a value*: callers that got an exception for a key some caller (or the warm-up) "
-        + "had already had a value for (in brackets: completed during the outage / after it). *errors, keys without "
-        + "one*: callers of a key never read before, or never answered yet (a rate limit refuses most of the warm-up); "
-        + "nothing can answer them while the database is down. *stale served*: calls answered with an expired value "
-        + "(the strategy's STALE_SERVED events).");
-    r.note("*time to recover*: from the database's return to the end of the last 100 ms in which a caller of a key "
-        + "that had a value still got an error or a stale value (100 ms resolution; 0 if none after the return; \"not "
-        + "within\" if the run ended first). Stale-while-revalidate answers each key's first read after the outage "
-        + "with the stale value while it refreshes, so rarely read keys keep it counting.");
-    return r;
   }
 
   /** Nanoseconds from {@code upOff} to the end of the last bucket after it with an error or a stale answer. */

@@ -1,22 +1,24 @@
 package stampede.scenarios;
 
-import java.awt.Color;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAccumulator;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.style.CategoryStyler;
-import org.knowm.xchart.style.Styler;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 2, one hot key at its real rate: requests for one key arrive at 100,000 a second (in process), the load
@@ -51,30 +53,119 @@ final class HotKeyAtRate implements Scenario {
     return profile.pick(1_000, 10_000, 10_000);
   }
 
-  /** One strategy's run; {@code oldestNanos}: the age of the oldest value it answered with, -1 if none known. */
-  record Row(String strategy, StoreType store, double target, Steady run, long oldestNanos) { }
+  /** One strategy's run on one store: what {@code scenarios.json} publishes of it. */
+  record Row(String strategy, String store, double targetPerSecond, double achievedPerSecond, boolean behind,
+      double maxGeneratorLagMs, long requests, long expiries, long loads, double loadsPerExpiry, double loadsPerSecond,
+      int peakConcurrentLoads, double p50ms, double p99ms, double p999ms, double maxMs, long staleServed,
+      double oldestValueServedMs, long errors, Map<String, Long> errorKinds, int peakCallers,
+      boolean callerPoolExhausted) {
 
-  /** Whether the Redis ladder sustained at least its first step (else the Redis rows ran at that step anyway). */
-  private boolean sustained;
+    /**
+     * The row of run {@code s}; {@code oldestNanos}: the age of the oldest value it answered with, -1 if none known.
+     */
+    static Row of(String strategy, StoreType store, double target, Steady s, long oldestNanos) {
+      Meter m = s.meter();
+      return new Row(strategy, store.name(), target, s.result().achievedPerSecond(), s.result().behind(),
+          s.result().maxLagNanos() / 1e6, s.measured(), m.episodes(), m.loads(), m.loadsPerExpiry(),
+          m.loads() / measureSeconds(s), m.peakLoads(), s.p(50), s.p(99), s.p(99.9), s.max(),
+          m.events(Event.STALE_SERVED), oldestNanos / 1e6, s.errors(), s.errorKinds(), s.peakCallers(),
+          s.exhausted());
+    }
+  }
+
+  /** One step of the Redis ladder: the target rate, what was achieved, the p99 of the hits. */
+  record Step(double target, double achieved, double p99ms) { }
+
+  /**
+   * The Redis ladder: the rate the Redis rows ran at, whether it was sustained (else it is the first step, which
+   * this machine did not even sustain), and the steps climbed.
+   */
+  record Ladder(double rate, boolean sustained, List<Step> steps) { }
+
+  /** Every row, in process then on Redis, at {@code rate} in process and the ladder's rate on Redis. */
+  record Result(List<Row> rows, double rate, Ladder ladder, Duration warmup, Duration measure, Floor floor)
+      implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("redisRate", ladder.rate());
+      d.put("floor", floor.data());
+      return d;
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
+      v.put("rate", Table.rate(rate));
+      v.put("redisRate", Table.rate(ladder.rate()));
+      v.put("sustained", ladder.sustained());
+      v.put("warmup", seconds(warmup));
+      v.put("measure", seconds(measure));
+      v.put("tenExpiries", measure.toMillis() > 10 * TTL_MS);
+      List<Map<String, Object>> steps = new ArrayList<>();
+      for (Step step : ladder.steps()) {
+        steps.add(Map.of("first", steps.isEmpty(), "target", Table.rate(step.target()), "achieved",
+            Table.rate(step.achieved()), "p99", Table.ms(step.p99ms())));
+      }
+      v.put("ladder", steps.isEmpty() ? List.of() : List.of(Map.of("steps", steps)));
+      v.put("table", table());
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy() + " (" + r.store() + ")",
+          r.errorKinds())).toList()));
+      return v;
+    }
+
+    private static String seconds(Duration d) {
+      return String.format(Locale.ROOT, "%.1f", d.toMillis() / 1000.0);
+    }
+
+    Table table() {
+      Table t = new Table("strategy", "store", ">target/s", ">achieved/s", ">generator max lag ms", ">expiries",
+          ">loads", ">loads per expiry", ">loads/s", ">peak concurrent loads", ">p50 ms", ">p99 ms", ">p99.9 ms",
+          ">max ms", ">stale served", ">oldest value served ms", ">errors", ">peak callers in flight");
+      for (Row r : rows) {
+        t.row(r.strategy(), r.store(), Table.rate(r.targetPerSecond()),
+            Steady.achieved(r.achievedPerSecond(), r.behind()), Table.ms(r.maxGeneratorLagMs()),
+            Table.count(r.expiries()), Table.count(r.loads()), Table.ratio(r.loadsPerExpiry()),
+            Table.ratio(r.loadsPerSecond()), Table.count(r.peakConcurrentLoads()), Table.ms(r.p50ms()),
+            floor.p99(r.p99ms()), Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.staleServed(),
+            r.requests()), r.oldestValueServedMs() < 0 ? "-" : Table.ms(r.oldestValueServedMs()),
+            Table.percent(r.errors(), r.requests()), Steady.callers(r.peakCallers(), r.callerPoolExhausted()));
+      }
+      return t;
+    }
+
+    /** Loads per expiry by strategy, a bar per store, on a log axis. */
+    @Override
+    public ChartSpec chart() {
+      List<String> names = rows.stream().map(Row::strategy).distinct().toList();
+      ChartSpec c = ChartSpec.bars("One hot key: loads per expiry (log scale; 50 ms load, TTL 1 s)", "strategy",
+          "loads per expiry", true, names);
+      for (StoreType store : StoreType.values()) {
+        List<Double> ys = new ArrayList<>();
+        for (String n : names) {
+          double y = rows.stream().filter(x -> x.strategy().equals(n) && x.store().equals(store.name()))
+              .mapToDouble(Row::loadsPerExpiry).findFirst().orElse(Double.NaN);
+          ys.add(y > 0 ? y : null); // no bar: nothing to draw on a log axis (or the row did not run)
+        }
+        if (ys.stream().anyMatch(y -> y != null)) {
+          c.bars(store == StoreType.CAFFEINE ? "in process (Caffeine)" : "Redis", ys);
+        }
+      }
+      return c;
+    }
+  }
 
   @Override
-  public Report run(Context ctx) throws Exception {
+  public Result run(Context ctx) throws Exception {
     Profile p = ctx.profile();
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(11), Duration.ofSeconds(30));
-    List<Contender> inProcess = ctx.keep(p.pick(Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER),
-        Contender.allBut()));
-    List<Contender> onRedis = ctx.keep(p.pick(Contender.list(StrategyType.SINGLE_FLIGHT),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.XFETCH_SINGLE_FLIGHT,
-            StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LAYERED_STACK),
-        Contender.allBut(StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.TTL_JITTER))).stream()
-        .filter(c -> c.runsOn(StoreType.REDIS)).toList();
-
+    Floor floor = Floor.measure(ctx, rate);
     List<Row> rows = new ArrayList<>();
-    for (Contender c : inProcess) {
+    for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
       Database db = Context.database(LOAD_MS, TTL_MS);
       Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(TTL_MS)).metrics(ctx.meters(c.name())).build();
       try {
@@ -83,28 +174,31 @@ final class HotKeyAtRate implements Scenario {
         env.close();
       }
     }
+    List<Contender> onRedis = ctx.contenders(id(), StoreType.REDIS);
+    Ladder ladder = onRedis.isEmpty() ? new Ladder(0, false, List.of())
+        : onRedis(ctx, onRedis, rows, warmup, measure);
+    return new Result(rows, rate, ladder, warmup, measure, floor);
+  }
 
+  /** Finds the rate Redis sustains, then measures {@code contenders} at it into {@code rows}. */
+  Ladder onRedis(Context ctx, List<Contender> contenders, List<Row> rows, Duration warmup, Duration measure) {
+    Profile p = ctx.profile();
     double[] ladder = p.pick(new double[] {1_000}, LADDER, LADDER);
-    List<double[]> climbed = new ArrayList<>();
-    double redisRate = 0;
-    if (!onRedis.isEmpty()) {
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
-        redisRate = calibrate(ctx, redis, ladder, p.pick(Duration.ofMillis(500), Duration.ofMillis(1_500),
-            Duration.ofSeconds(3)), climbed);
-        for (Contender c : onRedis) {
-          Database db = Context.database(LOAD_MS, TTL_MS);
-          Env env = redis.node(db, Duration.ofMillis(TTL_MS), "hk:" + c.name() + ":",
-              ctx.meters(c.name()));
-          try {
-            rows.add(measure(ctx, c, env, redisRate, warmup, measure));
-          } finally {
-            env.close();
-          }
-          redis.flushAll();
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
+      Ladder climbed = calibrate(ctx, redis, ladder, p.pick(Duration.ofMillis(500), Duration.ofMillis(1_500),
+          Duration.ofSeconds(3)));
+      for (Contender c : contenders) {
+        Database db = Context.database(LOAD_MS, TTL_MS);
+        Env env = redis.node(db, Duration.ofMillis(TTL_MS), "hk:" + c.name() + ":", ctx.meters(c.name()));
+        try {
+          rows.add(measure(ctx, c, env, climbed.rate(), warmup, measure));
+        } finally {
+          env.close();
         }
+        redis.flushAll();
       }
+      return climbed;
     }
-    return report(rows, rate, redisRate, climbed, warmup, measure);
   }
 
   Row measure(Context ctx, Contender c, Env env, double rate, Duration warmup, Duration measure) {
@@ -115,7 +209,7 @@ final class HotKeyAtRate implements Scenario {
     ctx.log("hot-key-100k %-28s %-8s %s/s: %,d loads / %,d expiries = %s, p99 %s ms, peak callers %s", c.name(),
         env.storeType, s.achieved(), s.meter().loads(), s.meter().episodes(), Table.ratio(s.meter().loadsPerExpiry()),
         Table.ms(s.p(99)), s.callers());
-    return new Row(c.name(), env.storeType, rate, s, oldest.get());
+    return Row.of(c.name(), env.storeType, rate, s, oldest.get());
   }
 
   /**
@@ -136,11 +230,9 @@ final class HotKeyAtRate implements Scenario {
 
   /**
    * The highest rate of the ladder that cache-aside hits on Redis sustain: achieved within 5% of the target, p99
-   * under 10 ms, no caller queued for a thread; it stops at the first rate that fails. Each step is recorded in
-   * {@code climbed} as {target, achieved, p99 ms}.
+   * under 10 ms, no caller queued for a thread; it stops at the first rate that fails, and records every step.
    */
-  double calibrate(Context ctx, RedisBackend redis, double[] ladder, Duration step, List<double[]> climbed) {
-    sustained = false;
+  Ladder calibrate(Context ctx, RedisBackend redis, double[] ladder, Duration step) {
     Database db = Context.database(LOAD_MS, 3_600_000);
     Env env = redis.node(db, Duration.ofHours(1), "hk-ladder:", null);
     try {
@@ -149,10 +241,11 @@ final class HotKeyAtRate implements Scenario {
       // not measured: the JIT compiles the Redis read path before the first step
       Steady.run(ctx, db, List.of(env.counters), ladder[0], step, Duration.ofMillis(100), i -> cache.get(KEY));
       double best = 0;
+      List<Step> steps = new ArrayList<>();
       for (double rate : ladder) {
         Steady s = Steady.run(ctx, db, List.of(env.counters), rate, Duration.ofMillis(300), step,
             i -> cache.get(KEY));
-        climbed.add(new double[] {rate, s.result().achievedPerSecond(), s.p(99)});
+        steps.add(new Step(rate, s.result().achievedPerSecond(), s.p(99)));
         boolean kept = !s.result().behind() && s.p(99) < 10 && !s.exhausted();
         ctx.log("hot-key-100k Redis ladder %,.0f/s: achieved %s, p99 %s ms: %s", rate, s.achieved(),
             Table.ms(s.p(99)), kept ? "sustained" : "not sustained");
@@ -160,125 +253,18 @@ final class HotKeyAtRate implements Scenario {
           break;
         }
         best = rate;
-        sustained = true;
       }
-      return best > 0 ? best : ladder[0]; // not even the first step: run at it, and the rows show how it went
+      // not even the first step: run at it, and the rows show how it went
+      return new Ladder(best > 0 ? best : ladder[0], best > 0, steps);
     } finally {
       env.close();
       redis.flushAll();
     }
   }
 
-  Report report(List<Row> rows, double rate, double redisRate, List<double[]> climbed, Duration warmup,
-      Duration measure) {
-    Report r = new Report(id(), "One hot key at 100,000 requests/s",
-        "Requests for one key arrive at a fixed rate, whatever happens to the earlier ones; the load takes 50 ms and "
-            + "the TTL is 1 s. How many loads does each expiry cost, how many loads run at once, and what latency do "
-            + "callers see?");
-    r.setup("Rate", String.format(Locale.ROOT, "%,.0f requests/s in process (Caffeine); %,.0f requests/s on Redis, %s",
-        rate, redisRate, sustained ? "the highest rate of the ladder below that this machine sustained"
-            : "the ladder's first step, which this machine did not even sustain (see below)"))
-        .setup("Load", "50 ms (parks), unbounded connections; TTL 1 s (20 x the load)")
-        .setup("Run", String.format(Locale.ROOT, "%.1f s warm-up, then %.1f s measured per strategy (%s), one "
-            + "strategy at a time", warmup.toMillis() / 1000.0, measure.toMillis() / 1000.0,
-            measure.toMillis() > 10 * TTL_MS ? "at least 10 expiries" : "smoke: too short for 10 expiries"))
-        .setup("Latency", "from each request's intended start (no coordinated omission), HdrHistogram");
-    if (!climbed.isEmpty()) {
-      StringBuilder sb = new StringBuilder();
-      for (double[] c : climbed) {
-        sb.append(String.format(Locale.ROOT, "%s%,.0f/s: achieved %,.0f, p99 %s ms", sb.length() == 0 ? "" : "; ",
-            c[0], c[1], Table.ms(c[2])));
-      }
-      r.setup("Redis ladder (cache-aside hits)", sb);
-    }
-    Table t = new Table("strategy", "store", ">target/s", ">achieved/s", ">generator max lag ms", ">expiries",
-        ">loads", ">loads per expiry", ">loads/s", ">peak concurrent loads", ">p50 ms", ">p99 ms", ">p99.9 ms",
-        ">max ms", ">stale served", ">oldest value served ms", ">errors", ">peak callers in flight");
-    for (Row row : rows) {
-      Steady s = row.run();
-      Meter m = s.meter();
-      double seconds = measureSeconds(s);
-      t.row(row.strategy(), row.store(), Table.rate(row.target()), s.achieved(),
-          Table.ms(s.result().maxLagNanos() / 1e6), Table.count(m.episodes()), Table.count(m.loads()),
-          Table.ratio(m.loadsPerExpiry()), Table.ratio(m.loads() / seconds), Table.count(m.peakLoads()),
-          Table.ms(s.p(50)),
-          Table.ms(s.p(99)), Table.ms(s.p(99.9)), Table.ms(s.max()),
-          Table.percent(m.events(Event.STALE_SERVED), s.measured()),
-          row.oldestNanos() < 0 ? "-" : Table.ms(row.oldestNanos() / 1e6), Table.percent(s.errors(), s.measured()),
-          s.callers());
-      Map<String, Object> d = r.row();
-      d.put("strategy", row.strategy());
-      d.put("store", row.store().name());
-      d.put("targetPerSecond", row.target());
-      d.put("achievedPerSecond", s.result().achievedPerSecond());
-      d.put("behind", s.result().behind());
-      d.put("maxGeneratorLagMs", s.result().maxLagNanos() / 1e6);
-      d.put("requests", s.measured());
-      d.put("expiries", m.episodes());
-      d.put("loads", m.loads());
-      d.put("loadsPerExpiry", m.loadsPerExpiry());
-      d.put("loadsPerSecond", m.loads() / seconds);
-      d.put("peakConcurrentLoads", m.peakLoads());
-      d.put("p50ms", s.p(50));
-      d.put("p99ms", s.p(99));
-      d.put("p999ms", s.p(99.9));
-      d.put("maxMs", s.max());
-      d.put("staleServed", m.events(Event.STALE_SERVED));
-      d.put("oldestValueServedMs", row.oldestNanos() / 1e6);
-      d.put("errors", s.errors());
-      d.put("peakCallers", s.peakCallers());
-      d.put("callerPoolExhausted", s.exhausted());
-    }
-    r.table(null, t);
-    r.data.put("redisRate", redisRate);
-    r.chart(chart(rows));
-    r.note("*expiries*: expiry episodes the database saw (a load more than TTL/2 after the first load of the "
-        + "previous episode opens one); *loads per expiry* = loads / expiries; *loads/s* = loads per TTL, which also "
-        + "counts early refreshes (XFetch refreshes before expiry, so each of its loads is an episode of its own; "
-        + "hot-key protection triples the TTL of a hot key, so it sees fewer expiries). *Peak concurrent loads*: the "
-        + "most loads the database ran at once. *Stale served* and *errors* are fractions of the measured requests. "
-        + "*Oldest value served*: the age of the oldest answer, from the moment its load returned from the database "
-        + "to the moment a caller got it (warm-up included): compare load counts at this age, since a strategy that "
-        + "serves stale or lengthens a hot key's TTL buys its few loads with older data.");
-    r.note("*achieved/s* is flagged \"(behind)\" when the generator handed requests over more than 5% slower than "
-        + "the target on average; *generator max lag* is how late its latest hand-over was (the storm after an expiry "
-        + "wakes thousands of callers on 2 cores, and the generator shares them); *peak callers in flight* is flagged \"(pool exhausted)\" when every caller thread was busy and "
-        + "requests queued for one. Both mean the machine, not the strategy, set the pace of that row; the latency "
-        + "still counts the wait, from each request's intended start.");
-    return r;
-  }
-
-  /** The measured window of a row, in seconds: its measured requests at its target rate. */
+  /** The measured window of a run, in seconds: its measured requests at its target rate. */
   static double measureSeconds(Steady s) {
     return s.measured() / s.result().targetPerSecond();
-  }
-
-  static CategoryChart chart(List<Row> rows) {
-    CategoryChart c = new CategoryChartBuilder().width(1100).height(650)
-        .title("One hot key: loads per expiry (log scale; 50 ms load, TTL 1 s)").xAxisTitle("strategy")
-        .yAxisTitle("loads per expiry").build();
-    CategoryStyler s = c.getStyler();
-    s.setYAxisLogarithmic(true);
-    s.setXAxisLabelRotation(60);
-    s.setLegendPosition(Styler.LegendPosition.InsideNE);
-    s.setChartBackgroundColor(Color.WHITE);
-    s.setPlotBackgroundColor(Color.WHITE);
-    s.setSeriesColors(new Color[] {new Color(31, 119, 180), new Color(255, 127, 14)});
-    List<String> names = rows.stream().map(Row::strategy).distinct().toList();
-    for (StoreType store : StoreType.values()) {
-      List<Double> ys = new ArrayList<>();
-      boolean any = false;
-      for (String n : names) {
-        double y = rows.stream().filter(x -> x.strategy().equals(n) && x.store() == store)
-            .mapToDouble(x -> x.run().meter().loadsPerExpiry()).findFirst().orElse(Double.NaN);
-        any |= y > 0;
-        ys.add(y > 0 ? y : null); // no bar: nothing to draw on a log axis (or the row did not run)
-      }
-      if (any) {
-        c.addSeries(store == StoreType.CAFFEINE ? "in process (Caffeine)" : "Redis", names, ys);
-      }
-    }
-    return c;
   }
 
   /*

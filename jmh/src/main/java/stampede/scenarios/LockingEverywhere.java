@@ -1,20 +1,25 @@
 package stampede.scenarios;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramIterationValue;
-import org.knowm.xchart.XYChart;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.Peer;
+import stampede.fixtures.StoreType;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
 
 /**
  * Scenario 7, locking everywhere: 1,000 keys expire together and two callers per key arrive at that instant; loads
@@ -43,21 +48,67 @@ final class LockingEverywhere implements Scenario {
     return "locking";
   }
 
-  record Row(String strategy, Histogram latency, long loads, long errors, long requests, double lastStartMs,
-      long fallbacks) { }
+  /**
+   * One contender's burst: what {@code scenarios.json} publishes, and its latency histogram (the chart's curve).
+   */
+  record Row(String strategy, long requests, double everyCallerHadAValueAfterMs, double p50ms, double p99ms,
+      long loads, long lockFallbacks, long errors, Map<String, Long> errorKinds, double lastCallerStartedMs,
+      @JsonIgnore Histogram latency) { }
+
+  /** Every contender's burst over {@code keys} keys. */
+  record Result(int keys, List<Row> rows) implements Measured {
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("keys", Table.count(keys));
+      v.put("callersPerKey", CALLERS_PER_KEY);
+      v.put("requests", Table.count((long) keys * CALLERS_PER_KEY));
+      v.put("serialSeconds", String.format(Locale.ROOT, "%.0f", keys * LOAD_MS / 1000.0));
+      v.put("globalLock", Contender.of(Peer.GLOBAL_LOCK).description());
+      v.put("oneLease", Contender.of(Peer.ONE_LEASE).description());
+      Table t = new Table("strategy", ">every caller had a value after", ">p50 ms", ">p99 ms", ">loads",
+          ">lock fallbacks", ">errors", ">last caller started");
+      for (Row row : rows) {
+        t.row(row.strategy(), Table.ms(row.everyCallerHadAValueAfterMs()) + " ms", Table.ms(row.p50ms()),
+            Table.ms(row.p99ms()), Table.count(row.loads()), Table.count(row.lockFallbacks()),
+            Table.count(row.errors()), Table.ms(row.lastCallerStartedMs()) + " ms");
+      }
+      v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
+      return v;
+    }
+
+    /** Per contender, the share of callers with a value against the time since the expiry. */
+    @Override
+    public ChartSpec chart() {
+      ChartSpec chart = ChartSpec.lines(String.format(Locale.ROOT, "Callers with a value against time since the "
+          + "keys expired (%,d keys, 50 ms loads)", keys), "ms since the expiry (log)", "% of callers with a value",
+          true, false).yRange(0.0, 100.0);
+      for (Row row : rows) {
+        Histogram h = row.latency();
+        List<double[]> cdf = new ArrayList<>();
+        long seen = 0;
+        for (HistogramIterationValue v : h.recordedValues()) {
+          seen += v.getCountAtValueIteratedTo();
+          cdf.add(new double[] {h.highestEquivalentValue(v.getValueIteratedTo()) / 1e6,
+              100.0 * seen / h.getTotalCount()});
+        }
+        chart.line(row.strategy(), cdf.stream().mapToDouble(a -> a[0]).toArray(),
+            cdf.stream().mapToDouble(a -> a[1]).toArray(), false);
+      }
+      return chart;
+    }
+  }
 
   @Override
-  public Report run(Context ctx) throws Exception {
-    Profile p = ctx.profile();
-    int keys = p.pick(20, 1_000, 1_000);
-    List<Contender> contenders = ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
-        Contender.of(StrategyType.SINGLE_FLIGHT), Contender.of(StrategyType.DISTRIBUTED_LOCK), Contender.ONE_LEASE,
-        Contender.GLOBAL_LOCK));
+  public Result run(Context ctx) throws Exception {
+    int keys = ctx.profile().pick(20, 1_000, 1_000);
     List<Row> rows = new ArrayList<>();
-    for (Contender c : contenders) {
+    for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
       rows.add(expireTogether(ctx, c, keys));
     }
-    return report(rows, keys);
+    return new Result(keys, rows);
   }
 
   Row expireTogether(Context ctx, Contender c, int keys) {
@@ -83,68 +134,16 @@ final class LockingEverywhere implements Scenario {
       int requests = keys * CALLERS_PER_KEY;
       ctx.loop().run(OpenLoop.Schedule.burst(requests), expiry, lead,
           i -> cache.get(names[(int) (i % keys)]), probe, Duration.ofSeconds(keys * LOAD_MS / 1000 * 2 + 30));
-      Row row = new Row(c.name(), probe.latency(), meter.loads(), probe.errors(), probe.measured(),
-          probe.maxStartLag() / 1e6, meter.events(Event.LOCK_FALLBACK));
+      Histogram h = probe.latency();
+      Row row = new Row(c.name(), probe.measured(), Probe.maxMillis(h), Probe.millis(h, 50), Probe.millis(h, 99),
+          meter.loads(), meter.events(Event.LOCK_FALLBACK), probe.errors(), probe.errorKinds(),
+          probe.maxStartLag() / 1e6, h);
       ctx.log("locking %-20s %,d callers on %,d keys: every caller had a value after %s ms, %,d loads", c.name(),
-          requests, keys, Table.ms(Probe.maxMillis(row.latency())), row.loads());
+          requests, keys, Table.ms(row.everyCallerHadAValueAfterMs()), row.loads());
       return row;
     } finally {
       env.close();
     }
-  }
-
-  Report report(List<Row> rows, int keys) {
-    Report r = new Report(id(), "Locking everywhere: " + String.format(Locale.ROOT, "%,d", keys)
-        + " keys expiring together",
-        "Many keys expire at the same instant and their callers arrive together. How long until every caller has a "
-            + "value, with one lock per key, one lock for all keys, single flight, or nothing?");
-    r.setup("Keys", String.format(Locale.ROOT, "%,d, loaded once at one instant (the store's clock held a TTL in the "
-        + "past), so all expire together; %d callers per key (%,d requests) intended at the expiry instant", keys,
-        CALLERS_PER_KEY, keys * CALLERS_PER_KEY))
-        .setup("Load", "50 ms (parks), unbounded connections: serialized, the keys take " + String.format(Locale.ROOT,
-            "%,d x 50 ms = %.0f s", keys, keys * 0.05))
-        .setup("Store", "Caffeine, in process, TTL 60 s (no key expires twice while a queue drains); the per-key lock "
-            + "is DistributedLock on the in-process lease port")
-        .setup("GLOBAL_LOCK", Contender.GLOBAL_LOCK.description())
-        .setup("ONE_LEASE", Contender.ONE_LEASE.description());
-    Table t = new Table("strategy", ">every caller had a value after", ">p50 ms", ">p99 ms", ">loads",
-        ">lock fallbacks", ">errors", ">last caller started");
-    XYChart chart = Charts.lines("Callers with a value against time since the keys expired (" + String.format(
-        Locale.ROOT, "%,d", keys) + " keys, 50 ms loads)", "ms since the expiry (log)", "% of callers with a value",
-        true, false);
-    chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
-    for (Row row : rows) {
-      Histogram h = row.latency();
-      t.row(row.strategy(), Table.ms(Probe.maxMillis(h)) + " ms", Table.ms(Probe.millis(h, 50)),
-          Table.ms(Probe.millis(h, 99)), Table.count(row.loads()), Table.count(row.fallbacks()),
-          Table.count(row.errors()), Table.ms(row.lastStartMs()) + " ms");
-      List<double[]> cdf = new ArrayList<>();
-      long total = h.getTotalCount();
-      long seen = 0;
-      for (HistogramIterationValue v : h.recordedValues()) {
-        seen += v.getCountAtValueIteratedTo();
-        cdf.add(new double[] {h.highestEquivalentValue(v.getValueIteratedTo()) / 1e6, 100.0 * seen / total});
-      }
-      double[] x = cdf.stream().mapToDouble(a -> a[0]).toArray();
-      double[] y = cdf.stream().mapToDouble(a -> a[1]).toArray();
-      Charts.line(chart, row.strategy(), x, y, false);
-      Map<String, Object> d = r.row();
-      d.put("strategy", row.strategy());
-      d.put("requests", row.requests());
-      d.put("everyCallerHadAValueAfterMs", Probe.maxMillis(h));
-      d.put("p50ms", Probe.millis(h, 50));
-      d.put("p99ms", Probe.millis(h, 99));
-      d.put("loads", row.loads());
-      d.put("lockFallbacks", row.fallbacks());
-      d.put("errors", row.errors());
-      d.put("lastCallerStartedMs", row.lastStartMs());
-    }
-    r.table(null, t);
-    r.chart(chart);
-    r.note("*every caller had a value after*: the slowest caller's wait from the expiry instant. *lock fallbacks*: "
-        + "callers that gave up waiting for the lock and loaded without caching (LOCK_FALLBACK). *last caller "
-        + "started*: how late after the expiry instant the last caller thread ran (2 cores).");
-    return r;
   }
 
   /*

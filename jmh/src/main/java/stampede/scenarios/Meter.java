@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 import stampede.core.Counters;
 import stampede.core.Event;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
 
 /**
  * The database's and the strategies' counts over one measured window, from {@link #start()} to {@link #stop()}

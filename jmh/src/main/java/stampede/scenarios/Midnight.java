@@ -2,20 +2,23 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
-import org.knowm.xchart.AnnotationLine;
-import org.knowm.xchart.XYChart;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
-import stampede.jmh.impl.CaffeineAsyncGet;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.Keys;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.peers.CaffeineAsyncGet;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
 
 /**
  * Scenario 4, midnight: a million keys are written at once with one TTL (a nightly batch, a warm-up after a
@@ -47,183 +50,185 @@ final class Midnight implements Scenario {
     return "midnight";
   }
 
-  record Row(String strategy, long writtenAt, Timeline loads, int peakConcurrent, long loadsAfter,
-      OpenLoop.Result generator, Histogram latency, long errors, long requests, double writeSeconds,
-      double readFromSeconds, int peakCallers, boolean exhausted) { }
+  /** One contender's night: what {@code scenarios.json} publishes of it (loads per 100 ms included). */
+  record Row(String strategy, long loadsAfterMidnight, long peakLoadsPer100ms, int peakConcurrentLoads, double p99ms,
+      double p999ms, double maxMs, long errors, Map<String, Long> errorKinds, long requests, double achievedPerSecond,
+      boolean behind,
+      double writeSeconds, double readsFromSeconds, int peakCallers, boolean callerPoolExhausted,
+      long[] loadsPer100ms) { }
 
-  @Override
-  public Report run(Context ctx) throws Exception {
-    Profile p = ctx.profile();
-    int keys = p.pick(20_000, 1_000_000, 1_000_000);
-    long ttlMs = p.pick(2_000L, 10_000L, 10_000L);
-    long loadMs = p.pick(2L, 10L, 10L);
-    int connections = p.pick(20, 100, 100);
-    double rate = p.pick(5_000.0, 20_000.0, 20_000.0);
-    long afterMs = p.pick(500L, 3_000L, 5_000L);
-    List<Contender> contenders = new ArrayList<>(p.pick(
-        List.of(Contender.of(StrategyType.SINGLE_FLIGHT_JITTER)),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT,
-            StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.CAFFEINE_ASYNC_GET),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.TTL_JITTER, StrategyType.SINGLE_FLIGHT,
-            StrategyType.SINGLE_FLIGHT_JITTER, StrategyType.CAFFEINE_ASYNC_GET, StrategyType.LAYERED_STACK)));
-    contenders = ctx.keep(contenders);
-    Keys keySpace = new Keys("m", keys, "ZIPF");
-    String[] all = keySpace.all();
+  /** The sizes of the night (see the class comment). */
+  record Sizes(int keys, long ttlMs, long loadMs, int connections, double rate, long afterMs) {
 
-    List<Row> rows = new ArrayList<>();
-    for (Contender c : contenders) {
-      rows.add(night(ctx, c, all, keySpace, ttlMs, loadMs, connections, rate, afterMs));
+    static Sizes of(Profile p) {
+      return new Sizes(p.pick(20_000, 1_000_000, 1_000_000), p.pick(2_000L, 10_000L, 10_000L), p.pick(2L, 10L, 10L),
+          p.pick(20, 100, 100), p.pick(5_000.0, 20_000.0, 20_000.0), p.pick(500L, 3_000L, 5_000L));
     }
-    return report(rows, keys, ttlMs, loadMs, connections, rate, afterMs);
+
+    /** Where the chart starts, in seconds since the writes: a second before the jitter window. */
+    double chartFromSeconds() {
+      return ttlMs * (1 - JITTER) / 1000.0 - 1;
+    }
   }
 
-  Row night(Context ctx, Contender c, String[] all, Keys keySpace, long ttlMs, long loadMs, int connections,
-      double rate, long afterMs) throws InterruptedException {
-    long ttl = TimeUnit.MILLISECONDS.toNanos(ttlMs);
-    Database db = new Database(loadMs * 1_000_000L, loadMs * 1_000_000L, ttl / 2);
+  /** Every contender's night. */
+  record Result(List<Row> rows, Sizes sizes, Floor floor) implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      return Map.of("floor", floor.data());
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Sizes z = sizes;
+      double windowS = 2 * JITTER * z.ttlMs() / 1000.0;
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
+      v.put("keys", Table.count(z.keys()));
+      v.put("ttlMs", Table.count(z.ttlMs()));
+      v.put("compression", String.format(Locale.ROOT, "%,.0f", 3_600_000.0 / z.ttlMs()));
+      v.put("minutesPerSecond", String.format(Locale.ROOT, "%.0f", 3_600_000.0 / z.ttlMs() / 60));
+      v.put("windowSeconds", String.format(Locale.ROOT, "%.1f", windowS));
+      v.put("loadMs", z.loadMs());
+      v.put("windowLoads", String.format(Locale.ROOT, "%.0f", windowS * 1000 / z.loadMs()));
+      v.put("rate", Table.rate(z.rate()));
+      v.put("afterMs", Table.count(z.afterMs()));
+      v.put("connections", z.connections());
+      v.put("maxLoadsPerSecond", Table.count(z.connections() * 1000 / z.loadMs()));
+      v.put("table", table());
+      List<String> late = rows.stream().filter(r -> r.readsFromSeconds() > z.chartFromSeconds() + 1)
+          .map(Row::strategy).toList();
+      v.put("late", late.isEmpty() ? List.of() : List.of(String.join(", ", late)));
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
+      return v;
+    }
+
+    Table table() {
+      Table t = new Table("strategy", ">loads after midnight", ">peak loads per 100 ms", ">peak loads/s",
+          ">peak concurrent loads", ">p99 ms", ">p99.9 ms", ">max ms", ">errors", ">achieved reads/s",
+          ">peak callers in flight", ">reads from");
+      for (Row r : rows) {
+        t.row(r.strategy(), Table.count(r.loadsAfterMidnight()), Table.count(r.peakLoadsPer100ms()),
+            Table.count(r.peakLoadsPer100ms() * 10), Table.count(r.peakConcurrentLoads()), floor.p99(r.p99ms()),
+            Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.errors(), r.requests()),
+            Steady.achieved(r.achievedPerSecond(), r.behind()), Steady.callers(r.peakCallers(),
+            r.callerPoolExhausted()), Table.seconds(r.readsFromSeconds()));
+      }
+      return t;
+    }
+
+    /** Database loads per 100 ms from a second before the jitter window, midnight and the window marked. */
+    @Override
+    public ChartSpec chart() {
+      long ttlMs = sizes.ttlMs();
+      ChartSpec chart = ChartSpec.lines(String.format(Locale.ROOT, "Midnight: database loads per 100 ms (%,d keys, "
+          + "TTL %d s standing for 1 h)", sizes.keys(), ttlMs / 1000), "seconds since every key was written",
+          "loads per 100 ms", false, false);
+      int from = (int) Math.max(0, sizes.chartFromSeconds() * 10);
+      for (Row r : rows) {
+        long[] b = r.loadsPer100ms();
+        double[] x = new double[b.length - from];
+        double[] y = new double[b.length - from];
+        for (int i = from; i < b.length; i++) {
+          x[i - from] = i / 10.0;
+          y[i - from] = b[i];
+        }
+        chart.line(r.strategy(), x, y, false);
+      }
+      return chart.vertical(ttlMs / 1000.0).vertical(ttlMs * (1 - JITTER) / 1000.0)
+          .vertical(ttlMs * (1 + JITTER) / 1000.0);
+    }
+  }
+
+  @Override
+  public Result run(Context ctx) throws Exception {
+    Sizes sizes = Sizes.of(ctx.profile());
+    Keys keySpace = new Keys("m", sizes.keys(), "ZIPF");
+    String[] all = keySpace.all();
+    Floor floor = Floor.measure(ctx, sizes.rate());
+    List<Row> rows = new ArrayList<>();
+    for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
+      rows.add(night(ctx, c, all, keySpace, sizes));
+    }
+    return new Result(rows, sizes, floor);
+  }
+
+  /** One contender: every key written at one instant, then read until after the jitter window. */
+  Row night(Context ctx, Contender c, String[] all, Keys keySpace, Sizes z) throws InterruptedException {
+    long ttl = TimeUnit.MILLISECONDS.toNanos(z.ttlMs());
+    Database db = new Database(z.loadMs() * 1_000_000L, z.loadMs() * 1_000_000L, ttl / 2);
     HoldableTicker clock = new HoldableTicker();
-    Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(ttlMs)).jitter(JITTER).storeTicker(clock)
-        .maximumSize(2L * all.length).loaderThreads(connections).metrics(ctx.meters(c.name())).build();
+    Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(z.ttlMs())).jitter(JITTER).storeTicker(clock)
+        .maximumSize(2L * all.length).loaderThreads(z.connections()).metrics(ctx.meters(c.name())).build();
     try {
       BenchCache cache = c.create(env);
       db.setFast(true);
       long writtenAt = clock.hold();
-      long w0 = System.nanoTime();
-      Thread[] writers = new Thread[2];
-      for (int w = 0; w < writers.length; w++) {
-        int first = w;
-        writers[w] = new Thread(() -> {
-          for (int i = first; i < all.length; i += writers.length) {
-            if (cache instanceof CaffeineAsyncGet peer) {
-              peer.put(all[i], db.loadUnchecked(all[i])); // a batch warms Caffeine with put, not through its loader
-            } else {
-              cache.get(all[i]);
-            }
-          }
-        }, "midnight-writer-" + w);
-        writers[w].start();
-      }
-      for (Thread t : writers) {
-        t.join();
-      }
-      double writeSeconds = (System.nanoTime() - w0) / 1e9;
+      double writeSeconds = writeAll(cache, db, all);
       // the million entries move to the old generation now, not in young collections while the reads are measured
       System.gc();
       clock.release();
       db.setFast(false);
-      db.pool(connections);
-      long end = writtenAt + (long) (ttl * (1 + JITTER)) + TimeUnit.MILLISECONDS.toNanos(afterMs);
+      db.pool(z.connections());
+      long end = writtenAt + (long) (ttl * (1 + JITTER)) + TimeUnit.MILLISECONDS.toNanos(z.afterMs());
       Timeline loads = new Timeline(Duration.ofMillis(100), Duration.ofNanos(end - writtenAt + 2_000_000_000L));
       loads.start(writtenAt);
       db.listener((key, at) -> loads.record(at));
       db.resetPeak();
-      long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(10);
-      ctx.callers().resetPeak();
-      Probe probe = new Probe();
-      // reads run until the end planned from the write instant; if writing ran that late (a very slow machine), they
-      // still run a second, and the row says when they started
-      Duration reads = Duration.ofNanos(Math.max(end - origin, TimeUnit.SECONDS.toNanos(1)));
-      OpenLoop.Result r = ctx.loop().run(OpenLoop.Schedule.rate(rate, reads), origin,
-          i -> cache.get(keySpace.next()), probe, Duration.ofSeconds(60));
-      long loadsAfter = loads.sum((long) (ttl * (1 - JITTER)), Long.MAX_VALUE);
-      Row row = new Row(c.name(), writtenAt, loads, db.peakConcurrentLoads(), loadsAfter, r,
-          probe.latency(), probe.errors(), probe.measured(), writeSeconds, (origin - writtenAt) / 1e9,
-          ctx.callers().peak(), ctx.callers().exhausted());
-      ctx.log("midnight %-22s wrote %,d keys in %.1f s; after midnight %,d loads, peak %,d per 100 ms, %,d at once, "
-              + "p99 %s ms, achieved %s/s", c.name(), all.length, writeSeconds, loadsAfter,
-          loads.max(0, Long.MAX_VALUE), row.peakConcurrent(), Table.ms(Probe.millis(row.latency(), 99)),
-          Steady.achieved(row.generator()));
-      return row;
+      return read(ctx, c.name(), cache, db, keySpace, z, writtenAt, end, loads, writeSeconds);
     } finally {
       db.listener(null);
       env.close();
     }
   }
 
-  Report report(List<Row> rows, int keys, long ttlMs, long loadMs, int connections, double rate, long afterMs) {
-    double windowS = 2 * JITTER * ttlMs / 1000.0;
-    Report r = new Report(id(), "Midnight: a million keys expiring together",
-        "Every key is written at one instant with one TTL, then read at a fixed rate with Zipf popularity. What does "
-            + "the database see when they expire: loads per 100 ms, the most loads at once, the peak load rate?");
-    r.setup("Keys", String.format(Locale.ROOT, "%,d, written at one instant of the store's clock by the strategy "
-        + "itself", keys))
-        .setup("Scale", String.format(Locale.ROOT, "time compressed: TTL %,d ms stands for 1 hour (x%,.0f: 1 s here "
-            + "= %.0f min there); jitter +-10%% = a %.1f s window; loads not compressed, %d ms each, so the window is "
-            + "%.0f x the load time", ttlMs, 3_600_000.0 / ttlMs, 3_600_000.0 / ttlMs / 60, windowS, loadMs,
-            windowS * 1000 / loadMs))
-        .setup("Reads", String.format(Locale.ROOT, "%,.0f/s, Zipf (exponent 1) over the keys, from the end of the "
-            + "writes until %,d ms after the jitter window", rate, afterMs))
-        .setup("Database", String.format(Locale.ROOT, "%d ms per load, a pool of %d connections (at most %,d loads/s; "
-            + "a load waits for a connection, FIFO)", loadMs, connections, connections * 1000 / loadMs))
-        .setup("Store", String.format(Locale.ROOT, "Caffeine, in process; %d loader threads (the async peer's "
-            + "loads), as many as connections; a full GC after the writes, so that no young collection copies the "
-            + "million entries while reads are measured", connections));
-    Table t = new Table("strategy", ">loads after midnight", ">peak loads per 100 ms", ">peak loads/s",
-        ">peak concurrent loads", ">p99 ms", ">p99.9 ms", ">max ms", ">errors", ">achieved reads/s",
-        ">peak callers in flight", ">reads from");
-    List<String> late = new ArrayList<>();
-    XYChart chart = Charts.lines("Midnight: database loads per 100 ms (" + String.format(Locale.ROOT, "%,d", keys)
-        + " keys, TTL " + ttlMs / 1000 + " s standing for 1 h)", "seconds since every key was written",
-        "loads per 100 ms", false, false);
-    double fromS = ttlMs * (1 - JITTER) / 1000.0 - 1;
-    for (Row row : rows) {
-      Timeline tl = row.loads();
-      long peak100 = tl.max(0, Long.MAX_VALUE);
-      t.row(row.strategy(), Table.count(row.loadsAfter()), Table.count(peak100), Table.count(peak100 * 10),
-          Table.count(row.peakConcurrent()), Table.ms(Probe.millis(row.latency(), 99)),
-          Table.ms(Probe.millis(row.latency(), 99.9)), Table.ms(Probe.maxMillis(row.latency())),
-          Table.percent(row.errors(), row.requests()), Steady.achieved(row.generator()),
-          Table.count(row.peakCallers()) + (row.exhausted() ? " (pool exhausted)" : ""),
-          String.format(Locale.ROOT, "%.1f s", row.readFromSeconds()));
-      if (row.readFromSeconds() > fromS + 1) {
-        late.add(row.strategy());
-      }
-      int from = (int) Math.max(0, fromS * 10);
-      int to = tl.size();
-      double[] x = new double[to - from];
-      double[] y = new double[to - from];
-      for (int i = from; i < to; i++) {
-        x[i - from] = i / 10.0;
-        y[i - from] = tl.get(i);
-      }
-      Charts.line(chart, row.strategy(), x, y, false);
-      Map<String, Object> d = r.row();
-      d.put("strategy", row.strategy());
-      d.put("loadsAfterMidnight", row.loadsAfter());
-      d.put("peakLoadsPer100ms", peak100);
-      d.put("peakConcurrentLoads", row.peakConcurrent());
-      d.put("p99ms", Probe.millis(row.latency(), 99));
-      d.put("p999ms", Probe.millis(row.latency(), 99.9));
-      d.put("maxMs", Probe.maxMillis(row.latency()));
-      d.put("errors", row.errors());
-      d.put("requests", row.requests());
-      d.put("achievedPerSecond", row.generator().achievedPerSecond());
-      d.put("behind", row.generator().behind());
-      d.put("writeSeconds", row.writeSeconds());
-      d.put("readsFromSeconds", row.readFromSeconds());
-      d.put("peakCallers", row.peakCallers());
-      d.put("callerPoolExhausted", row.exhausted());
-      d.put("loadsPer100ms", tl.buckets());
+  /** Writes every key through the strategy, on two threads; returns how long it took, in seconds. */
+  static double writeAll(BenchCache cache, Database db, String[] all) throws InterruptedException {
+    long w0 = System.nanoTime();
+    Thread[] writers = new Thread[2];
+    for (int w = 0; w < writers.length; w++) {
+      int first = w;
+      writers[w] = new Thread(() -> {
+        for (int i = first; i < all.length; i += writers.length) {
+          if (cache instanceof CaffeineAsyncGet peer) {
+            peer.put(all[i], db.loadUnchecked(all[i])); // a batch warms Caffeine with put, not through its loader
+          } else {
+            cache.get(all[i]);
+          }
+        }
+      }, "midnight-writer-" + w);
+      writers[w].start();
     }
-    chart.addAnnotation(new AnnotationLine(ttlMs / 1000.0, true, false));
-    chart.addAnnotation(new AnnotationLine(ttlMs * (1 - JITTER) / 1000.0, true, false));
-    chart.addAnnotation(new AnnotationLine(ttlMs * (1 + JITTER) / 1000.0, true, false));
-    r.table(null, t);
-    r.chart(chart);
-    r.note("The vertical lines mark midnight (the TTL) and the jitter window around it. *Loads after midnight*: loads "
-        + "from the start of the jitter window to the end of the run. *Peak loads/s*: the busiest 100 ms x 10. "
-        + "*Peak concurrent loads*: the most loader calls in the database at once, those waiting for a connection "
-        + "included (the pool runs at most " + connections + ").");
-    r.note("*reads from*: when reading started, in seconds since the keys were written (writing a million entries "
-        + "takes seconds; midnight stays at the TTL whatever it took). *Peak callers in flight* is flagged \"(pool "
-        + "exhausted)\" when all the caller threads were blocked, waiting for the database, and later reads queued.");
-    if (!late.isEmpty()) {
-      r.note("Writing took so long that reading started after the jitter window opened for: " + String.join(", ", late)
-          + "; the start of their spike is missing.");
+    for (Thread t : writers) {
+      t.join();
     }
-    r.note("With Zipf popularity most keys are read rarely: after midnight each key's first read loads it, so the "
-        + "database keeps loading cold keys long after the hot ones are back; jitter spreads when that starts.");
-    return r;
+    return (System.nanoTime() - w0) / 1e9;
+  }
+
+  /** The reads: from now until {@code end} (at least a second), at the night's rate, Zipf over the keys. */
+  Row read(Context ctx, String name, BenchCache cache, Database db, Keys keySpace, Sizes z, long writtenAt, long end,
+      Timeline loads, double writeSeconds) {
+    long ttl = TimeUnit.MILLISECONDS.toNanos(z.ttlMs());
+    long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(10);
+    ctx.callers().resetPeak();
+    Probe probe = new Probe();
+    // reads run until the end planned from the write instant; if writing ran that late (a very slow machine), they
+    // still run a second, and the row says when they started
+    Duration reads = Duration.ofNanos(Math.max(end - origin, TimeUnit.SECONDS.toNanos(1)));
+    OpenLoop.Result r = ctx.loop().run(OpenLoop.Schedule.rate(z.rate(), reads), origin,
+        i -> cache.get(keySpace.next()), probe, Duration.ofSeconds(60));
+    long loadsAfter = loads.sum((long) (ttl * (1 - JITTER)), Long.MAX_VALUE);
+    Histogram h = probe.latency();
+    Row row = new Row(name, loadsAfter, loads.max(0, Long.MAX_VALUE), db.peakConcurrentLoads(), Probe.millis(h, 99),
+        Probe.millis(h, 99.9), Probe.maxMillis(h), probe.errors(), probe.errorKinds(), probe.measured(),
+        r.achievedPerSecond(),
+        r.behind(), writeSeconds, (origin - writtenAt) / 1e9, ctx.callers().peak(), ctx.callers().exhausted(),
+        loads.buckets());
+    ctx.log("midnight %-22s wrote %,d keys in %.1f s; after midnight %,d loads, peak %,d per 100 ms, %,d at once, "
+            + "p99 %s ms, achieved %s/s", name, z.keys(), writeSeconds, loadsAfter, row.peakLoadsPer100ms(),
+        row.peakConcurrentLoads(), Table.ms(row.p99ms()), Steady.achieved(r));
+    return row;
   }
 
   /*

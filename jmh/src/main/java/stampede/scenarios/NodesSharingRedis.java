@@ -1,18 +1,27 @@
 package stampede.scenarios;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.knowm.xchart.XYChart;
+import java.util.stream.Collectors;
 import stampede.core.Counters;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Peer;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.StoreType;
 import stampede.redis.RedisKeys;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 3, N application nodes sharing one Redis: the same hot key is read on 1, 2, 4 and 8 nodes, each node with
@@ -44,63 +53,175 @@ final class NodesSharingRedis implements Scenario {
     return "n-nodes";
   }
 
-  record Row(String strategy, int nodes, Steady run, int masterPort) { }
+  /** One strategy on N nodes: what {@code scenarios.json} publishes, and its request count and master port. */
+  record Row(String redis, String strategy, int nodes, double achievedPerSecond, boolean behind, long expiries,
+      long loads, double loadsPerExpiry, int peakConcurrentLoads, double p50ms, double p99ms, double maxMs,
+      long errors, Map<String, Long> errorKinds, @JsonIgnore long requests, @JsonIgnore int masterPort) {
+
+    static Row of(boolean cluster, String strategy, int nodes, Steady s, int masterPort) {
+      return new Row(cluster ? "cluster" : "standalone", strategy, nodes, s.result().achievedPerSecond(),
+          s.result().behind(), s.meter().episodes(), s.meter().loads(), s.meter().loadsPerExpiry(),
+          s.meter().peakLoads(), s.p(50), s.p(99), s.max(), s.errors(), s.errorKinds(), s.measured(), masterPort);
+    }
+  }
+
+  /** The runs on one topology: where it was, the node counts, a row per strategy and N. */
+  record Part(boolean cluster, String where, int[] nodeCounts, List<Row> rows) {
+
+    Table table(Floor floor) {
+      List<String> cols = new ArrayList<>(List.of("strategy"));
+      for (int n : nodeCounts) {
+        cols.add(">" + n + (n == 1 ? " node" : " nodes"));
+      }
+      for (int n : nodeCounts) {
+        cols.add(">p99 ms, " + n);
+      }
+      if (cluster) {
+        cols.add("master of the key (port)");
+      }
+      cols.add("notes");
+      Table t = new Table(cols.toArray(new String[0]));
+      byStrategy().forEach((strategy, rs) -> {
+        List<Object> cells = new ArrayList<>(List.of(strategy));
+        rs.forEach(r -> cells.add(Table.ratio(r.loadsPerExpiry())));
+        rs.forEach(r -> cells.add(floor.p99(r.p99ms())));
+        if (cluster) {
+          cells.add(rs.stream().map(r -> String.valueOf(r.masterPort())).distinct().collect(Collectors.joining(", ")));
+        }
+        cells.add(String.join("; ", flags(rs)));
+        t.row(cells.toArray());
+      });
+      return t;
+    }
+
+    /** What the machine did to a strategy's rows: a generator behind its schedule, errors. */
+    static List<String> flags(List<Row> rs) {
+      List<String> flags = new ArrayList<>();
+      for (Row r : rs) {
+        if (r.behind()) {
+          flags.add(String.format(Locale.ROOT, "%d nodes: generator behind (%s/s)", r.nodes(),
+              Steady.achieved(r.achievedPerSecond(), true)));
+        }
+        if (r.errors() > 0) {
+          flags.add(String.format(Locale.ROOT, "%d nodes: %s errors", r.nodes(), Table.percent(r.errors(),
+              r.requests())));
+        }
+      }
+      return flags;
+    }
+
+    Map<String, List<Row>> byStrategy() {
+      Map<String, List<Row>> by = new LinkedHashMap<>();
+      rows.forEach(r -> by.computeIfAbsent(r.strategy(), k -> new ArrayList<>()).add(r));
+      return by;
+    }
+  }
+
+  /** The runs on one Redis, then on the cluster (either may be left out by {@code -Dscenario.redis}). */
+  record Result(List<Part> parts, double rate, Duration warmup, Duration measure, Floor floor)
+      implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      return Map.of("floor", floor.data());
+    }
+
+    @Override
+    public List<Row> rows() {
+      return parts.stream().flatMap(p -> p.rows().stream()).toList();
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      Part first = parts.get(0);
+      v.put("first", Map.of("cluster", first.cluster(), "where", first.where()));
+      v.put("clusterAfter", parts.size() > 1 ? List.of(parts.get(1).where()) : List.of());
+      v.put("floor", floor.view());
+      v.put("rate", Table.rate(rate));
+      v.put("warmup", String.format(Locale.ROOT, "%.0f", warmup.toMillis() / 1000.0));
+      v.put("measure", String.format(Locale.ROOT, "%.0f", measure.toMillis() / 1000.0));
+      v.put("peer", Contender.of(Peer.REDISSON_LOCK).description());
+      v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table(floor))).toList());
+      v.put("errorKinds", ErrorKinds.view(rows().stream().map(r -> Map.entry(String.format(Locale.ROOT,
+          "%s, %d node(s), %s", r.strategy(), r.nodes(), r.redis()), r.errorKinds())).toList()));
+      return v;
+    }
+
+    /** Loads per expiry against N, a line per strategy, from the first topology that ran. */
+    @Override
+    public ChartSpec chart() {
+      ChartSpec chart = ChartSpec.lines("Loads per expiry against application nodes (one hot key, 50 ms load)",
+          "application nodes sharing one Redis", "loads per expiry", true, true).xRange(0.9, 9.0);
+      Part p = parts.get(0);
+      double[] x = Arrays.stream(p.nodeCounts()).asDoubleStream().toArray();
+      p.byStrategy().forEach((strategy, rs) -> chart.line(strategy, x,
+          rs.stream().mapToDouble(Row::loadsPerExpiry).toArray(), true));
+      return chart;
+    }
+  }
 
   @Override
-  public Report run(Context ctx) throws Exception {
+  public Result run(Context ctx) throws Exception {
     Profile p = ctx.profile();
-    int[] nodeCounts = p.pick(new int[] {1, 2}, new int[] {1, 2, 4, 8}, new int[] {1, 2, 4, 8});
     // below what one redis-server sustains on 2 cores next to this JVM; 8 nodes still see 12 callers per load each
     double rate = p.pick(1_000.0, 2_000.0, 2_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(3), Duration.ofSeconds(10));
-    List<Contender> contenders = new ArrayList<>(p.pick(
-        Contender.list(StrategyType.TWO_LEVEL_COALESCING),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.LAYERED_STACK),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.LAYERED_STACK, StrategyType.STALE_WHILE_REVALIDATE,
-            StrategyType.XFETCH_SINGLE_FLIGHT)));
-    if (p != Profile.SMOKE) {
-      contenders.add(Contender.REDISSON_LOCK);
+    Floor floor = Floor.measure(ctx, rate);
+    Run run = new Run(ctx, ctx.contenders(id(), StoreType.REDIS), rate, warmup, measure);
+    List<Part> parts = new ArrayList<>();
+    if (ctx.redis() != RedisTopology.CLUSTER) {
+      parts.add(run.on(RedisTopology.STANDALONE, p.pick(new int[] {1, 2}, new int[] {1, 2, 4, 8},
+          new int[] {1, 2, 4, 8})));
     }
-    contenders = ctx.keep(contenders);
+    if (ctx.redis() != RedisTopology.STANDALONE) {
+      // on the cluster: one row per strategy at the smallest and the largest N (all four in the full profile)
+      parts.add(run.on(RedisTopology.CLUSTER, p.pick(new int[] {2}, new int[] {1, 8}, new int[] {1, 2, 4, 8})));
+    }
+    return new Result(parts, rate, warmup, measure, floor);
+  }
 
-    Report r = null;
-    if (ctx.redis != RedisBackend.Topology.CLUSTER) {
+  /** The contenders and run settings both topologies share. */
+  private final class Run {
+    final Context ctx;
+    final List<Contender> contenders;
+    final double rate;
+    final Duration warmup;
+    final Duration measure;
+
+    Run(Context ctx, List<Contender> contenders, double rate, Duration warmup, Duration measure) {
+      this.ctx = ctx;
+      this.contenders = contenders;
+      this.rate = rate;
+      this.warmup = warmup;
+      this.measure = measure;
+    }
+
+    /**
+     * Every contender on {@code nodeCounts} nodes of {@code topology}; on the cluster each (strategy, N) reads a key
+     * of its own, so the rows spread over the slots, and the row says which master served it.
+     */
+    Part on(RedisTopology topology, int[] nodeCounts) {
+      boolean cluster = topology == RedisTopology.CLUSTER;
       List<Row> rows = new ArrayList<>();
-      String where;
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
-        where = redis.describe();
+      try (RedisBackend redis = RedisBackend.start(topology)) {
         for (Contender c : contenders) {
           for (int n : nodeCounts) {
-            rows.add(new Row(c.name(), n, measure(ctx, redis, c, n, rate, warmup, measure, KEY), -1));
-            redis.flushAll();
-          }
-        }
-      }
-      r = report(null, rows, nodeCounts, rate, warmup, measure, where);
-    }
-    if (ctx.redis != RedisBackend.Topology.STANDALONE) {
-      // on the cluster: one row per strategy at the smallest and the largest N (all four in the full profile)
-      int[] clusterCounts = p.pick(new int[] {2}, new int[] {1, 8}, new int[] {1, 2, 4, 8});
-      List<Row> rows = new ArrayList<>();
-      String where;
-      try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.CLUSTER)) {
-        where = redis.describe();
-        for (Contender c : contenders) {
-          for (int n : clusterCounts) {
-            String key = KEY + ":" + c.name() + ":" + n; // a key of its own: the rows spread over the slots
+            String key = cluster ? KEY + ":" + c.name() + ":" + n : KEY;
             Steady s = measure(ctx, redis, c, n, rate, warmup, measure, key);
-            String prefix = "nn:" + c.name() + ":" + n + ":";
-            rows.add(new Row(c.name(), n, s, redis.masterPortOf(RedisKeys.strings(prefix).entry(key))));
+            int port = cluster ? redis.masterPortOf(RedisKeys.strings(prefix(c, n)).entry(key)) : -1;
+            rows.add(Row.of(cluster, c.name(), n, s, port));
             redis.flushAll();
           }
         }
+        return new Part(cluster, redis.describe(), nodeCounts, rows);
       }
-      r = report(r, rows, clusterCounts, rate, warmup, measure, where);
     }
-    return r;
+  }
+
+  static String prefix(Contender c, int n) {
+    return "nn:" + c.name() + ":" + n + ":";
   }
 
   Steady measure(Context ctx, RedisBackend redis, Contender c, int n, double rate, Duration warmup,
@@ -111,8 +232,7 @@ final class NodesSharingRedis implements Scenario {
       List<BenchCache> caches = new ArrayList<>();
       List<Counters> counters = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        Env env = redis.node(db, Duration.ofMillis(TTL_MS), "nn:" + c.name() + ":" + n + ":",
-            ctx.meters(c.name()));
+        Env env = redis.node(db, Duration.ofMillis(TTL_MS), prefix(c, n), ctx.meters(c.name()));
         nodes.add(env);
         caches.add(c.create(env));
         counters.add(env.counters);
@@ -127,106 +247,6 @@ final class NodesSharingRedis implements Scenario {
     } finally {
       nodes.forEach(Env::close);
     }
-  }
-
-  /**
-   * The one-Redis table and chart ({@code into} null), or the cluster's table added to {@code into} (one row per
-   * strategy, with the master that served its key).
-   */
-  Report report(Report into, List<Row> rows, int[] nodeCounts, double rate, Duration warmup, Duration measure,
-      String where) {
-    boolean cluster = rows.stream().anyMatch(row -> row.masterPort() > 0);
-    if (into != null) {
-      return table(into.setup("Redis Cluster", where), rows, nodeCounts, cluster);
-    }
-    Report r = new Report(id(), "N application nodes sharing one Redis",
-        "One hot key is read on N nodes that share one Redis and one database; each node has its own connections and "
-            + "its own in-process state. How many loads does each expiry cost as N grows?");
-    r.setup("Nodes", "1, 2, 4, 8 in one JVM, each an env of its own: Lettuce client and connections, single-flight "
-        + "map, executors, Redisson client (for the Redisson peer)")
-        .setup(cluster ? "Redis Cluster" : "Redis", where)
-        .setup("Rate", String.format(Locale.ROOT, "%,.0f requests/s in total, sent to the nodes in turn", rate))
-        .setup("Load", "50 ms (parks), one shared database; TTL 1 s")
-        .setup("Run", String.format(Locale.ROOT, "%.0f s warm-up, %.0f s measured per strategy and N",
-            warmup.toMillis() / 1000.0, measure.toMillis() / 1000.0))
-        .setup("Peer", "REDISSON_LOCK: " + Contender.REDISSON_LOCK.description());
-    r.note("Every node is in this one JVM, on the same 2 cores: N nodes are N sets of connections and in-process "
-        + "state, not N machines. The database is shared, so its episodes count each expiry once, whichever node "
-        + "loads.");
-    return table(r, rows, nodeCounts, cluster);
-  }
-
-  private Report table(Report r, List<Row> rows, int[] nodeCounts, boolean cluster) {
-    String[] cols = new String[(cluster ? 3 : 2) + nodeCounts.length * 2];
-    cols[0] = "strategy";
-    for (int i = 0; i < nodeCounts.length; i++) {
-      cols[1 + i] = ">" + nodeCounts[i] + (nodeCounts[i] == 1 ? " node" : " nodes");
-    }
-    for (int i = 0; i < nodeCounts.length; i++) {
-      cols[1 + nodeCounts.length + i] = ">p99 ms, " + nodeCounts[i];
-    }
-    if (cluster) {
-      cols[cols.length - 2] = "master of the key (port)";
-    }
-    cols[cols.length - 1] = "notes";
-    Table t = new Table(cols);
-    XYChart chart = Charts.lines("Loads per expiry against application nodes (one hot key, 50 ms load)",
-        "application nodes sharing one Redis", "loads per expiry", true, true);
-    chart.getStyler().setXAxisMin(0.9).setXAxisMax(9.0);
-    Map<String, List<Row>> byStrategy = new LinkedHashMap<>();
-    rows.forEach(row -> byStrategy.computeIfAbsent(row.strategy(), k -> new ArrayList<>()).add(row));
-    double[] x = new double[nodeCounts.length];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = nodeCounts[i];
-    }
-    for (Map.Entry<String, List<Row>> e : byStrategy.entrySet()) {
-      Object[] cells = new Object[cols.length];
-      cells[0] = e.getKey();
-      double[] y = new double[nodeCounts.length];
-      List<String> flags = new ArrayList<>();
-      for (int i = 0; i < e.getValue().size(); i++) {
-        Row row = e.getValue().get(i);
-        Steady s = row.run();
-        y[i] = s.meter().loadsPerExpiry();
-        cells[1 + i] = Table.ratio(y[i]);
-        cells[1 + nodeCounts.length + i] = Table.ms(s.p(99));
-        if (s.result().behind()) {
-          flags.add(row.nodes() + " nodes: generator behind (" + s.achieved() + "/s)");
-        }
-        if (s.errors() > 0) {
-          flags.add(row.nodes() + " nodes: " + Table.percent(s.errors(), s.measured()) + " errors");
-        }
-        Map<String, Object> d = r.row();
-        d.put("redis", cluster ? "cluster" : "standalone");
-        d.put("strategy", row.strategy());
-        d.put("nodes", row.nodes());
-        d.put("achievedPerSecond", s.result().achievedPerSecond());
-        d.put("behind", s.result().behind());
-        d.put("expiries", s.meter().episodes());
-        d.put("loads", s.meter().loads());
-        d.put("loadsPerExpiry", y[i]);
-        d.put("peakConcurrentLoads", s.meter().peakLoads());
-        d.put("p50ms", s.p(50));
-        d.put("p99ms", s.p(99));
-        d.put("maxMs", s.max());
-        d.put("errors", s.errors());
-      }
-      if (cluster) {
-        cells[cols.length - 2] = e.getValue().stream().map(row -> String.valueOf(row.masterPort())).distinct()
-            .collect(java.util.stream.Collectors.joining(", "));
-      }
-      cells[cols.length - 1] = String.join("; ", flags);
-      t.row(cells);
-      Charts.line(chart, e.getKey(), x, y, true);
-    }
-    r.table((cluster ? "On the Redis Cluster (3 masters, 3 replicas; each row's key of its own, so rows spread over "
-        + "slots and masters): loads" : "On one Redis: loads")
-        + " per expiry (loads / expiry episodes seen by the shared database), then p99 latency (ms) from the "
-        + "intended start, by number of nodes:", t);
-    if (r.chart == null) {
-      r.chart(chart);
-    }
-    return r;
   }
 
   /*

@@ -1,5 +1,6 @@
 package stampede.scenarios;
 
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -10,7 +11,8 @@ import org.HdrHistogram.Recorder;
  * What a scenario keeps of the requests of an {@link OpenLoop}: latency from the intended start (the one the tables
  * report) and service time (from the moment a caller thread ran the request: what a closed-loop tool would have
  * reported), both in HdrHistogram {@link Recorder}s (wait-free for the recording threads, 3 significant digits); the
- * calls and errors per time bucket, by completion time, on {@link Timeline}s.
+ * calls and errors per time bucket, by completion time, on {@link Timeline}s; the errors by kind
+ * ({@link ErrorKinds}).
  *
  * <p>Only requests whose intended start is at or after {@link #measureFrom} are measured; earlier ones are warm-up
  * (the JIT compiles the strategy, the first load fills the cache). Errors are counted either way.
@@ -24,6 +26,8 @@ public final class Probe implements OpenLoop.Listener {
   private final LongAdder measured = new LongAdder();
   private final LongAdder measuredErrors = new LongAdder();
   private final LongAdder errors = new LongAdder();
+  private final ErrorKinds kinds = new ErrorKinds();
+  private final ErrorKinds measuredKinds = new ErrorKinds();
   private final Timeline calls;
   private final Timeline failed;
   private volatile boolean warmup;
@@ -50,6 +54,7 @@ public final class Probe implements OpenLoop.Listener {
   public void completed(long index, long intended, long started, long ended, Throwable error) {
     if (error != null) {
       errors.increment();
+      kinds.record(error);
       if (failed != null) {
         failed.record(ended);
       }
@@ -67,6 +72,7 @@ public final class Probe implements OpenLoop.Listener {
       measured.increment();
       if (error != null) {
         measuredErrors.increment();
+        measuredKinds.record(error);
       }
     }
   }
@@ -101,6 +107,16 @@ public final class Probe implements OpenLoop.Listener {
   /** Errors among all requests, warm-up included. */
   public long errors() {
     return errors.sum();
+  }
+
+  /** The errors among all requests by kind ({@link ErrorKinds}), warm-up included: {@link #errors()} of them. */
+  public Map<String, Long> errorKinds() {
+    return kinds.counts();
+  }
+
+  /** The errors among the measured requests by kind: {@link #measuredErrors()} of them. */
+  public Map<String, Long> measuredErrorKinds() {
+    return measuredKinds.counts();
   }
 
   public Timeline calls() {

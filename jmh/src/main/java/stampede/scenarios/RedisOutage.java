@@ -2,20 +2,25 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
-import org.knowm.xchart.AnnotationLine;
-import org.knowm.xchart.XYChart;
 import stampede.core.Event;
 import stampede.core.Metrics;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.Keys;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.Keys;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.StoreType;
+import stampede.report.ChartSpec;
+import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
 
 /**
  * Scenario 6, a Redis outage: the redis-server stops for 10 s under both loads at once, one hot key and 1,000
@@ -91,162 +96,171 @@ final class RedisOutage implements Scenario {
       }
       return m;
     }
+
+    /** This lane's row: {@code warmOff}, {@code stopOff}, {@code upOff}, {@code endOff} after the origin. */
+    Row row(long warmOff, long stopOff, long upOff, long endOff) {
+      double downS = (upOff - stopOff) / 1e9;
+      long resumed = resumed(events.of(Event.HIT), events.of(Event.STORE_ERROR), upOff, endOff);
+      Histogram h = probe.latency();
+      return new Row(contender.name(), loads(warmOff, stopOff) / ((stopOff - warmOff) / 1e9),
+          hotLoads.sum(stopOff, upOff) / downS, spreadLoads.sum(stopOff, upOff) / downS,
+          maxLoadsPer100ms(stopOff, upOff) * 10, loads(upOff, upOff + TimeUnit.SECONDS.toNanos(1)) / 1.0,
+          loads(endOff - TimeUnit.SECONDS.toNanos(2), endOff) / 2.0, resumed < 0 ? null : resumed / 1e6,
+          env.counters.get(Event.STORE_ERROR), probe.errors(), probe.errorKinds(), probe.measured(),
+          Probe.millis(h, 99), Probe.millis(phases[0].latency(), 99), Probe.millis(phases[1].latency(), 99),
+          Probe.millis(phases[2].latency(), 99), Probe.maxMillis(h), hotLoads.buckets(), spreadLoads.buckets(),
+          events.of(Event.HIT).buckets(), events.of(Event.STORE_ERROR).buckets());
+    }
+  }
+
+  /** One strategy's share of the run: what {@code scenarios.json} publishes of it, time series included. */
+  record Row(String strategy, double dbLoadsPerSecondBefore, double dbLoadsPerSecondDuringHot,
+      double dbLoadsPerSecondDuringSpread, long peakDbLoadsPerSecondDuring, double dbLoadsFirstSecondAfter,
+      double dbLoadsPerSecondLastTwo, Double cachingResumedAfterMs, long storeErrors, long callerErrors,
+      Map<String, Long> errorKinds, long requests, double p99ms, double p99msBefore, double p99msDuring,
+      double p99msAfter, double maxMs, long[] hotLoadsPer100ms, long[] spreadLoadsPer100ms, long[] hitsPer100ms,
+      long[] storeErrorsPer100ms) { }
+
+  /** The phases, in milliseconds: warm-up, up before the stop (warm-up included), down, after the restart. */
+  record Phases(long warmMs, long beforeMs, long downMs, long afterMs) {
+
+    static Phases of(Profile p) {
+      long warmMs = p.pick(500L, 2_000L, 3_000L); // cold caches and the JIT: not measured
+      return new Phases(warmMs, warmMs + p.pick(1_000L, 2_000L, 3_000L), p.pick(1_000L, 10_000L, 10_000L),
+          p.pick(2_000L, 10_000L, 15_000L));
+    }
+  }
+
+  /**
+   * Every lane's row, what the generator did, when Redis stopped and restarted (in nanoseconds after the origin).
+   */
+  record Result(List<Row> rows, Phases phases, double perLane, Generated generator, long stopOff, long upOff,
+      Floor floor) implements Measured {
+
+    @Override
+    public Map<String, Object> data() {
+      Map<String, Object> d = generator.data();
+      d.put("stoppedAtSeconds", stopOff / 1e9);
+      d.put("restartedAtSeconds", upOff / 1e9);
+      d.put("floor", floor.data());
+      return d;
+    }
+
+    @Override
+    public Map<String, Object> view() {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("floor", floor.view());
+      v.put("beforeMs", Table.count(phases.beforeMs()));
+      v.put("warmMs", Table.count(phases.warmMs()));
+      v.put("downMs", Table.count(phases.downMs()));
+      v.put("afterMs", Table.count(phases.afterMs()));
+      v.put("perLane", Table.rate(perLane));
+      v.put("achieved", generator.achieved());
+      Table t = new Table("strategy", ">DB loads/s before", ">DB loads/s during (hot / spread)",
+          ">peak DB loads/s during", ">DB loads/s, first 1 s after", ">DB loads/s, last 2 s", ">caching resumed after",
+          ">store errors", ">errors seen by callers", ">p99 ms before / during / after", ">max ms");
+      for (Row r : rows) {
+        t.row(r.strategy(), Table.rate(r.dbLoadsPerSecondBefore()), String.format(Locale.ROOT, "%s (%s / %s)",
+            Table.rate(r.dbLoadsPerSecondDuringHot() + r.dbLoadsPerSecondDuringSpread()),
+            Table.rate(r.dbLoadsPerSecondDuringHot()), Table.rate(r.dbLoadsPerSecondDuringSpread())),
+            Table.count(r.peakDbLoadsPerSecondDuring()), Table.rate(r.dbLoadsFirstSecondAfter()),
+            Table.rate(r.dbLoadsPerSecondLastTwo()), r.cachingResumedAfterMs() == null
+                ? "not within " + phases.afterMs() / 1000 + " s" : Table.ms(r.cachingResumedAfterMs()) + " ms",
+            Table.count(r.storeErrors()), Table.percent(r.callerErrors(), r.requests()),
+            String.join(" / ", floor.p99(r.p99msBefore()), floor.p99(r.p99msDuring()), floor.p99(r.p99msAfter())),
+            Table.ms(r.maxMs()));
+      }
+      v.put("table", t);
+      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));
+      return v;
+    }
+
+    /** Database loads per 100 ms per strategy until the end of the run; the outage marked. */
+    @Override
+    public ChartSpec chart() {
+      ChartSpec chart = ChartSpec.lines("Redis outage: database loads per 100 ms (Redis down between the lines)",
+          "seconds", "database loads per 100 ms", false, false);
+      long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(phases.afterMs());
+      int buckets = (int) (endOff / TimeUnit.MILLISECONDS.toNanos(100));
+      for (Row r : rows) {
+        double[] x = new double[buckets];
+        double[] y = new double[buckets];
+        for (int i = 0; i < buckets; i++) {
+          x[i] = i / 10.0;
+          y[i] = r.hotLoadsPer100ms()[i] + r.spreadLoadsPer100ms()[i];
+        }
+        chart.line(r.strategy(), x, y, false);
+      }
+      return chart.vertical(stopOff / 1e9).vertical(upOff / 1e9);
+    }
   }
 
   @Override
-  public Report run(Context ctx) throws Exception {
-    Profile p = ctx.profile();
+  public Result run(Context ctx) throws Exception {
+    Phases ph = Phases.of(ctx.profile());
     // every request is a Redis round trip or more: 7 strategies x 400/s stay under what the 2-core machine sustains
-    double perLane = p.pick(400.0, 400.0, 400.0);
-    long warmMs = p.pick(500L, 2_000L, 3_000L); // cold caches and the JIT: not measured
-    long beforeMs = warmMs + p.pick(1_000L, 2_000L, 3_000L);
-    long downMs = p.pick(1_000L, 10_000L, 10_000L);
-    long afterMs = p.pick(2_000L, 10_000L, 15_000L);
-    List<Contender> contenders = ctx.keep(p.pick(
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LOAD_SHEDDER,
-            StrategyType.LAYERED_STACK),
-        Contender.list(StrategyType.CACHE_ASIDE, StrategyType.SINGLE_FLIGHT, StrategyType.DISTRIBUTED_LOCK,
-            StrategyType.TWO_LEVEL_COALESCING, StrategyType.STALE_WHILE_REVALIDATE, StrategyType.LOAD_SHEDDER,
-            StrategyType.LAYERED_STACK, StrategyType.CIRCUIT_BREAKER, StrategyType.XFETCH_SINGLE_FLIGHT,
-            StrategyType.BACKGROUND_REFRESH)));
-    Keys spread = new Keys("s", 1_000, "ZIPF");
-    Duration span = Duration.ofMillis(beforeMs + downMs + afterMs + 5_000);
+    double perLane = ctx.profile().pick(400.0, 400.0, 400.0);
+    Duration span = Duration.ofMillis(ph.beforeMs() + ph.downMs() + ph.afterMs() + 5_000);
+    List<Contender> contenders = ctx.contenders(id(), StoreType.REDIS);
+    Floor floor = Floor.measure(ctx, perLane * contenders.size());
     List<Lane> lanes = new ArrayList<>();
-    try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE)) {
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
       try {
         for (Contender c : contenders) {
           lanes.add(new Lane(c, redis, span, ctx.meters(c.name())));
         }
-        long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(50);
-        long plannedStop = origin + TimeUnit.MILLISECONDS.toNanos(beforeMs);
-        long plannedUp = plannedStop + TimeUnit.MILLISECONDS.toNanos(downMs);
-        long measureFrom = origin + TimeUnit.MILLISECONDS.toNanos(warmMs);
-        long[] stoppedAt = new long[1];
-        long[] restartedAt = new long[1];
-        Thread outage = new Thread(() -> {
-          ctx.sleepUntil(origin + TimeUnit.MILLISECONDS.toNanos(beforeMs));
-          stoppedAt[0] = ctx.now();
-          redis.stop();
-          ctx.log("redis-outage: redis-server stopped (took %.0f ms)", (ctx.now() - stoppedAt[0]) / 1e6);
-          ctx.sleepUntil(stoppedAt[0] + TimeUnit.MILLISECONDS.toNanos(downMs));
-          restartedAt[0] = ctx.now();
-          redis.restart();
-          ctx.log("redis-outage: redis-server restarted (took %.0f ms)", (ctx.now() - restartedAt[0]) / 1e6);
-        }, "redis-outage");
-        lanes.forEach(l -> {
-          l.start(origin);
-          l.probe.measureFrom(measureFrom);
-          l.phases[0].measureFrom(measureFrom);
-        });
-        outage.start();
-        int n = lanes.size();
-        Lane[] byIndex = lanes.toArray(new Lane[0]);
-        OpenLoop.Result r = ctx.loop().run(
-            OpenLoop.Schedule.rate(perLane * n, Duration.ofMillis(beforeMs + downMs + afterMs)), origin,
-            i -> byIndex[(int) (i % n)].cache.get((i / n) % 2 == 0 ? HOT : spread.next()),
-            (index, intended, started, ended, error) -> {
-              Lane l = byIndex[(int) (index % n)];
-              l.probe.completed(index, intended, started, ended, error);
-              l.phases[intended - plannedStop < 0 ? 0 : intended - plannedUp < 0 ? 1 : 2].completed(index, intended,
-                  started, ended, error);
-            },
-            Duration.ofSeconds(30));
-        outage.join();
-        return report(lanes, r, origin, stoppedAt[0], restartedAt[0], perLane, warmMs, beforeMs, downMs, afterMs);
+        return outage(ctx, redis, lanes, ph, perLane, floor);
       } finally {
         lanes.forEach(l -> l.env.close());
       }
     }
   }
 
-  Report report(List<Lane> lanes, OpenLoop.Result run, long origin, long stopped, long restarted, double perLane,
-      long warmMs, long beforeMs, long downMs, long afterMs) {
-    Report r = new Report(id(), "Redis outage",
-        "Redis stops for 10 s under a hot key and 1,000 spread keys, then comes back empty. How many loads per second "
-            + "reach the database during and after the outage, and how long until caching resumes?");
-    r.setup("Outage", String.format(Locale.ROOT, "%,d ms up (the first %,d ms warm-up, not measured), then the "
-        + "redis-server is stopped for %,d ms and started again on the same port, empty; %,d ms follow", beforeMs,
-        warmMs, downMs, afterMs))
-        .setup("Requests", String.format(Locale.ROOT, "%,.0f/s per strategy, every strategy at once (each its own "
-            + "key prefix, connections and database): half to one hot key, half to 1,000 keys (Zipf); achieved "
-            + "%s/s in total", perLane, Steady.achieved(run)))
-        .setup("Store", "Redis (one embedded redis-server), Lettuce client timeout 2 s, commands rejected while "
-            + "disconnected, reconnect with Lettuce's default backoff; loads 50 ms, TTL 1 s");
-    long stopOff = stopped - origin;
-    long upOff = restarted - origin;
-    long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(afterMs);
-    double downS = (upOff - stopOff) / 1e9;
-    Table t = new Table("strategy", ">DB loads/s before", ">DB loads/s during (hot / spread)",
-        ">peak DB loads/s during", ">DB loads/s, first 1 s after", ">DB loads/s, last 2 s", ">caching resumed after",
-        ">store errors", ">errors seen by callers", ">p99 ms before / during / after", ">max ms");
-    XYChart chart = Charts.lines("Redis outage: database loads per 100 ms (Redis down between the lines)", "seconds",
-        "database loads per 100 ms", false, false);
-    for (Lane l : lanes) {
-      long warmOff = TimeUnit.MILLISECONDS.toNanos(warmMs);
-      double before = l.loads(warmOff, stopOff) / ((stopOff - warmOff) / 1e9);
-      double hotDuring = l.hotLoads.sum(stopOff, upOff) / downS;
-      double spreadDuring = l.spreadLoads.sum(stopOff, upOff) / downS;
-      long peakDuring = l.maxLoadsPer100ms(stopOff, upOff) * 10;
-      double firstAfter = l.loads(upOff, upOff + TimeUnit.SECONDS.toNanos(1)) / 1.0;
-      double lastTwo = l.loads(endOff - TimeUnit.SECONDS.toNanos(2), endOff) / 2.0;
-      long resumed = resumed(l.events.of(Event.HIT), l.events.of(Event.STORE_ERROR), upOff, endOff);
-      Histogram h = l.probe.latency();
-      long storeErrors = l.env.counters.get(Event.STORE_ERROR);
-      t.row(l.contender.name(), Table.rate(before), Table.rate(hotDuring + spreadDuring) + " (" + Table.rate(hotDuring)
-              + " / " + Table.rate(spreadDuring) + ")", Table.count(peakDuring), Table.rate(firstAfter),
-          Table.rate(lastTwo), resumed < 0 ? "not within " + afterMs / 1000 + " s" : Table.ms(resumed / 1e6) + " ms",
-          Table.count(storeErrors), Table.percent(l.probe.errors(), l.probe.measured()),
-          Table.ms(Probe.millis(l.phases[0].latency(), 99)) + " / " + Table.ms(Probe.millis(l.phases[1].latency(), 99))
-              + " / " + Table.ms(Probe.millis(l.phases[2].latency(), 99)), Table.ms(Probe.maxMillis(h)));
-      int buckets = (int) (endOff / l.hotLoads.bucketNanos());
-      double[] x = new double[buckets];
-      double[] y = new double[buckets];
-      for (int i = 0; i < buckets; i++) {
-        x[i] = i / 10.0;
-        y[i] = l.hotLoads.get(i) + l.spreadLoads.get(i);
-      }
-      Charts.line(chart, l.contender.name(), x, y, false);
-      Map<String, Object> d = r.row();
-      d.put("strategy", l.contender.name());
-      d.put("dbLoadsPerSecondBefore", before);
-      d.put("dbLoadsPerSecondDuringHot", hotDuring);
-      d.put("dbLoadsPerSecondDuringSpread", spreadDuring);
-      d.put("peakDbLoadsPerSecondDuring", peakDuring);
-      d.put("dbLoadsFirstSecondAfter", firstAfter);
-      d.put("dbLoadsPerSecondLastTwo", lastTwo);
-      d.put("cachingResumedAfterMs", resumed < 0 ? null : resumed / 1e6);
-      d.put("storeErrors", storeErrors);
-      d.put("callerErrors", l.probe.errors());
-      d.put("requests", l.probe.measured());
-      d.put("p99ms", Probe.millis(h, 99));
-      d.put("p99msBefore", Probe.millis(l.phases[0].latency(), 99));
-      d.put("p99msDuring", Probe.millis(l.phases[1].latency(), 99));
-      d.put("p99msAfter", Probe.millis(l.phases[2].latency(), 99));
-      d.put("maxMs", Probe.maxMillis(h));
-      d.put("hotLoadsPer100ms", l.hotLoads.buckets());
-      d.put("spreadLoadsPer100ms", l.spreadLoads.buckets());
-      d.put("hitsPer100ms", l.events.of(Event.HIT).buckets());
-      d.put("storeErrorsPer100ms", l.events.of(Event.STORE_ERROR).buckets());
-    }
-    r.data.put("achievedPerSecond", run.achievedPerSecond());
-    r.data.put("behind", run.behind());
-    r.data.put("maxGeneratorLagMs", run.maxLagNanos() / 1e6);
-    r.data.put("stoppedAtSeconds", stopOff / 1e9);
-    r.data.put("restartedAtSeconds", upOff / 1e9);
-    chart.addAnnotation(new AnnotationLine(stopOff / 1e9, true, false));
-    chart.addAnnotation(new AnnotationLine(upOff / 1e9, true, false));
-    r.table(null, t);
-    r.chart(chart);
-    r.note("*DB loads/s*: loader calls per second the strategy's database received: before the outage (after the "
-        + "warm-up), during it (split into the hot key and the spread keys), in the first second after Redis restarted "
-        + "(empty, so every key misses once), and over the last 2 s of the run. *Peak*: the busiest 100 ms during the "
-        + "outage x 10.");
-    r.note("*caching resumed after*: from the restart to the start of the first 100 ms in which the strategy's reads "
-        + "hit Redis with no store error (100 ms resolution; the Lettuce client reconnects with its own backoff). "
-        + "*store errors*: failed Redis reads and writes (STORE_ERROR events), the whole run.");
-    return r;
+  /** Every lane at once through one outage of {@code redis}. */
+  Result outage(Context ctx, RedisBackend redis, List<Lane> lanes, Phases ph, double perLane, Floor floor)
+      throws InterruptedException {
+    Keys spread = new Keys("s", 1_000, "ZIPF");
+    long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(50);
+    long plannedStop = origin + TimeUnit.MILLISECONDS.toNanos(ph.beforeMs());
+    long plannedUp = plannedStop + TimeUnit.MILLISECONDS.toNanos(ph.downMs());
+    long measureFrom = origin + TimeUnit.MILLISECONDS.toNanos(ph.warmMs());
+    long[] stoppedAt = new long[1];
+    long[] restartedAt = new long[1];
+    Thread outage = new Thread(() -> {
+      ctx.sleepUntil(plannedStop);
+      stoppedAt[0] = ctx.now();
+      redis.stop();
+      ctx.log("redis-outage: redis-server stopped (took %.0f ms)", (ctx.now() - stoppedAt[0]) / 1e6);
+      ctx.sleepUntil(stoppedAt[0] + TimeUnit.MILLISECONDS.toNanos(ph.downMs()));
+      restartedAt[0] = ctx.now();
+      redis.restart();
+      ctx.log("redis-outage: redis-server restarted (took %.0f ms)", (ctx.now() - restartedAt[0]) / 1e6);
+    }, "redis-outage");
+    lanes.forEach(l -> {
+      l.start(origin);
+      l.probe.measureFrom(measureFrom);
+      l.phases[0].measureFrom(measureFrom);
+    });
+    outage.start();
+    int n = lanes.size();
+    Lane[] byIndex = lanes.toArray(new Lane[0]);
+    OpenLoop.Result r = ctx.loop().run(
+        OpenLoop.Schedule.rate(perLane * n, Duration.ofMillis(ph.beforeMs() + ph.downMs() + ph.afterMs())), origin,
+        i -> byIndex[(int) (i % n)].cache.get((i / n) % 2 == 0 ? HOT : spread.next()),
+        (index, intended, started, ended, error) -> {
+          Lane l = byIndex[(int) (index % n)];
+          l.probe.completed(index, intended, started, ended, error);
+          l.phases[intended - plannedStop < 0 ? 0 : intended - plannedUp < 0 ? 1 : 2].completed(index, intended,
+              started, ended, error);
+        },
+        Duration.ofSeconds(30));
+    outage.join();
+    long stopOff = stoppedAt[0] - origin;
+    long upOff = restartedAt[0] - origin;
+    long endOff = upOff + TimeUnit.MILLISECONDS.toNanos(ph.afterMs());
+    long warmOff = TimeUnit.MILLISECONDS.toNanos(ph.warmMs());
+    List<Row> rows = lanes.stream().map(l -> l.row(warmOff, stopOff, upOff, endOff)).toList();
+    return new Result(rows, ph, perLane, Generated.of(r), stopOff, upOff, floor);
   }
 
   /** Nanoseconds from {@code upOff} to the first bucket with hits and no store error, or -1 before {@code endOff}. */

@@ -1,9 +1,12 @@
 package stampede.scenarios;
 
+import stampede.settings.Profile;
+
 /**
  * One open-loop scenario: it runs its strategies side by side in one JVM (one after the other, or at once where it
- * says so) and returns its {@link Report}. Each implementation documents its parameters per {@link Profile} and ends
- * with the command that runs it alone.
+ * says so) and returns what it measured ({@link Measured}): its rows, series and parameters, and the values of its
+ * page template ({@code <id>.mustache} in the resources, next to it). Each implementation documents its parameters
+ * per {@link Profile} and ends with the command that runs it alone.
  */
 public interface Scenario {
 
@@ -19,5 +22,6 @@ public interface Scenario {
     return 2_500;
   }
 
-  Report run(Context ctx) throws Exception;
+  /** Measures; the runner writes what it returns (the page from the scenario's template, the chart, the JSON). */
+  Measured run(Context ctx) throws Exception;
 }

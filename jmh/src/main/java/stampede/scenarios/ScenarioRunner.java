@@ -1,24 +1,20 @@
 package stampede.scenarios;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
-import stampede.jmh.report.MachineInfo;
+import stampede.report.MachineInfo;
+import stampede.settings.BenchSettings;
 
 /**
  * Runs the open-loop scenarios and writes, per scenario, a Markdown table ({@code <id>.md}) and an XChart chart
@@ -37,11 +33,15 @@ import stampede.jmh.report.MachineInfo;
  *   <li>{@link LockingEverywhere} ({@code locking}): 1,000 keys expire together, per-key, global and no locks.</li>
  * </ol>
  *
+ * <p>Each scenario measures and returns a {@link Measured} record; {@link ScenarioWriter} writes it (the page from
+ * the scenario's template, the chart, the JSON). Adding a scenario is a measuring class, its template
+ * ({@code <id>.mustache} in the resources, next to it) and its entry in {@link #all()}.
+ *
  * <p>It is the second half of the bench command ({@code mvn -B -ntp -P bench -pl jmh -am verify -DskipTests}), after
  * the JMH microbenchmarks, in one JVM of its own (heap 4 GB: the midnight scenario holds a million entries). Its
- * settings: {@code -Dbench.profile=smoke|quick|full}, {@code -Dscenarios.only=<regex on the id>},
- * {@code -Dbench.strategies=A,B} (keeps those rows), {@code -Dscenario.redis=both|standalone|cluster} (where n-nodes
- * runs; default both) and
+ * settings are {@link BenchSettings} (documented in {@code reference.conf}): {@code -Dbench.profile=smoke|quick|full},
+ * {@code -Dscenarios.only=<regex on the id>}, {@code -Dbench.strategies=A,B} (keeps those rows),
+ * {@code -Dscenario.redis=both|standalone|cluster} (where n-nodes runs; default both) and
  * {@code -Dscenarios.dryRun=true} (prints the plan). Before the caller threads start it enlarges the process's
  * futex hash ({@link FutexHash}); the outcome is printed on every table.
  *
@@ -49,14 +49,13 @@ import stampede.jmh.report.MachineInfo;
  * status 1 at the end, so the Maven build fails.
  */
 public final class ScenarioRunner {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** Lettuce logs every reconnect attempt at INFO (the Redis outage makes hundreds): warnings only. */
   private static final Logger LETTUCE = Logger.getLogger("io.lettuce");
 
   private ScenarioRunner() {
   }
 
-  /** Every scenario, in running order. */
+  /** Every scenario, in running order: the plan. */
   static List<Scenario> all() {
     return List.of(new CallersSweep(), new HotKeyAtRate(), new NodesSharingRedis(), new Midnight(),
         new DatabaseOutage(), new RedisOutage(), new LockingEverywhere());
@@ -68,23 +67,13 @@ public final class ScenarioRunner {
     return all().stream().filter(s -> p == null || p.matcher(s.id()).find()).toList();
   }
 
-
   public static void main(String[] args) throws Exception {
     LETTUCE.setLevel(Level.WARNING);
-    Profile profile = Profile.of(System.getProperty("bench.profile", "quick"));
-    Path out = Path.of(System.getProperty("bench.out", profile == Profile.SMOKE
-        ? System.getProperty("bench.smokeDir", "jmh/target/bench-smoke")
-        : System.getProperty("bench.resultsDir", "results")));
-    String only = System.getProperty("scenarios.only", "");
-    String strategiesProp = System.getProperty("bench.strategies", "").trim();
-    Set<String> strategies = strategiesProp.isEmpty() ? Set.of()
-        : new LinkedHashSet<>(Arrays.stream(strategiesProp.split(",")).map(String::trim).toList());
-    RedisBackend.Topology topology = RedisBackend.Topology.of(System.getProperty("scenario.redis", "both"));
-    List<Scenario> scenarios = select(only);
-
-    System.out.printf(Locale.ROOT, "[scenarios] profile %s, output %s, %d scenario(s): %s%n", profile.id(),
-        out.toAbsolutePath(), scenarios.size(), scenarios.stream().map(Scenario::id).toList());
-    if (Boolean.parseBoolean(System.getProperty("scenarios.dryRun", "false")) || scenarios.isEmpty()) {
+    BenchSettings settings = BenchSettings.fromSystem();
+    List<Scenario> plan = select(settings.scenariosOnly());
+    System.out.printf(Locale.ROOT, "[scenarios] profile %s, output %s, %d scenario(s): %s%n", settings.profile().id(),
+        settings.out().toAbsolutePath(), plan.size(), plan.stream().map(Scenario::id).toList());
+    if (settings.scenariosDryRun() || plan.isEmpty()) {
       return;
     }
     String futex = FutexHash.enlarge(16_384);
@@ -92,80 +81,70 @@ public final class ScenarioRunner {
     if (Arrays.asList(args).contains("--futex-only")) {
       return;
     }
-
-    Files.createDirectories(out);
-    long start = System.nanoTime();
-
-    Map<String, Object> info = MachineInfo.collect();
-    info.put("profile", profile.id());
-    info.put("command", "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests -Dbench.profile=" + profile.id()
-        + (only.isBlank() ? "" : " -Dscenarios.only=" + only)
-        + (strategiesProp.isEmpty() ? "" : " -Dbench.strategies=" + strategiesProp));
-    info.put("futexHash", futex);
-    info.put("jvmArgs", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-    String stamp = String.format(Locale.ROOT, "Run: %s on %s cores (%s, %s), JVM %s, profile `%s`; %s. Command: `%s`.",
-        info.get("date"), info.get("cores"), info.get("cpuModel"), info.get("os"), info.get("jvmVersion"),
-        profile.id(), futex, info.get("command"));
-
-    Context ctx = new Context(profile, null, OpenLoop.Clock.system(), strategies, topology);
-    Map<String, Object> results = new LinkedHashMap<>();
-    Map<String, Object> seconds = new LinkedHashMap<>();
-    List<String> failed = new ArrayList<>();
-    for (Scenario s : scenarios) {
-      long t0 = System.nanoTime();
-      int threads = s.callerThreads(profile);
-      double poolSeconds = ctx.resize(threads);
-      ctx.log("%s: start (%,d caller threads%s)", s.id(), threads,
-          poolSeconds > 0 ? String.format(Locale.ROOT, ", started in %.1f s", poolSeconds) : "");
-      Report report;
-      ctx.newMeters();
-      try {
-        report = s.run(ctx);
-      } catch (Exception | Error e) {
-        failed.add(s.id());
-        StringWriter trace = new StringWriter();
-        e.printStackTrace(new PrintWriter(trace));
-        System.err.println("[scenarios] " + s.id() + " FAILED: " + trace);
-        report = new Report(s.id(), s.id() + ": failed", "This scenario failed in this run: `" + e + "`.");
-        report.note("Stack trace in the build log.");
-      }
-      double took = (System.nanoTime() - t0) / 1e9;
-      seconds.put(s.id(), Math.round(took));
-      if (report.chart != null) {
-        try {
-          Charts.save(report.chart, out.resolve(s.id() + ".png"));
-        } catch (Exception | Error e) {
-          failed.add(s.id() + " (chart)");
-          System.err.println("[scenarios] " + s.id() + ": the chart failed: " + e);
-          report.note("The chart of this run failed: `" + e + "`.");
-          report.chart = null;
-        }
-      }
-      Files.writeString(out.resolve(s.id() + ".md"), report.markdown(stamp + String.format(Locale.ROOT,
-          " This scenario took %.0f s, with %,d caller threads.", took, threads)), StandardCharsets.UTF_8);
-      Map<String, Object> r = new LinkedHashMap<>();
-      r.put("title", report.title);
-      r.put("seconds", Math.round(took));
-      r.put("callerThreads", threads);
-      r.put("data", report.data);
-      r.put("rows", report.rows);
-      r.put("meters", Context.totals(ctx.newMeters())); // what stampede-micrometer recorded, by meter name and tags
-      results.put(s.id(), r);
-      ctx.log("%s: %.0f s, wrote %s", s.id(), took, out.resolve(s.id() + ".md"));
-    }
-    if (ctx.callers != null) {
-      ctx.callers.close();
-    }
-    double wall = (System.nanoTime() - start) / 1e9;
-    info.put("scenarioSeconds", seconds);
-    info.put("wallSeconds", Math.round(wall));
-    Map<String, Object> doc = new LinkedHashMap<>();
-    doc.put("run", info);
-    doc.put("scenarios", results);
-    Files.writeString(out.resolve("scenarios.json"), JSON.writeValueAsString(doc) + "\n", StandardCharsets.UTF_8);
-    System.out.printf(Locale.ROOT, "[scenarios] done: %d scenario(s) in %.0f s%s%n", scenarios.size(), wall,
-        failed.isEmpty() ? "" : ", FAILED: " + failed);
+    List<String> failed = runAll(settings, plan, futex);
     System.exit(failed.isEmpty() ? 0 : 1); // Redisson's and Lettuce's event loops are not daemons
+  }
+
+  /**
+   * Runs the plan one scenario after the other, writing each one's page and chart as soon as it ran, then
+   * {@code scenarios.json}; returns the scenarios (and charts) that failed.
+   */
+  static List<String> runAll(BenchSettings settings, List<Scenario> plan, String futex) throws IOException {
+    Files.createDirectories(settings.out());
+    long start = System.nanoTime();
+    Map<String, Object> run = runInfo(settings, futex);
+    Map<String, Object> seconds = new LinkedHashMap<>();
+    ScenarioWriter writer = new ScenarioWriter(settings.out(), run, all().stream().map(Scenario::id).toList(),
+        !settings.scenariosOnly().isBlank());
+    Context ctx = new Context(settings, null, OpenLoop.Clock.system());
+    for (Scenario s : plan) {
+      Outcome o = run(ctx, s);
+      seconds.put(s.id(), Math.round(o.seconds()));
+      ctx.log("%s: %.0f s, wrote %s", s.id(), o.seconds(), writer.write(o));
+    }
+    ctx.close();
+    double wall = (System.nanoTime() - start) / 1e9;
+    run.put("scenarioSeconds", seconds);
+    run.put("wallSeconds", Math.round(wall));
+    List<String> failed = writer.finish();
+    System.out.printf(Locale.ROOT, "[scenarios] done: %d scenario(s) in %.0f s%s%n", plan.size(), wall,
+        failed.isEmpty() ? "" : ", FAILED: " + failed);
+    return failed;
+  }
+
+  /** Where and how this run happens: the machine, the profile, the command, the futex hash, the JVM's flags. */
+  static Map<String, Object> runInfo(BenchSettings settings, String futex) {
+    Map<String, Object> info = MachineInfo.collect();
+    info.put("profile", settings.profile().id());
+    info.put("command", settings.scenariosCommand());
+    info.put("futexHash", futex);
+    info.put("jvmArgs", ManagementFactory.getRuntimeMXBean().getInputArguments());
+    return info;
+  }
+
+  /**
+   * Runs one scenario on a caller pool of its size, with a registry of its own. A scenario that fails does not stop
+   * the run: its page says why, and the runner exits with status 1 at the end.
+   */
+  static Outcome run(Context ctx, Scenario s) {
+    long t0 = System.nanoTime();
+    int threads = s.callerThreads(ctx.profile());
+    double poolSeconds = ctx.resize(threads);
+    ctx.log("%s: start (%,d caller threads%s)", s.id(), threads,
+        poolSeconds > 0 ? String.format(Locale.ROOT, ", started in %.1f s", poolSeconds) : "");
+    ctx.newMeters();
+    Measured measured = null;
+    Throwable failure = null;
+    try {
+      measured = s.run(ctx);
+    } catch (Exception | Error e) {
+      failure = e;
+      StringWriter trace = new StringWriter();
+      e.printStackTrace(new PrintWriter(trace));
+      System.err.println("[scenarios] " + s.id() + " FAILED: " + trace);
+    }
+    double took = (System.nanoTime() - t0) / 1e9;
+    return new Outcome(s.id(), measured, failure, took, threads, Context.totals(ctx.newMeters()));
   }
 
   /*

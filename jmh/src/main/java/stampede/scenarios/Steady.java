@@ -2,10 +2,12 @@ package stampede.scenarios;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import stampede.core.Counters;
-import stampede.jmh.Database;
+import stampede.fixtures.Database;
+import stampede.report.Table;
 
 /**
  * A steady open-loop run at one rate: a warm-up (the JIT compiles, the first load fills the cache; not measured),
@@ -16,12 +18,13 @@ import stampede.jmh.Database;
  * @param latency     latency from the intended start of the measured requests (ns)
  * @param measured    measured requests
  * @param errors      errors among them
+ * @param errorKinds  those errors by kind ({@link ErrorKinds})
  * @param meter       database and strategy counts in the window
  * @param peakCallers the most requests in flight at once in the window
  * @param exhausted   true if every caller thread was busy at some point (requests queued for one)
  */
-record Steady(OpenLoop.Result result, Histogram latency, long measured, long errors, Meter meter, int peakCallers,
-    boolean exhausted) {
+record Steady(OpenLoop.Result result, Histogram latency, long measured, long errors, Map<String, Long> errorKinds,
+    Meter meter, int peakCallers, boolean exhausted) {
 
   static Steady run(Context ctx, Database db, List<Counters> counters, double perSecond, Duration warmup,
       Duration measure, OpenLoop.Call call) {
@@ -45,8 +48,8 @@ record Steady(OpenLoop.Result result, Histogram latency, long measured, long err
       Thread.currentThread().interrupt();
     }
     meter.stop();
-    return new Steady(r, probe.latency(), probe.measured(), probe.measuredErrors(), meter, pool.peak(),
-        pool.exhausted());
+    return new Steady(r, probe.latency(), probe.measured(), probe.measuredErrors(), probe.measuredErrorKinds(), meter,
+        pool.peak(), pool.exhausted());
   }
 
   /** The achieved rate, flagged "(behind)" when the generator fell behind its schedule. */
@@ -55,12 +58,22 @@ record Steady(OpenLoop.Result result, Histogram latency, long measured, long err
   }
 
   static String achieved(OpenLoop.Result result) {
-    return Table.rate(result.achievedPerSecond()) + (result.behind() ? " (behind)" : "");
+    return achieved(result.achievedPerSecond(), result.behind());
+  }
+
+  /** An achieved rate, flagged "(behind)" when the generator fell behind its schedule. */
+  static String achieved(double perSecond, boolean behind) {
+    return Table.rate(perSecond) + (behind ? " (behind)" : "");
   }
 
   /** The peak of callers in flight, flagged "(pool exhausted)" when every caller thread was busy. */
   String callers() {
-    return Table.count(peakCallers) + (exhausted ? " (pool exhausted)" : "");
+    return callers(peakCallers, exhausted);
+  }
+
+  /** A peak of callers in flight, flagged "(pool exhausted)" when every caller thread was busy. */
+  static String callers(int peak, boolean exhausted) {
+    return Table.count(peak) + (exhausted ? " (pool exhausted)" : "");
   }
 
   double p(double percentile) {

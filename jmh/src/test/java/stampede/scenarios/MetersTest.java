@@ -5,14 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 import stampede.core.Event;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.settings.TestSettings;
 
 /** The scenarios record through the production binding: its meters count what the scenario's counters count. */
 class MetersTest {
@@ -20,7 +21,7 @@ class MetersTest {
 
   @Test
   void aScenariosEnvRecordsThroughMicrometerUnderTheMeterNamesOfProduction() {
-    Context ctx = new Context(Profile.SMOKE, null, OpenLoop.Clock.system(), Set.of(), RedisBackend.Topology.BOTH);
+    Context ctx = new Context(TestSettings.of("bench.profile=smoke"), null, OpenLoop.Clock.system());
     ctx.newMeters();
     Database db = new Database(MS, MS, 500 * MS);
     try (Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofSeconds(30))
@@ -30,7 +31,8 @@ class MetersTest {
       assertEquals(first, cache.get("k"));
       assertEquals(first, cache.get("k"));
       Map<String, Long> totals = Context.totals(ctx.newMeters());
-      assertEquals(env.counters.get(Event.HIT), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"), totals::toString);
+      assertEquals(env.counters.get(Event.HIT), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"),
+          totals::toString);
       assertEquals(env.counters.get(Event.MISS), totals.get("cache.gets{cache=SINGLE_FLIGHT,result=miss}"),
           totals::toString);
       assertEquals(2L, totals.get("cache.gets{cache=SINGLE_FLIGHT,result=hit}"));

@@ -14,10 +14,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.Ticker;
-import stampede.jmh.BenchCache;
-import stampede.jmh.Database;
-import stampede.jmh.Env;
-import stampede.jmh.StoreType;
+import stampede.fixtures.BenchCache;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Database;
+import stampede.fixtures.Env;
+import stampede.fixtures.HoldableTicker;
+import stampede.fixtures.Peer;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.fixtures.peers.OneLease;
+import stampede.settings.RedisTopology;
 import stampede.testkit.LocalLocks;
 
 /**
@@ -31,7 +38,7 @@ class PeersTest {
   void theGlobalLockLoadsOneKeyAtATimeEvenForDifferentKeys() throws Exception {
     Database db = new Database(50 * MS, 50 * MS, 500 * MS);
     try (Env env = new Env(StoreType.CAFFEINE, db, Duration.ofSeconds(30))) {
-      BenchCache cache = Contender.GLOBAL_LOCK.create(env);
+      BenchCache cache = Contender.of(Peer.GLOBAL_LOCK).create(env);
       loadAtOnce(cache, "a", "b", "c", "d");
       assertEquals(4, db.loads());
       assertEquals(1, db.peakConcurrentLoads(), "four keys, one load at a time");
@@ -42,10 +49,10 @@ class PeersTest {
   void oneLeaseForAllKeysAlsoSerializesButPerKeyLocksDoNot() throws Exception {
     Database db = new Database(50 * MS, 50 * MS, 500 * MS);
     try (Env env = new Env(StoreType.CAFFEINE, db, Duration.ofSeconds(30))) {
-      loadAtOnce(Contender.ONE_LEASE.create(env), "a", "b", "c");
+      loadAtOnce(Contender.of(Peer.ONE_LEASE).create(env), "a", "b", "c");
       assertEquals(1, db.peakConcurrentLoads());
       db.resetPeak();
-      loadAtOnce(Contender.of(stampede.jmh.StrategyType.DISTRIBUTED_LOCK).create(env), "x", "y", "z");
+      loadAtOnce(Contender.of(StrategyType.DISTRIBUTED_LOCK).create(env), "x", "y", "z");
       assertEquals(3, db.peakConcurrentLoads(), "one lock per key: in parallel");
     }
     LocalLocks<String> locks = new LocalLocks<>(Ticker.system());
@@ -59,11 +66,11 @@ class PeersTest {
   @Test
   void theRedissonPeerLoadsOnceForTwoNodesAndThenHits() throws Exception {
     Database db = new Database(100 * MS, 100 * MS, 500 * MS);
-    try (RedisBackend redis = RedisBackend.start(RedisBackend.Topology.STANDALONE);
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE);
          Env a = redis.node(db, Duration.ofSeconds(30), "t:", null);
          Env b = redis.node(db, Duration.ofSeconds(30), "t:", null)) {
-      BenchCache nodeA = Contender.REDISSON_LOCK.create(a);
-      BenchCache nodeB = Contender.REDISSON_LOCK.create(b);
+      BenchCache nodeA = Contender.of(Peer.REDISSON_LOCK).create(a);
+      BenchCache nodeB = Contender.of(Peer.REDISSON_LOCK).create(b);
       String first = eightCallersOnTwoNodes(nodeA, nodeB, "REDISSON_LOCK");
       assertEquals(1, db.loads(), "one load for 8 callers on 2 nodes");
       assertEquals(first, nodeB.get("k"));
@@ -74,8 +81,9 @@ class PeersTest {
 
   @Test
   void onTheClusterTheDistributedLockAndTheRedissonPeerLoadOnceForTwoNodes() throws Exception {
-    try (RedisBackend cluster = RedisBackend.start(RedisBackend.Topology.CLUSTER)) {
-      for (Contender c : List.of(Contender.of(stampede.jmh.StrategyType.DISTRIBUTED_LOCK), Contender.REDISSON_LOCK)) {
+    try (RedisBackend cluster = RedisBackend.start(RedisTopology.CLUSTER)) {
+      for (Contender c : List.of(Contender.of(StrategyType.DISTRIBUTED_LOCK),
+          Contender.of(Peer.REDISSON_LOCK))) {
         Database db = new Database(100 * MS, 100 * MS, 500 * MS);
         try (Env a = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null);
              Env b = cluster.node(db, Duration.ofSeconds(30), "c:" + c.name() + ":", null)) {

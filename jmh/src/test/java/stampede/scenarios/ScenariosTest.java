@@ -5,16 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.knowm.xchart.XYChart;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.Contender;
+import stampede.fixtures.Peer;
+import stampede.fixtures.RedisBackend;
+import stampede.fixtures.Roster;
+import stampede.fixtures.StoreType;
+import stampede.report.Table;
+import stampede.settings.Profile;
+import stampede.settings.RedisTopology;
+import stampede.settings.TestSettings;
 
 /** The runner's plan and the pieces every scenario shares: selection, profiles, contenders, tables and charts. */
 class ScenariosTest {
@@ -32,32 +35,69 @@ class ScenariosTest {
   }
 
   @Test
-  void profilesAndTopologiesParseLeniently() {
-    assertEquals(Profile.QUICK, Profile.of(""));
-    assertEquals(Profile.SMOKE, Profile.of(" Smoke "));
-    assertThrows(IllegalArgumentException.class, () -> Profile.of("medium"));
-    assertEquals("b", Profile.QUICK.pick("a", "b", "c"));
-    assertEquals(RedisBackend.Topology.BOTH, RedisBackend.Topology.of(null));
-    assertEquals(RedisBackend.Topology.STANDALONE, RedisBackend.Topology.of(" Standalone"));
-    assertEquals(RedisBackend.Topology.CLUSTER, RedisBackend.Topology.of("cluster"));
-    assertThrows(IllegalArgumentException.class, () -> RedisBackend.Topology.of("sentinel"));
-    assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisBackend.Topology.BOTH));
+  void oneTopologyStartsAtATime() {
+    assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisTopology.BOTH));
   }
 
   @Test
-  void contendersCoverEveryStrategyAndThePeersKnowTheirStores() {
-    Set<String> all = Contender.allBut().stream().map(Contender::name).collect(Collectors.toSet());
-    for (StrategyType t : StrategyType.values()) {
-      assertTrue(all.contains(t.name()), t.name());
+  void everyContenderAppearsInSomeScenarioAndEveryRosterNamesAScenarioThatRuns() {
+    Set<String> ids = ScenarioRunner.all().stream().map(Scenario::id).collect(Collectors.toSet());
+    for (Contender c : Contender.all()) {
+      assertFalse(c.roster().scenarios().isEmpty(), c.name() + " appears nowhere");
+      assertTrue(ids.containsAll(c.roster().scenarios()), c.name() + " names a scenario that does not exist: "
+          + c.roster().scenarios());
+      boolean somewhere = false;
+      for (String id : ids) {
+        for (StoreType store : StoreType.values()) {
+          List<Contender> quick = Contender.suiting(id, store, Profile.QUICK).stream().toList();
+          somewhere |= quick.stream().anyMatch(x -> x.name().equals(c.name()));
+          // a profile runs what the smaller ones run
+          assertTrue(names(Contender.suiting(id, store, Profile.FULL)).containsAll(names(quick)), id);
+          assertTrue(names(quick).containsAll(names(Contender.suiting(id, store, Profile.SMOKE))), id);
+        }
+      }
+      assertTrue(somewhere || c.roster().includes("hot-key-100k", StoreType.CAFFEINE, Profile.FULL)
+          || c.name().contains("JITTER"), c.name() + " runs in no quick scenario");
     }
-    assertFalse(Contender.allBut(StrategyType.TTL_JITTER).stream().anyMatch(c -> c.name().equals("TTL_JITTER")));
-    assertTrue(Contender.REDISSON_LOCK.runsOn(StoreType.REDIS));
-    assertFalse(Contender.REDISSON_LOCK.runsOn(StoreType.CAFFEINE));
-    assertFalse(Contender.of(StrategyType.CAFFEINE_ASYNC_GET).runsOn(StoreType.REDIS));
-    Context ctx = new Context(Profile.SMOKE, null, OpenLoop.Clock.system(), Set.of("SINGLE_FLIGHT", "ONE_LEASE"),
-        RedisBackend.Topology.STANDALONE);
-    assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), ctx.keep(List.of(Contender.of(StrategyType.CACHE_ASIDE),
-        Contender.of(StrategyType.SINGLE_FLIGHT), Contender.ONE_LEASE)).stream().map(Contender::name).toList());
+  }
+
+  @Test
+  void aScenarioGetsItsRowsFromTheRostersInDeclarationOrderAndTheStrategiesKept() {
+    // the peers' stores: Redisson only on Redis, the Caffeine peers only in process
+    assertEquals(List.of("TWO_LEVEL_COALESCING"), names(Contender.suiting("n-nodes", StoreType.REDIS,
+        Profile.SMOKE)));
+    assertEquals(List.of("CACHE_ASIDE", "SINGLE_FLIGHT", "DISTRIBUTED_LOCK", "TWO_LEVEL_COALESCING", "LAYERED_STACK",
+        "REDISSON_LOCK"), names(Contender.suiting("n-nodes", StoreType.REDIS, Profile.QUICK)));
+    assertFalse(names(Contender.suiting("hot-key-100k", StoreType.REDIS, Profile.FULL)).contains("CAFFEINE_ASYNC_GET"));
+    assertTrue(names(Contender.suiting("hot-key-100k", StoreType.CAFFEINE, Profile.QUICK))
+        .contains("CAFFEINE_ASYNC_GET"));
+    assertEquals(List.of("CACHE_ASIDE", "SINGLE_FLIGHT", "DISTRIBUTED_LOCK", "ONE_LEASE", "GLOBAL_LOCK"),
+        names(Contender.suiting("locking", StoreType.CAFFEINE, Profile.SMOKE)));
+    Context ctx = new Context(TestSettings.of("bench.profile=smoke", "bench.strategies=SINGLE_FLIGHT,ONE_LEASE"), null,
+        OpenLoop.Clock.system());
+    assertEquals(List.of("SINGLE_FLIGHT", "ONE_LEASE"), names(ctx.contenders("locking", StoreType.CAFFEINE)));
+    assertTrue(Contender.of(Peer.REDISSON_LOCK).runsOn(StoreType.REDIS));
+    assertFalse(Contender.of(Peer.REDISSON_LOCK).runsOn(StoreType.CAFFEINE));
+  }
+
+  @Test
+  void aRosterReadsItsSpecAndNamesAWrongEntry() {
+    Roster r = Roster.of("a:smoke b@REDIS:full b@CAFFEINE c");
+    assertTrue(r.includes("a", StoreType.CAFFEINE, Profile.SMOKE));
+    assertFalse(r.includes("b", StoreType.REDIS, Profile.QUICK));
+    assertTrue(r.includes("b", StoreType.REDIS, Profile.FULL));
+    assertTrue(r.includes("b", StoreType.CAFFEINE, Profile.QUICK));
+    assertFalse(r.includes("c", StoreType.CAFFEINE, Profile.SMOKE), "quick unless it says otherwise");
+    assertTrue(r.includes("c", StoreType.REDIS, Profile.QUICK));
+    assertFalse(r.includes("d", StoreType.REDIS, Profile.FULL));
+    assertThrows(IllegalArgumentException.class, () -> Roster.of("a:medium"));
+    assertThrows(IllegalArgumentException.class, () -> Roster.of("a@DISK"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Roster.of("a a:full")).getMessage()
+        .contains("twice"));
+  }
+
+  static List<String> names(List<Contender> cs) {
+    return cs.stream().map(Contender::name).toList();
   }
 
   @Test
@@ -76,31 +116,8 @@ class ScenariosTest {
   }
 
   @Test
-  void aLogLogChartWithEqualValuesAndZerosIsStillDrawn(@TempDir Path dir) throws Exception {
-    XYChart c = Charts.lines("t", "x", "y", true, true);
-    Charts.line(c, "flat", new double[] {1, 10, 100}, new double[] {1, 1, 1}, true);
-    assertEquals(null, Charts.line(c, "zeros", new double[] {1, 10}, new double[] {0, 0}, true),
-        "nothing to draw on a log axis: no series");
-    Path png = dir.resolve("c.png");
-    Charts.save(c, png);
-    assertTrue(Files.size(png) > 1_000);
-    assertEquals(1, c.getSeriesMap().size());
-  }
-
-  @Test
-  void reportsPutTheChartFirstAndTheRunLast() {
-    Report r = new Report("x", "Title", "The question?").setup("Rate", "1/s").note("a note");
-    r.table("caption:", new Table("a").row("1"));
-    r.chart(Charts.lines("t", "x", "y", false, false));
-    String md = r.markdown("Run: here.");
-    assertTrue(md.startsWith("# Title\n\n![Title](x.png)\n\nThe question?\n\n- **Rate**: 1/s\n\ncaption:\n\n| a |"),
-        md);
-    assertTrue(md.endsWith("- a note\n\nRun: here.\n"), md);
-  }
-
-  @Test
   void theAgeOfAValueIsReadFromTheLoadTimeTheDatabaseWroteIntoIt() throws Exception {
-    stampede.jmh.Database db = new stampede.jmh.Database(1_000_000L, 1_000_000L, 500_000_000L);
+    stampede.fixtures.Database db = new stampede.fixtures.Database(1_000_000L, 1_000_000L, 500_000_000L);
     String value = db.load("k@with@ats");
     Thread.sleep(20);
     long age = HotKeyAtRate.age(value);

@@ -15,8 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import stampede.jmh.StoreType;
-import stampede.jmh.StrategyType;
+import stampede.fixtures.StoreType;
+import stampede.fixtures.StrategyType;
+import stampede.report.MachineInfo;
 
 /**
  * Turns a JMH JSON result file into one Markdown table per scenario ({@code hot-key.md},
@@ -288,45 +289,17 @@ public final class ResultsReport {
    * expiry; on Redis, the raw {@code GET} of a value the size of the entry that strategy writes.
    */
   static String hitPathTable(List<Result> rs) {
-    StringBuilder b = new StringBuilder();
-    Map<String, Result> caffeine = new LinkedHashMap<>(); // baseline method -> 1-thread result
-    Map<String, Result> caffeine8 = new LinkedHashMap<>(); // baseline method -> 8-thread result
-    Map<String, Result> single = new LinkedHashMap<>(); // strategy|store -> 1-thread result
-    Map<String, Result> redisBase = new LinkedHashMap<>(); // strategy -> raw GET of its entry's size
-    Map<String, Result> eight = new LinkedHashMap<>(); // strategy|store -> 8-thread result
-    for (Result r : rs) {
-      boolean contention = r.benchmarkClass().equals(CONTENTION);
-      if (r.method().startsWith("caffeine")) {
-        (contention ? caffeine8 : caffeine).put(r.method(), r);
-      } else if (r.method().equals("redisGetSameSize")) {
-        redisBase.put(r.param("strategy"), r);
-      } else if (r.method().equals("strategyGet")) {
-        (contention ? eight : single).put(r.param("strategy") + "|" + r.param("store"), r);
-      }
-    }
-    b.append("Baselines, each doing the work of the store under the strategies:\n\n")
-        .append("- in process (CAFFEINE): `LoadingCache.get(key)` and `AsyncLoadingCache.get(key).join()` on a Caffeine"
-            + " cache configured as `CaffeineStore` configures its own: values are entries expiring at their own"
-            + " expire time + retention (`expireAfter`, the same `Expiry`), the same ticker (`System.nanoTime`, read"
-            + " once per get by Caffeine), size bound and kind of maintenance executor; it counts its hits"
-            + " (`recordStats()`) as the strategies count theirs. Ratios are against `LoadingCache.get`.\n")
-        .append("- on Redis (REDIS): a raw Lettuce sync `GET` of a string exactly as long as the entry the strategy"
-            + " writes (its trial runs the strategy once and sizes the value from what the store stored), one per"
-            + " strategy.\n\n")
-        .append("Time per hit: one thread, mean ± its 99.9% interval. Bytes per hit: `-prof gc`"
-            + " (`gc.alloc.rate.norm`), all threads' allocation per call, including Caffeine's maintenance"
-            + " hand-offs. 8 threads: calls per microsecond of 8 threads reading the same key. Targets: a hit at most"
-            + " " + fmt(MAX_TIME_RATIO, 2) + "x its baseline's time, 8 threads at least " + fmt(MIN_THROUGHPUT_RATIO, 2)
-            + "x its throughput; a ratio whose interval includes its target is \"unclear\", not a miss.\n\n");
+    StringBuilder b = new StringBuilder(HIT_PATH_INTRO);
+    HitPath h = HitPath.of(rs);
     List<String> head = List.of("strategy", "store", "time per hit (ns)", "bytes per hit", "baseline (ns)",
         "vs baseline", "8 threads (calls/us)", "vs baseline, 8 threads", "target");
     row(b, head);
-    row(b, head.stream().map(h -> "---").toList());
-    Result base = caffeine.get(CAFFEINE_BASELINE);
-    Result base8 = caffeine8.get(CAFFEINE_BASELINE);
+    row(b, head.stream().map(x -> "---").toList());
+    Result base = h.caffeine().get(CAFFEINE_BASELINE);
+    Result base8 = h.caffeine8().get(CAFFEINE_BASELINE);
     for (String m : List.of("caffeineLoadingGet", "caffeineAsyncLoadingGet")) {
-      Result r = caffeine.get(m);
-      Result r8 = caffeine8.get(m);
+      Result r = h.caffeine().get(m);
+      Result r8 = h.caffeine8().get(m);
       if (r == null && r8 == null) {
         continue;
       }
@@ -335,16 +308,12 @@ public final class ResultsReport {
       row(b, List.of(name, "CAFFEINE", time(r), bytes(r), time(base), ratio(r, base), throughput(r8),
           ratio(r8, base8), "baseline"));
     }
-    Set<String> keys = new LinkedHashSet<>(single.keySet());
-    keys.addAll(eight.keySet());
-    List<String> ordered = keys.stream().sorted(Comparator.comparingInt((String k) -> ordinal(k.split("\\|")[0]))
-        .thenComparing(k -> k.split("\\|")[1])).toList();
-    for (String k : ordered) {
+    for (String k : h.strategyKeys()) {
       String strategy = k.split("\\|")[0];
       String store = k.split("\\|")[1];
-      Result r = single.get(k);
-      Result r8 = eight.get(k);
-      Result b1 = store.equals("REDIS") ? redisBase.get(strategy) : base;
+      Result r = h.single().get(k);
+      Result r8 = h.eight().get(k);
+      Result b1 = store.equals("REDIS") ? h.redisBase().get(strategy) : base;
       Result b8 = store.equals("REDIS") ? null : base8;
       boolean peer = ordinal(strategy) != Integer.MAX_VALUE && !StrategyType.valueOf(strategy).runsOn(StoreType.REDIS);
       row(b, List.of(strategy, store, time(r), bytes(r), time(b1), ratio(r, b1), throughput(r8), ratio(r8, b8),
@@ -352,6 +321,54 @@ public final class ResultsReport {
     }
     naRows(b, rs.stream().filter(r -> r.method().equals("strategyGet")).toList(), head.size() - 2, 0);
     return b.toString();
+  }
+
+  /** What the hit path's table says first: its baselines, its columns and its targets. */
+  static final String HIT_PATH_INTRO = "Baselines, each doing the work of the store under the strategies:\n\n"
+      + "- in process (CAFFEINE): `LoadingCache.get(key)` and `AsyncLoadingCache.get(key).join()` on a Caffeine"
+      + " cache configured as `CaffeineStore` configures its own: values are entries expiring at their own"
+      + " expire time + retention (`expireAfter`, the same `Expiry`), the same ticker (`System.nanoTime`, read"
+      + " once per get by Caffeine), size bound and kind of maintenance executor; it counts its hits"
+      + " (`recordStats()`) as the strategies count theirs. Ratios are against `LoadingCache.get`.\n"
+      + "- on Redis (REDIS): a raw Lettuce sync `GET` of a string exactly as long as the entry the strategy"
+      + " writes (its trial runs the strategy once and sizes the value from what the store stored), one per"
+      + " strategy.\n\n"
+      + "Time per hit: one thread, mean ± its 99.9% interval. Bytes per hit: `-prof gc`"
+      + " (`gc.alloc.rate.norm`), all threads' allocation per call, including Caffeine's maintenance"
+      + " hand-offs. 8 threads: calls per microsecond of 8 threads reading the same key. Targets: a hit at most"
+      + " " + fmt(MAX_TIME_RATIO, 2) + "x its baseline's time, 8 threads at least " + fmt(MIN_THROUGHPUT_RATIO, 2)
+      + "x its throughput; a ratio whose interval includes its target is \"unclear\", not a miss.\n\n";
+
+  /**
+   * The hit path's results by role: the Caffeine baselines at 1 and 8 threads (by method), the strategies at 1 and
+   * 8 threads (by {@code strategy|store}), the raw Redis GET sized by each strategy's entry (by strategy).
+   */
+  record HitPath(Map<String, Result> caffeine, Map<String, Result> caffeine8, Map<String, Result> single,
+      Map<String, Result> redisBase, Map<String, Result> eight) {
+
+    static HitPath of(List<Result> rs) {
+      HitPath h = new HitPath(new LinkedHashMap<>(), new LinkedHashMap<>(), new LinkedHashMap<>(),
+          new LinkedHashMap<>(), new LinkedHashMap<>());
+      for (Result r : rs) {
+        boolean contention = r.benchmarkClass().equals(CONTENTION);
+        if (r.method().startsWith("caffeine")) {
+          (contention ? h.caffeine8 : h.caffeine).put(r.method(), r);
+        } else if (r.method().equals("redisGetSameSize")) {
+          h.redisBase.put(r.param("strategy"), r);
+        } else if (r.method().equals("strategyGet")) {
+          (contention ? h.eight : h.single).put(r.param("strategy") + "|" + r.param("store"), r);
+        }
+      }
+      return h;
+    }
+
+    /** Every {@code strategy|store} measured, in the strategies' declaration order, then by store. */
+    List<String> strategyKeys() {
+      Set<String> keys = new LinkedHashSet<>(single.keySet());
+      keys.addAll(eight.keySet());
+      return keys.stream().sorted(Comparator.comparingInt((String k) -> ordinal(k.split("\\|")[0]))
+          .thenComparing(k -> k.split("\\|")[1])).toList();
+    }
   }
 
   /** "123.4 ± 5.6" in nanoseconds, from a result in any time unit per operation. */
