@@ -29,6 +29,7 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import stampede.core.Nullable;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
 import stampede.jmh.report.ResultsReport;
@@ -89,12 +90,10 @@ public final class BenchmarkRunner {
   }
 
   /**
-   * A benchmark class the runner plans, and what the runner needs to know of it that JMH's annotations do not say.
-   *
-   * @param forkSeconds      JVM fork, trial setup and teardown per run, for the estimate (measured on the 2-core
-   *                         machine)
-   * @param setupSeconds     wall time of its per-iteration setup, for the estimate (mass expiry rewrites its keys)
-   * @param gcProfile        its runs add JMH's {@code -prof gc} (bytes allocated per operation, for the tables)
+   * A benchmark class the runner plans, and what the runner needs to know of it that JMH's annotations do not say:
+   * {@code forkSeconds}, JVM fork, trial setup and teardown per run, for the estimate (measured on the 2-core
+   * machine); {@code setupSeconds}, wall time of its per-iteration setup, for the estimate (mass expiry rewrites its
+   * keys); {@code gcProfile}, its runs add JMH's {@code -prof gc} (bytes allocated per operation, for the tables).
    */
   enum Bench {
     HOT_KEY(HotKeyBenchmark.class, FORK_OVERHEAD_SECONDS, 0, false),
@@ -289,7 +288,7 @@ public final class BenchmarkRunner {
   }
 
   /** One JMH invocation: a plan on one store (or the store-less raw baselines), with the profile's settings. */
-  record Job(Plan plan, StoreType store, List<StrategyType> strategies, Iterations settings) {
+  record Job(Plan plan, @Nullable StoreType store, List<StrategyType> strategies, Iterations settings) {
 
     /** Parameter combinations: strategies x values of every other parameter x methods. */
     int combinations() {

@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
@@ -93,7 +94,7 @@ public class FailingDatabaseBenchmark {
   }
 
   @Benchmark
-  public String get(Failing s, Outcome out) {
+  public @Nullable String get(Failing s, Outcome out) {
     return out.call(s.cache, s.keySpace.next(), s.env);
   }
 

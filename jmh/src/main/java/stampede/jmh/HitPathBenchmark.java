@@ -3,6 +3,7 @@ package stampede.jmh;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.LoadingCache;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import stampede.core.Entry;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Env;
@@ -75,7 +77,7 @@ public class HitPathBenchmark {
 
     Env env;
     BenchCache cache;
-    RawRedisGet raw;
+    @Nullable RawRedisGet raw;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -83,7 +85,7 @@ public class HitPathBenchmark {
       cache = strategy.create(env);
       cache.get(KEY);
       if (store == StoreType.REDIS) {
-        raw = new RawRedisGet(env.redisUri(), env.redisKeys.entry(KEY));
+        raw = new RawRedisGet(Objects.requireNonNull(env.redisUri()), Objects.requireNonNull(env.redisKeys).entry(KEY));
         System.out.println("[hit-path] " + strategy + " on REDIS: " + raw);
       }
     }
@@ -121,7 +123,7 @@ public class HitPathBenchmark {
           key -> "value");
       async = CaffeineSameExpiry.async(Ticker.system(), executor, Env.MAXIMUM_SIZE, Env.RETENTION, ttl,
           key -> "value");
-      loading.get(KEY);
+      var unused = loading.get(KEY); // warms the cache; the value is known
       async.get(KEY).join();
     }
 

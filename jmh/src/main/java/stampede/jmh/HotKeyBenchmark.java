@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
@@ -87,7 +88,7 @@ public class HotKeyBenchmark {
   }
 
   @Benchmark
-  public String get(HotKey s, Outcome out) {
+  public @Nullable String get(HotKey s, Outcome out) {
     return out.call(s.cache, KEY, s.env);
   }
 

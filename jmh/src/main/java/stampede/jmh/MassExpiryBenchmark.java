@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Env;
 import stampede.fixtures.Keys;
@@ -125,7 +126,7 @@ public class MassExpiryBenchmark {
   }
 
   @Benchmark
-  public String get(Midnight s, Outcome out) {
+  public @Nullable String get(Midnight s, Outcome out) {
     return out.call(s.cache, s.keySpace.next(), s.env);
   }
 

@@ -7,6 +7,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.infra.ThreadParams;
 import stampede.core.Event;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
@@ -52,7 +53,7 @@ public class Outcome {
   }
 
   /** Calls {@code cache.get(key)}, counting the call and any error; returns the value or null. */
-  String call(BenchCache cache, String key, Env env) {
+  @Nullable String call(BenchCache cache, String key, Env env) {
     String value = null;
     try {
       value = cache.get(key);

@@ -18,6 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Env;
 import stampede.fixtures.Keys;
@@ -80,7 +81,7 @@ public class SpreadKeysBenchmark {
   }
 
   @Benchmark
-  public String get(Spread s, Outcome out) {
+  public @Nullable String get(Spread s, Outcome out) {
     return out.call(s.cache, s.keySpace.next(), s.env);
   }
 

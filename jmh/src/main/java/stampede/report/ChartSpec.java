@@ -3,6 +3,7 @@ package stampede.report;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import stampede.core.Nullable;
 
 /**
  * A chart as data, apart from drawing it: its kind, titles, axes and series. A scenario says what to draw;
@@ -14,6 +15,8 @@ public final class ChartSpec {
   public enum Kind { LINES, BARS }
 
   /** One line: its points; {@code markers} draws a circle on each (few points) or none (a time series). */
+  // ArrayRecordComponent: a measured series, written to JSON and charts; records of it are never compared or hashed
+  @SuppressWarnings("ArrayRecordComponent")
   public record Line(String name, double[] x, double[] y, boolean markers) { }
 
   /** One series of bars, a value per category; a null value draws no bar. */
@@ -29,8 +32,8 @@ public final class ChartSpec {
   private final List<Line> lines = new ArrayList<>();
   private final List<Bars> bars = new ArrayList<>();
   private final List<Double> verticals = new ArrayList<>();
-  private double[] xRange;
-  private double[] yRange;
+  private double @Nullable [] xRange;
+  private double @Nullable [] yRange;
 
   private ChartSpec(Kind kind, String title, String xTitle, String yTitle, boolean logX, boolean logY,
       List<String> categories) {
@@ -142,12 +145,12 @@ public final class ChartSpec {
   }
 
   /** {min, max} of the x axis, or null to fit the data. */
-  public double[] xRange() {
+  public double @Nullable [] xRange() {
     return xRange == null ? null : xRange.clone();
   }
 
   /** {min, max} of the y axis, or null to fit the data. */
-  public double[] yRange() {
+  public double @Nullable [] yRange() {
     return yRange == null ? null : yRange.clone();
   }
 }

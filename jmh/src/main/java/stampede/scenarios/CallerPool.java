@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import stampede.core.Nullable;
 
 /**
  * The callers of the open-loop scenarios: a fixed set of pre-started platform threads with small stacks, one per
@@ -46,8 +47,8 @@ public final class CallerPool implements Executor, AutoCloseable {
   /** One caller thread: runs its hand-over, then whatever is queued, then parks on the idle stack. */
   private final class Caller implements Runnable {
     final AtomicInteger state = new AtomicInteger(RUNNING);
-    volatile Runnable handedOver;
-    Thread thread;
+    volatile @Nullable Runnable handedOver;
+    @Nullable Thread thread;
 
     @Override
     public void run() {

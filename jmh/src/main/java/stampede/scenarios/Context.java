@@ -8,9 +8,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
@@ -27,11 +29,11 @@ import stampede.settings.RedisTopology;
  */
 public final class Context {
   final BenchSettings settings;
-  CallerPool callers;
+  @Nullable CallerPool callers;
   final OpenLoop.Clock clock;
   private MeterRegistry meters = new SimpleMeterRegistry();
 
-  Context(BenchSettings settings, CallerPool callers, OpenLoop.Clock clock) {
+  Context(BenchSettings settings, @Nullable CallerPool callers, OpenLoop.Clock clock) {
     this.settings = settings;
     this.callers = callers;
     this.clock = clock;
@@ -51,7 +53,7 @@ public final class Context {
   }
 
   public CallerPool callers() {
-    return callers;
+    return Objects.requireNonNull(callers, "no caller pool yet: resize() makes one");
   }
 
   /** Makes the caller pool {@code size} threads (a new pool if it is not), and reports how long starting took. */
@@ -75,7 +77,7 @@ public final class Context {
   }
 
   public OpenLoop loop() {
-    return new OpenLoop(clock, callers);
+    return new OpenLoop(clock, callers());
   }
 
   public long now() {

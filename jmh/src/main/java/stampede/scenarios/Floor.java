@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import stampede.core.Nullable;
 import stampede.report.Table;
 
 /**
@@ -64,7 +65,7 @@ record Floor(double targetPerSecond, double seconds, double achievedPerSecond, b
   }
 
   /** The values of {@code floor.mustache}; null (no block) if no floor was measured. */
-  Map<String, Object> view() {
+  @Nullable Map<String, Object> view() {
     if (!(targetPerSecond > 0)) {
       return null;
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import stampede.core.Counters;
 import stampede.core.Event;
+import stampede.core.Nullable;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
 
@@ -17,8 +18,8 @@ import stampede.fixtures.Env;
 final class Meter {
   private final Database db;
   private final List<Counters> counters;
-  private volatile Snapshot start;
-  private volatile Snapshot stop;
+  private volatile @Nullable Snapshot start;
+  private volatile @Nullable Snapshot stop;
 
   private record Snapshot(long loads, long episodes, long failures, Map<Event, Long> events, int peakLoads) { }
 
@@ -90,7 +91,7 @@ final class Meter {
   }
 
   long events(Event e) {
-    return end().events.get(e) - begin().events.get(e);
+    return end().events.getOrDefault(e, 0L) - begin().events.getOrDefault(e, 0L); // every event is in both
   }
 
   /** Loads per expiry episode; NaN with no episode. */

@@ -66,6 +66,8 @@ final class NodesSharingRedis implements Scenario {
   }
 
   /** The runs on one topology: where it was, the node counts, a row per strategy and N. */
+  // ArrayRecordComponent: a measured series, written to JSON and charts; records of it are never compared or hashed
+  @SuppressWarnings("ArrayRecordComponent")
   record Part(boolean cluster, String where, int[] nodeCounts, List<Row> rows) {
 
     Table table(Floor floor) {

@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import stampede.core.Nullable;
 
 /**
  * An open-loop load generator: requests arrive on a fixed schedule whatever happens to the earlier ones, as users of
@@ -76,12 +77,14 @@ public final class OpenLoop {
   @FunctionalInterface
   public interface Listener {
     /**
+     * Request {@code index} completed.
+     *
      * @param intended when the request was meant to start (its place in the schedule)
      * @param started  when a caller thread started it
      * @param ended    when it returned or threw
      * @param error    what it threw, or null
      */
-    void completed(long index, long intended, long started, long ended, Throwable error);
+    void completed(long index, long intended, long started, long ended, @Nullable Throwable error);
   }
 
   /**

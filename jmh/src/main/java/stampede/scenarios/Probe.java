@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import stampede.core.Nullable;
 
 /**
  * What a scenario keeps of the requests of an {@link OpenLoop}: latency from the intended start (the one the tables
@@ -28,13 +29,13 @@ public final class Probe implements OpenLoop.Listener {
   private final LongAdder errors = new LongAdder();
   private final ErrorKinds kinds = new ErrorKinds();
   private final ErrorKinds measuredKinds = new ErrorKinds();
-  private final Timeline calls;
-  private final Timeline failed;
+  private final @Nullable Timeline calls;
+  private final @Nullable Timeline failed;
   private volatile boolean warmup;
   private volatile long measureFrom;
 
   /** A probe with time series of calls and errors (either may be null: not kept). */
-  public Probe(Timeline calls, Timeline errors) {
+  public Probe(@Nullable Timeline calls, @Nullable Timeline errors) {
     this.calls = calls;
     this.failed = errors;
   }
@@ -51,7 +52,7 @@ public final class Probe implements OpenLoop.Listener {
   }
 
   @Override
-  public void completed(long index, long intended, long started, long ended, Throwable error) {
+  public void completed(long index, long intended, long started, long ended, @Nullable Throwable error) {
     if (error != null) {
       errors.increment();
       kinds.record(error);

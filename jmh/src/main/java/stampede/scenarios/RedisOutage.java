@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import stampede.core.Event;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.fixtures.BenchCache;
 import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
@@ -114,9 +115,11 @@ final class RedisOutage implements Scenario {
   }
 
   /** One strategy's share of the run: what {@code scenarios.json} publishes of it, time series included. */
+  // ArrayRecordComponent: a measured series, written to JSON and charts; records of it are never compared or hashed
+  @SuppressWarnings("ArrayRecordComponent")
   record Row(String strategy, double dbLoadsPerSecondBefore, double dbLoadsPerSecondDuringHot,
       double dbLoadsPerSecondDuringSpread, long peakDbLoadsPerSecondDuring, double dbLoadsFirstSecondAfter,
-      double dbLoadsPerSecondLastTwo, Double cachingResumedAfterMs, long storeErrors, long callerErrors,
+      double dbLoadsPerSecondLastTwo, @Nullable Double cachingResumedAfterMs, long storeErrors, long callerErrors,
       Map<String, Long> errorKinds, long requests, double p99ms, double p99msBefore, double p99msDuring,
       double p99msAfter, double maxMs, long[] hotLoadsPer100ms, long[] spreadLoadsPer100ms, long[] hitsPer100ms,
       long[] storeErrorsPer100ms) { }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import stampede.core.Nullable;
 import stampede.report.ChartWriter;
 import stampede.report.JsonWriter;
 import stampede.report.MarkdownWriter;
@@ -59,9 +60,9 @@ final class ScenarioWriter {
       failed.add(o.id());
     }
     List<String> runNotes = new ArrayList<>();
-    boolean chart = !o.failed() && o.measured().chart() != null && chart(o, runNotes);
+    boolean chart = !o.failed() && o.ok().chart() != null && chart(o, runNotes);
     Map<String, Object> view = o.failed() ? Map.of("id", o.id(), "error", String.valueOf(o.failure()))
-        : o.measured().view();
+        : o.ok().view();
     String template = o.failed() ? "failed" : o.id();
     MarkdownWriter.Rendered page = markdown.rendered(template, view);
     Path md = out.resolve(o.id() + ".md");
@@ -73,7 +74,7 @@ final class ScenarioWriter {
   /** Draws the chart of {@code o}; if that fails, says so on its page and in the run's outcome. */
   private boolean chart(Outcome o, List<String> runNotes) {
     try {
-      ChartWriter.write(o.measured().chart(), out.resolve(o.id() + ".png"));
+      ChartWriter.write(o.ok().chart(), out.resolve(o.id() + ".png"));
       return true;
     } catch (Exception | Error e) {
       failed.add(o.id() + " (chart)");
@@ -96,8 +97,8 @@ final class ScenarioWriter {
     r.put("title", title);
     r.put("seconds", Math.round(o.seconds()));
     r.put("callerThreads", o.callerThreads());
-    r.put("data", o.failed() ? Map.of() : o.measured().data());
-    r.put("rows", o.failed() ? List.of() : o.measured().rows());
+    r.put("data", o.failed() ? Map.of() : o.ok().data());
+    r.put("rows", o.failed() ? List.of() : o.ok().rows());
     r.put("meters", o.meters()); // what stampede-micrometer recorded, by meter name and tags
     return r;
   }
@@ -121,14 +122,14 @@ final class ScenarioWriter {
   }
 
   /** The {@code scenarios.json} a partial run merges into, or null to replace it (none, unreadable, other profile). */
-  private Map<String, Object> earlier(Path file) {
+  private @Nullable Map<String, Object> earlier(Path file) {
     if (!Files.exists(file)) {
       return null;
     }
     try {
       Map<String, Object> doc = JsonWriter.read(file);
       Object profile = map(doc.get("run")).get("profile");
-      if (doc.get("scenarios") instanceof Map<?, ?> && run.get("profile").equals(profile)) {
+      if (doc.get("scenarios") instanceof Map<?, ?> && profile != null && profile.equals(run.get("profile"))) {
         return doc;
       }
       System.out.printf(Locale.ROOT, "[scenarios] %s is of profile %s, not %s: replaced%n", file, profile,
@@ -177,7 +178,7 @@ final class ScenarioWriter {
   }
 
   @SuppressWarnings("unchecked") // what Jackson read: JSON objects are maps of strings
-  private static Map<String, Object> map(Object o) {
+  private static Map<String, Object> map(@Nullable Object o) {
     return o instanceof Map<?, ?> m ? new LinkedHashMap<>((Map<String, Object>) m) : new LinkedHashMap<>();
   }
 }

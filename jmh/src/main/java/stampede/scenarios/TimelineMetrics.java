@@ -12,6 +12,8 @@ import stampede.core.Metrics;
  * ({@code Env.builder(...).metrics(timeline)}), which sends every event to its {@code Counters} and here; a
  * Micrometer binding would be added the same way, in the same line.
  */
+// EnumOrdinal: the timelines in an array indexed by ordinal (sized from Event.values()), looked up on every event
+@SuppressWarnings("EnumOrdinal")
 public final class TimelineMetrics implements Metrics {
   private final Map<Event, Timeline> series = new EnumMap<>(Event.class);
   private final Timeline[] byOrdinal = new Timeline[Event.values().length];

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.regex.Pattern;
+import stampede.core.Nullable;
 
 /**
  * The settings of the bench command, read once and passed to both runners, every JMH plan and every scenario. The
@@ -67,12 +68,12 @@ public record BenchSettings(Profile profile, Path out, String jmhOnly, List<Stri
   }
 
   /** The JMH benchmarks {@code bench.only} selects: null for all. */
-  public Pattern jmhPattern() {
+  public @Nullable Pattern jmhPattern() {
     return jmhOnly.isBlank() ? null : Pattern.compile(jmhOnly);
   }
 
   /** The scenarios {@code scenarios.only} selects: null for all. */
-  public Pattern scenariosPattern() {
+  public @Nullable Pattern scenariosPattern() {
     return scenariosOnly.isBlank() ? null : Pattern.compile(scenariosOnly);
   }
 

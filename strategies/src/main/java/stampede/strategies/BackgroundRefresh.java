@@ -16,6 +16,7 @@ import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.RejectedException;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
@@ -51,7 +52,7 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
  * Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
- * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, CacheAside.Policy<K, V> {
   private static final long UNKNOWN = Long.MIN_VALUE; // an expiry not seen yet
@@ -114,7 +115,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
   }
 
   @Override
-  public CacheAside.Action decide(K key, Entry<V> entry, long now) {
+  public CacheAside.Action decide(K key, @Nullable Entry<V> entry, long now) {
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
     }
@@ -132,7 +133,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
   }
 
   @Override
-  public void refreshed(K key, Throwable failure) {
+  public void refreshed(K key, @Nullable Throwable failure) {
     Tracked<K, V> t = tracked.get(key);
     if (t != null) {
       t.backoff = failure == null ? 0 : t.backoff == 0 ? initialBackoffNanos
@@ -192,7 +193,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
         continue;
       }
       long storeNow = store.ticker().read();
-      if (t.expireTime != UNKNOWN && !due(t.expireTime, storeNow) || now < t.retryAt) {
+      if ((t.expireTime != UNKNOWN && !due(t.expireTime, storeNow)) || now < t.retryAt) {
         continue; // not due, as far as this process has seen: no round trip
       }
       Entry<V> entry;
@@ -239,7 +240,7 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
       if (tracked.size() >= maxTrackedKeys) {
         return; // all warmed: this key is plain cache-aside
       }
-      t = tracked.computeIfAbsent(key, k -> new Tracked<>(now));
+      t = tracked.computeIfAbsent(key, k -> new Tracked<>(now, loader));
     } else if (!t.read) {
       t.read = true; // a write once per sweep at most, not per read
     }
@@ -283,8 +284,9 @@ public final class BackgroundRefresh<K, V> implements LoadingStrategy<K, V>, Cac
     volatile long backoff;
     volatile long retryAt = Long.MIN_VALUE;
 
-    Tracked(long now) {
-      lastRead = now;
+    Tracked(long now, Loader<K, V> loader) {
+      this.lastRead = now;
+      this.loader = loader;
     }
   }
 

@@ -16,6 +16,7 @@ import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.LoadingStrategy;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.RejectedException;
 import stampede.core.Ticker;
 
@@ -52,8 +53,8 @@ import stampede.core.Ticker;
  * {@code refreshAfterWrite} does.
  *
  * <p><b>Copy with it:</b> CacheStore.java, Entry.java, Event.java, Fill.java, InterruptedLoadException.java,
- * LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, RejectedException.java, StoreException.java,
- * StoreFill.java, Ticker.java, Ttl.java.
+ * LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java, RejectedException.java,
+ * StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
 
@@ -70,10 +71,10 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
      * Called once per {@code get}, with the entry read ({@code null} if none) and the store clock's {@code now};
      * anything but {@link Action#LOAD} for a null entry is taken as {@code LOAD}.
      */
-    Action decide(K key, Entry<V> entry, long now);
+    Action decide(K key, @Nullable Entry<V> entry, long now);
 
     /** Called when a background refresh of {@code key} ends: {@code failure} is null on success. */
-    default void refreshed(K key, Throwable failure) {
+    default void refreshed(K key, @Nullable Throwable failure) {
     }
 
     /** The plain policy: a fresh entry is a hit, anything else loads. */
@@ -94,7 +95,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
   private final int maxRefreshing;
   private final ConcurrentHashMap<K, Mark> refreshing = new ConcurrentHashMap<>();
   private final ReentrantLock sweeping = new ReentrantLock();
-  private Iterator<Map.Entry<K, Mark>> sweepAt; // where the next sweep looks; guarded by sweeping
+  private @Nullable Iterator<Map.Entry<K, Mark>> sweepAt; // where the next sweep looks; guarded by sweeping
   private static final int SWEEP = 16; // marks a sweep looks at
 
   /** A key's refresh, queued or running since {@code since} on the monotonic ticker. */
@@ -218,7 +219,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
   }
 
   private void runRefresh(K key, Entry<V> seen, Loader<K, V> loader, Mark mine) {
-    Throwable failure = null;
+    @Nullable Throwable failure = null;
     try {
       if (store.freshSince(key, seen, metrics) == null) { // skip if a fresh value was written meanwhile
         metrics.record(Event.REFRESH_STARTED, key);
@@ -246,7 +247,7 @@ public final class CacheAside<K, V> implements LoadingStrategy<K, V> {
     private Executor refresher = task -> {
       throw new IllegalStateException("this policy refreshes in the background: give it an executor");
     };
-    private Duration staleIfError;
+    private @Nullable Duration staleIfError;
     private Ticker ticker = Ticker.system();
     private Duration refreshHungAfter = Duration.ofMinutes(1);
     private int maxRefreshing = 10_000;

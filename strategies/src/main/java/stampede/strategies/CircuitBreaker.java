@@ -9,6 +9,7 @@ import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.RejectedException;
 import stampede.core.Ticker;
 
@@ -41,7 +42,7 @@ import stampede.core.Ticker;
  * <p><b>Source:</b> Nygard, "Release It!" (2007; closed, open, half-open); Failsafe's {@code CircuitBreaker}.
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class CircuitBreaker<K, V> implements Fill<K, V> {
@@ -74,7 +75,7 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     long admitted = admit();
@@ -82,7 +83,7 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
       metrics.record(Event.CIRCUIT_OPEN, key);
       throw new RejectedException(key, "circuit open");
     }
-    Boolean ok = null; // null: no verdict on the database (e.g. rejected by an inner protection)
+    @Nullable Boolean ok = null; // null: no verdict on the database (e.g. rejected by an inner protection)
     try {
       V value = fill.fill(key, seen, fence, loader);
       ok = true;
@@ -119,7 +120,7 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
     return -1;
   }
 
-  private synchronized void record(long admitted, Boolean ok) {
+  private synchronized void record(long admitted, @Nullable Boolean ok) {
     if (admitted > 0) {
       if (admitted != trial) {
         return; // a trial presumed hung that ended after all: a newer trial decides

@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 import stampede.core.Ttl;
 
@@ -52,7 +53,7 @@ import stampede.core.Ttl;
  * warm); sturdyc's early refreshes; Caffeine's {@code refreshAfterWrite}.
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Ttl<K> {
@@ -119,7 +120,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   }
 
   @Override
-  public CacheAside.Action decide(K key, Entry<V> entry, long now) {
+  public CacheAside.Action decide(K key, @Nullable Entry<V> entry, long now) {
     boolean hot = count(key, window(now));
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
@@ -244,7 +245,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
   /** Where an eviction samples the tracked keys next; its lock guards it. */
   private static final class Cursor<K> extends ReentrantLock {
     private final List<Map.Entry<K, Rate>> sample = new ArrayList<>(SAMPLE);
-    private Iterator<Map.Entry<K, Rate>> at;
+    private @Nullable Iterator<Map.Entry<K, Rate>> at;
 
     /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
     List<Map.Entry<K, Rate>> sample(Map<K, Rate> map, Rate keep) {
@@ -365,7 +366,7 @@ public final class HotKeyProtection<K, V> implements CacheAside.Policy<K, V>, Tt
     private int hotThreshold = 100;
     private Duration window = Duration.ofSeconds(1);
     private double hotTtlMultiplier = 4;
-    private Duration prewarmWindow;
+    private @Nullable Duration prewarmWindow;
     private int maxTrackedKeys = 10_000;
 
     private Builder(Duration ttl) {

@@ -10,6 +10,7 @@ import stampede.core.Fill;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.RejectedException;
 
 /**
@@ -38,7 +39,7 @@ import stampede.core.RejectedException;
  * Netflix's {@code concurrency-limits} (bound in-flight requests, reject the excess fast).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class LoadShedder<K, V> implements Fill<K, V> {
@@ -62,7 +63,7 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     try {

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import stampede.core.Alerts;
 import stampede.core.Event;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 
 /**
@@ -52,7 +53,7 @@ import stampede.core.Ticker;
  * 2016), chapter 6, "Monitoring Distributed Systems" (symptoms, and saturation of the constrained resource).
  *
  * <p><b>Copy with it:</b> Alerts.java, CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class Monitoring implements Metrics, Alerts {
@@ -302,7 +303,7 @@ public final class Monitoring implements Metrics, Alerts {
   /** Where an eviction samples the tracked keys next; its lock guards it. */
   private static final class Cursor extends ReentrantLock {
     private final List<Map.Entry<Object, Misses>> sample = new ArrayList<>(SAMPLE);
-    private Iterator<Map.Entry<Object, Misses>> at;
+    private @Nullable Iterator<Map.Entry<Object, Misses>> at;
 
     /** The next {@link #SAMPLE} entries but {@code keep}, from the start again after the last. */
     List<Map.Entry<Object, Misses>> sample(Map<Object, Misses> map, Misses keep) {

@@ -2,6 +2,7 @@ package stampede.strategies;
 
 import java.util.function.DoubleSupplier;
 import stampede.core.Entry;
+import stampede.core.Nullable;
 
 /**
  * Probabilistic early expiration (XFetch), a {@link CacheAside.Policy}: each read of a fresh entry refreshes it
@@ -29,7 +30,7 @@ import stampede.core.Entry;
  * 8(8), 2015 (XFetch; {@code beta} defaults to 1).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Policy<K, V> {
@@ -72,7 +73,7 @@ public final class ProbabilisticEarlyExpiration<K, V> implements CacheAside.Poli
   }
 
   @Override
-  public CacheAside.Action decide(K key, Entry<V> entry, long now) {
+  public CacheAside.Action decide(K key, @Nullable Entry<V> entry, long now) {
     if (entry == null || !entry.isFresh(now)) {
       return CacheAside.Action.LOAD;
     }

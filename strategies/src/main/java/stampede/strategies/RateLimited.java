@@ -8,6 +8,7 @@ import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.RejectedException;
 import stampede.core.Ticker;
 
@@ -34,7 +35,7 @@ import stampede.core.Ticker;
  * 6585, section 4).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class RateLimited<K, V> implements Fill<K, V> {
@@ -68,14 +69,16 @@ public final class RateLimited<K, V> implements Fill<K, V> {
 
   /** Takes a token from the current client's bucket and loads, or throws {@link RejectedException}. */
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     Object client = Objects.requireNonNullElse(currentClient.get(), anonymous);
-    Bucket b;
-    Boolean taken;
-    while ((taken = (b = bucket(client)).tryTake()) == null) {
+    Bucket b = bucket(client);
+    Boolean taken = b.tryTake();
+    while (taken == null) {
       buckets.remove(client, b); // pruned while this caller held it: its token comes from the client's new bucket
+      b = bucket(client);
+      taken = b.tryTake();
     }
     if (!taken) {
       metrics.record(Event.RATE_LIMITED, key);
@@ -115,7 +118,7 @@ public final class RateLimited<K, V> implements Fill<K, V> {
     private boolean dropped; // pruned: a caller that still holds it takes from the client's new bucket
 
     /** True if a token was taken, false if none is left, null if the bucket was pruned. */
-    synchronized Boolean tryTake() {
+    synchronized @Nullable Boolean tryTake() {
       if (dropped) {
         return null;
       }

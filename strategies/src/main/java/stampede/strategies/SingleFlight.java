@@ -16,6 +16,7 @@ import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 
 /**
@@ -48,7 +49,7 @@ import stampede.core.Ticker;
  * error); nginx's {@code proxy_cache_lock_age} (one more request after 5 s).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class SingleFlight<K, V> implements Fill<K, V> {
@@ -84,7 +85,7 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     long deadline = System.nanoTime() + maxWaitNanos;
@@ -119,7 +120,7 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
     return inFlight.size();
   }
 
-  private V lead(K key, Entry<V> seen, long fence, Loader<K, V> loader, Flight<V> mine) {
+  private V lead(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader, Flight<V> mine) {
     try {
       Entry<V> current = store.freshSince(key, seen, metrics); // a flight that just ended wrote it
       V value = current != null ? current.value() : fill.fill(key, seen, fence, loader);
@@ -158,7 +159,7 @@ public final class SingleFlight<K, V> implements Fill<K, V> {
     private Metrics metrics = Metrics.none();
     private Ticker ticker = Ticker.system();
     private Duration maxWait = Duration.ofSeconds(5);
-    private Duration hungAfter;
+    private @Nullable Duration hungAfter;
 
     private Builder(CacheStore<K, V> store, Fill<K, V> fill) {
       this.store = Objects.requireNonNull(store, "store");

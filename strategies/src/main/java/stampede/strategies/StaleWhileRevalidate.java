@@ -2,6 +2,7 @@ package stampede.strategies;
 
 import java.time.Duration;
 import stampede.core.Entry;
+import stampede.core.Nullable;
 
 /**
  * Stale-while-revalidate, a {@link CacheAside.Policy}: a value that has just gone stale is served at once while one
@@ -31,7 +32,7 @@ import stampede.core.Entry;
  * section 3); Caffeine's {@code refreshAfterWrite} (the old value is served while a single reload runs).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java, Nullable.java,
  * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class StaleWhileRevalidate<K, V> implements CacheAside.Policy<K, V> {
@@ -47,7 +48,7 @@ public final class StaleWhileRevalidate<K, V> implements CacheAside.Policy<K, V>
   }
 
   @Override
-  public CacheAside.Action decide(K key, Entry<V> entry, long now) {
+  public CacheAside.Action decide(K key, @Nullable Entry<V> entry, long now) {
     if (entry == null) {
       return CacheAside.Action.LOAD;
     }

@@ -19,6 +19,7 @@ import stampede.core.Event;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 
@@ -75,7 +76,7 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, Entry.java, Event.java,
  * Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java,
- * Metrics.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Metrics.java, Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
   private static final int LOCAL = 0;
@@ -130,17 +131,17 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
   }
 
   @Override
-  public Entry<V> get(K key) {
+  public @Nullable Entry<V> get(K key) {
     return read(key, 0, false);
   }
 
   /** Passes the caller's clock reading through, so a hit through the guard still reads the clock once. */
   @Override
-  public Entry<V> get(K key, long now) {
+  public @Nullable Entry<V> get(K key, long now) {
     return read(key, now, true);
   }
 
-  private Entry<V> read(K key, long now, boolean timed) {
+  private @Nullable Entry<V> read(K key, long now, boolean timed) {
     Objects.requireNonNull(key, "key");
     int route = route();
     if (route != LOCAL) {
@@ -167,7 +168,7 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
     Lease lease = leases.get(key);
     if (lease != null && lease.token > 0 && entry.fence() == lease.token) { // under a lease taken on the store
       Boolean written = direct(key, () -> store.put(key, entry)); // so other nodes' waiters get the value
-      boolean kept = (written == null || open && written) && keep(key, entry); // this process reads the copy
+      boolean kept = (written == null || (open && written)) && keep(key, entry); // this process reads the copy
       return written != null ? written : kept;
     }
     return shared(key, () -> store.put(key, entry), () -> keep(key, entry));
@@ -344,7 +345,7 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
   }
 
   /** A command of a lease held on the store: sent there, open or not (null if it failed or was not sent). */
-  private <T> T direct(Object key, Supplier<T> call) {
+  private <T> @Nullable T direct(Object key, Supplier<T> call) {
     Long failed = failedAt.get();
     if (open && failed != null && ticker.read() - failed < openForNanos) {
       return null; // this thread paid its timeout lately: the lease runs out by itself
@@ -407,7 +408,7 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
     private Metrics metrics = Metrics.none();
     private Ticker ticker = Ticker.system();
     private Duration openFor = Duration.ofSeconds(1);
-    private Duration firstProbe;
+    private @Nullable Duration firstProbe;
     private int localEntries = 10_000;
 
     private Builder(CacheStore<K, V> store, Locks<K> locks) {

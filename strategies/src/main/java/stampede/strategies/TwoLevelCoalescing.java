@@ -6,6 +6,7 @@ import stampede.core.Entry;
 import stampede.core.Fill;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 
 /**
  * Two-level coalescing, a {@link Fill}: single flight in each process in front of a distributed lock across
@@ -37,7 +38,7 @@ import stampede.core.Metrics;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java, Entry.java, Event.java, Fill.java,
  * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
- * RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Nullable.java, RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class TwoLevelCoalescing<K, V> implements Fill<K, V> {
   private final SingleFlight<K, V> local;
@@ -49,7 +50,7 @@ public final class TwoLevelCoalescing<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     return local.fill(key, seen, fence, loader);
   }
 

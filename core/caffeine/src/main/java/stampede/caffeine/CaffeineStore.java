@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 
 /**
@@ -74,12 +75,12 @@ public final class CaffeineStore<K, V> implements CacheStore<K, V> {
   }
 
   @Override
-  public Entry<V> get(K key) {
+  public @Nullable Entry<V> get(K key) {
     return get(key, ticker.read());
   }
 
   @Override
-  public Entry<V> get(K key, long now) {
+  public @Nullable Entry<V> get(K key, long now) {
     Objects.requireNonNull(key, "key");
     long t = caffeineTime.get();
     if (now - t >= CLOCK_STEP_NANOS) {

@@ -13,6 +13,7 @@ import java.util.function.ToDoubleFunction;
 import stampede.core.Alerts;
 import stampede.core.Event;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 
 /**
  * {@link Metrics} on Micrometer: every {@link Event} lands on a meter tagged {@code cache=<name>}, so a service's
@@ -55,6 +56,9 @@ import stampede.core.Metrics;
  * no lookup or allocation, so it may sit on the hit path. A load reported without a duration (the two-argument
  * {@code record}) is timed as 0 so that {@code cache.loads} still counts it. Thread-safe.
  */
+// EnumOrdinal: one counter per event in an array indexed by ordinal (sized from Event.values()), looked up on every
+// event without a map
+@SuppressWarnings("EnumOrdinal")
 public final class MicrometerMetrics implements Metrics {
   private final MeterRegistry registry;
   private final Tags tags;
@@ -138,7 +142,8 @@ public final class MicrometerMetrics implements Metrics {
     return this;
   }
 
-  private void gauge(String name, String alert, String description, Alerts alerts, ToDoubleFunction<Alerts> value) {
+  private void gauge(String name, @Nullable String alert, String description, Alerts alerts,
+      ToDoubleFunction<Alerts> value) {
     Gauge.Builder<Alerts> gauge = Gauge.builder(name, alerts, value).description(description).tags(tags)
         .strongReference(true);
     (alert == null ? gauge : gauge.tag("alert", alert)).register(registry);
@@ -153,7 +158,7 @@ public final class MicrometerMetrics implements Metrics {
    * The counter of {@code event}: name, description, then tag key and value if any; null for the load events,
    * which have the timer and the gauge. A switch over every event, so a new event does not compile without a meter.
    */
-  private static String[] counterOf(Event event) {
+  private static String @Nullable [] counterOf(Event event) {
     String gets = "Lookups that returned a fresh cached value (hit) or went down the miss path (miss)";
     String rejected = "Loads a protection refused, by reason";
     return switch (event) {

@@ -89,8 +89,8 @@ final class RedisClients {
    */
   static boolean isAcquire(RedisCommand<?, ?, ?> command) {
     ProtocolKeyword type = command.getType();
-    return type == CommandType.EVAL || type == CommandType.EVALSHA && command.getArgs() != null
-        && RedisLocks.ACQUIRE.sha().equals(command.getArgs().getFirstString());
+    return type == CommandType.EVAL || (type == CommandType.EVALSHA && command.getArgs() != null
+        && RedisLocks.ACQUIRE.sha().equals(command.getArgs().getFirstString()));
   }
 
   private static ClientResources resources(Duration maxReconnectDelay) {
@@ -108,6 +108,9 @@ final class RedisClients {
    * without a bound (a stuck I/O thread stops both). Past a step's bound it says so (a warning) and goes on; the
    * client's failure, if any, is passed on once the resources are shut down.
    */
+  // FutureReturnValueIgnored: supplyAsync(client) returns the client's own shutdown future, a nested future that
+  // thenCompose(f -> f) flattens; nothing is dropped.
+  @SuppressWarnings("FutureReturnValueIgnored")
   private static CompletableFuture<Void> shutDown(ClientResources resources, AtomicBoolean done,
       Supplier<CompletableFuture<Void>> client, long quietPeriod, long timeout, TimeUnit unit) {
     long bound = Math.max(unit.toNanos(timeout), MIN_SHUTDOWN_STEP.toNanos());
@@ -129,6 +132,8 @@ final class RedisClients {
   }
 
   /** Completes as {@code step}, or normally after {@code boundNanos} with a warning that it did not finish. */
+  // FutureReturnValueIgnored: step.whenComplete only copies step's outcome into result, which is returned
+  @SuppressWarnings("FutureReturnValueIgnored")
   private static CompletableFuture<Void> bounded(CompletableFuture<Void> step, long boundNanos, String what) {
     CompletableFuture<Void> result = new CompletableFuture<>();
     step.whenComplete((v, e) -> {

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 
 /**
@@ -173,7 +174,9 @@ final class RedisConnection implements AutoCloseable {
    *
    * @return true if all closed within the bound
    */
-  static boolean closeAll(Duration bound, String what, AsyncCloseable... connections) {
+  // FutureReturnValueIgnored: supplyAsync(c::closeAsync) is a nested future that thenCompose(f -> f) flattens
+  @SuppressWarnings("FutureReturnValueIgnored")
+  static boolean closeAll(Duration bound, String what, @Nullable AsyncCloseable... connections) {
     List<CompletableFuture<Void>> closing = new ArrayList<>();
     for (AsyncCloseable c : connections) {
       if (c != null) {

@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 
 /**
@@ -160,7 +161,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
   }
 
   /** The owner token holding the lease of {@code key}, or null (for tests and diagnostics). */
-  public String holder(K key) {
+  public @Nullable String holder(K key) {
     String lock = keys.lock(key);
     try {
       byte[] owner = redis.get(lock);
@@ -230,10 +231,14 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     cleanups.add(done);
-    done.whenComplete((v, e) -> cleanups.remove(done));
+    // CollectionUndefinedEquality: the set holds each future itself, so identity is the equality wanted here
+    @SuppressWarnings({"unused", "CollectionUndefinedEquality"})
+    CompletableFuture<Void> unused = done.whenComplete((v, e) -> cleanups.remove(done)); // only removes it
     releaseInBackground(lock, bytes(owner), System.nanoTime() + withinNanos, 50, done);
   }
 
+  // FutureReturnValueIgnored: a scheduled retry reports through done, not through the future schedule() returns
+  @SuppressWarnings("FutureReturnValueIgnored")
   private void releaseInBackground(String lock, byte[] owner, long deadline, long backoffMillis,
       CompletableFuture<Void> done) {
     CompletionStage<Long> release;

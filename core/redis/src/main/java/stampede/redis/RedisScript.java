@@ -47,6 +47,8 @@ final class RedisScript {
   }
 
   /** Runs the script; {@code NOSCRIPT} is answered with one {@code EVAL} of the text. */
+  // TypeParameterUnusedInFormals: the same signature as Lettuce's own evalsha and eval, whose output type decides T
+  @SuppressWarnings("TypeParameterUnusedInFormals")
   <T> T run(RedisClusterCommands<String, byte[]> redis, ScriptOutputType type, String[] keys, byte[]... args) {
     try {
       return redis.evalsha(sha, type, keys, args);

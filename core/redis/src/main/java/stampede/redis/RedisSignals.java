@@ -5,6 +5,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Locks;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 
 /**
@@ -48,13 +50,13 @@ final class RedisSignals implements AutoCloseable {
   /** The local waiters of one channel, and the server's confirmation of its subscription. */
   private static final class Channel {
     final Set<CountDownLatch> waiters = ConcurrentHashMap.newKeySet();
-    CompletableFuture<Void> subscribed;
+    @Nullable CompletableFuture<Void> subscribed;
   }
 
   private final AbstractRedisClient client;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   private final AtomicLong received = new AtomicLong();
-  private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+  private volatile @Nullable StatefulRedisPubSubConnection<String, byte[]> pubSub;
   private volatile CompletableFuture<Void> lastSent = CompletableFuture.completedFuture(null);
   private volatile boolean closed;
 
@@ -96,7 +98,7 @@ final class RedisSignals implements AutoCloseable {
       confirmed[0].get(ps.getTimeout().toNanos() * 2, TimeUnit.NANOSECONDS); // the command times out first
     } catch (ExecutionException | TimeoutException e) {
       watch.close();
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      Throwable cause = e instanceof ExecutionException ? Objects.requireNonNullElse(e.getCause(), e) : e;
       throw new StoreException("Redis SUBSCRIBE of '" + channel + "' failed: " + cause.getMessage(), cause);
     } catch (InterruptedException e) {
       watch.close();
@@ -108,6 +110,9 @@ final class RedisSignals implements AutoCloseable {
     return watch;
   }
 
+  // FutureReturnValueIgnored: send() records the UNSUBSCRIBE in lastSent (close() waits for it) and a failure is
+  // harmless (the reconnect's reconcile() unsubscribes again)
+  @SuppressWarnings("FutureReturnValueIgnored")
   private void leave(String channel, CountDownLatch latch) {
     channels.computeIfPresent(channel, (name, c) -> {
       if (!c.waiters.remove(latch) || !c.waiters.isEmpty()) {
@@ -128,6 +133,7 @@ final class RedisSignals implements AutoCloseable {
    * it was confirmed. Unsubscribe it: one {@code UNSUBSCRIBE} per such confirmation, decided under the channel's map
    * entry (so after a new waiter's {@code SUBSCRIBE}, never instead of it), off Lettuce's I/O thread.
    */
+  @SuppressWarnings("FutureReturnValueIgnored") // as leave(): send() keeps the future in lastSent
   private void reconcile(String channel) {
     if (closed || channels.containsKey(channel)) {
       return;
@@ -224,7 +230,7 @@ final class RedisSignals implements AutoCloseable {
   }
 
   /** Wakes every waiter and refuses later watches; returns the connection to close, or null if none was opened. */
-  StatefulRedisPubSubConnection<String, byte[]> stop() {
+  @Nullable StatefulRedisPubSubConnection<String, byte[]> stop() {
     synchronized (this) {
       closed = true;
     }

@@ -18,6 +18,7 @@ import stampede.core.CacheStore;
 import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.InterruptedLoadException;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 
@@ -150,7 +151,7 @@ public final class RedisStore<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   @Override
-  public Entry<V> get(K key) {
+  public @Nullable Entry<V> get(K key) {
     String name = keys.entry(key);
     byte[] raw;
     try {

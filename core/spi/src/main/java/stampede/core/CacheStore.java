@@ -11,13 +11,15 @@ package stampede.core;
 public interface CacheStore<K, V> {
 
   /**
+   * Reads the entry stored under {@code key}.
+   *
    * @return the entry, or null if there is none
    * @throws CorruptEntryException     if what is stored cannot be decoded
    * @throws StoreException            if the store cannot be reached or did not answer in time
    * @throws InterruptedLoadException  if the calling thread was interrupted while it waited for the store (every
    *                                   command: an interrupt is the caller's cancellation, never a store failure)
    */
-  Entry<V> get(K key);
+  @Nullable Entry<V> get(K key);
 
   /**
    * {@link #get(Object)} at {@code now}, a reading of {@link #ticker()} the caller took for this call. A store that
@@ -25,7 +27,7 @@ public interface CacheStore<K, V> {
    * of reading its clock a second time, so a read path reads one clock once per call. By default the time is not
    * needed.
    */
-  default Entry<V> get(K key, long now) {
+  default @Nullable Entry<V> get(K key, long now) {
     return get(key);
   }
 
@@ -63,7 +65,7 @@ public interface CacheStore<K, V> {
    * A read for strategies: a store error or a corrupt entry is recorded as {@link Event#STORE_ERROR} and read as
    * a miss (null), so the caller falls back to the loader, the source of truth.
    */
-  default Entry<V> getOrMiss(K key, Metrics metrics) {
+  default @Nullable Entry<V> getOrMiss(K key, Metrics metrics) {
     try {
       return get(key);
     } catch (StoreException e) {
@@ -73,7 +75,7 @@ public interface CacheStore<K, V> {
   }
 
   /** The same at {@code now}, a reading of {@link #ticker()} (see {@link #get(Object, long)}). */
-  default Entry<V> getOrMiss(K key, long now, Metrics metrics) {
+  default @Nullable Entry<V> getOrMiss(K key, long now, Metrics metrics) {
     try {
       return get(key, now);
     } catch (StoreException e) {
@@ -103,7 +105,7 @@ public interface CacheStore<K, V> {
    * The double-check before a load: the entry now stored if it is fresh and is not the one the caller saw
    * ({@code seen}), that is, someone else wrote a fresh value meanwhile; otherwise null.
    */
-  default Entry<V> freshSince(K key, Entry<V> seen, Metrics metrics) {
+  default @Nullable Entry<V> freshSince(K key, @Nullable Entry<V> seen, Metrics metrics) {
     long now = ticker().read();
     Entry<V> current = getOrMiss(key, now, metrics);
     return current != null && current.isFresh(now) && current.supersedes(seen) ? current : null;

@@ -5,6 +5,9 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Counts {@link Event}s; thread-safe and contention-friendly ({@link LongAdder}). */
+// EnumOrdinal: one counter per event in an array indexed by ordinal, as EnumMap does inside, but with no nullable
+// map lookup on the path of every event; the array is sized from Event.values(), so a new event cannot overflow it.
+@SuppressWarnings("EnumOrdinal")
 public final class Counters implements Metrics {
   private final LongAdder[] counts = new LongAdder[Event.values().length];
 

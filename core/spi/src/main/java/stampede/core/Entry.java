@@ -42,7 +42,7 @@ public record Entry<V>(V value, long writeTime, long expireTime, long loadNanos,
    * double-check uses it: a fresh entry that supersedes {@code seen} was written by someone else meanwhile. Values
    * are compared deeply, so an entry re-read from a store that decodes a fresh array each time is still the same.
    */
-  public boolean supersedes(Entry<?> seen) {
+  public boolean supersedes(@Nullable Entry<?> seen) {
     return seen == null || writeTime != seen.writeTime || expireTime != seen.expireTime
         || loadNanos != seen.loadNanos || fence != seen.fence || !Objects.deepEquals(value, seen.value);
   }

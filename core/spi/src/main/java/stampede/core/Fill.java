@@ -24,6 +24,8 @@ package stampede.core;
 public interface Fill<K, V> {
 
   /**
+   * Fills {@code key}: loads it (or lets an inner layer do so), stores it and returns the value.
+   *
    * @param key    the key, never null
    * @param seen   the entry the caller read before deciding to fill (null if none); an inner layer that finds a
    *               fresh entry written after {@code seen} may return it instead of loading again
@@ -34,5 +36,5 @@ public interface Fill<K, V> {
    * @throws LoadException     when the load failed
    * @throws RejectedException when a protection refused to load
    */
-  V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader);
+  V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader);
 }

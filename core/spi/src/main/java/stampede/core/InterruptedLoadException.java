@@ -17,7 +17,7 @@ public class InterruptedLoadException extends LoadException {
    * @param where what the thread was doing, e.g. "while waiting for the load in flight"
    * @param cause the interrupt as the blocking call reported it
    */
-  public InterruptedLoadException(Object key, String where, Throwable cause) {
+  public InterruptedLoadException(Object key, String where, @Nullable Throwable cause) {
     super(key, "interrupted " + where, cause, false);
   }
 
@@ -25,7 +25,7 @@ public class InterruptedLoadException extends LoadException {
    * Sets the current thread's interrupt status again and returns the exception to throw: {@code throw
    * InterruptedLoadException.of(key, "while ...", e);}.
    */
-  public static InterruptedLoadException of(Object key, String where, Throwable cause) {
+  public static InterruptedLoadException of(Object key, String where, @Nullable Throwable cause) {
     Thread.currentThread().interrupt();
     return new InterruptedLoadException(key, where, cause);
   }
@@ -35,7 +35,7 @@ public class InterruptedLoadException extends LoadException {
    * an {@code InterruptedLoadException}, an {@link InterruptedException} anywhere in its causes, or any failure
    * while the current thread's interrupt status is set (a loader may turn an interrupt into its own exception).
    */
-  public static boolean isInterrupt(Throwable failure) {
+  public static boolean isInterrupt(@Nullable Throwable failure) {
     if (Thread.currentThread().isInterrupted()) {
       return true;
     }

@@ -11,7 +11,7 @@ package stampede.core;
 public class LoadException extends RuntimeException {
   private final transient Object key;
 
-  public LoadException(Object key, String message, Throwable cause) {
+  public LoadException(Object key, String message, @Nullable Throwable cause) {
     super("load of key '" + key + "' failed: " + message, cause);
     this.key = key;
   }
@@ -20,12 +20,12 @@ public class LoadException extends RuntimeException {
    * @param stackTrace false for an error thrown to a caller that did not load: no stack trace is filled in (as
    *                   {@link RejectedException})
    */
-  public LoadException(Object key, String message, Throwable cause, boolean stackTrace) {
+  public LoadException(Object key, String message, @Nullable Throwable cause, boolean stackTrace) {
     super("load of key '" + key + "' failed: " + message, cause, true, stackTrace);
     this.key = key;
   }
 
-  public LoadException(Object key, Throwable cause) {
+  public LoadException(Object key, @Nullable Throwable cause) {
     this(key, String.valueOf(cause), cause);
   }
 
@@ -39,12 +39,12 @@ public class LoadException extends RuntimeException {
    * {@link InterruptedLoadException} (the interrupt status set again), anything else becomes the cause of a new
    * {@code LoadException}.
    */
-  public static RuntimeException wrap(Object key, Throwable t) {
+  public static RuntimeException wrap(Object key, @Nullable Throwable t) {
     if (t instanceof LoadException || t instanceof RejectedException) {
       return (RuntimeException) t;
     }
-    if (t instanceof Error) {
-      throw (Error) t;
+    if (t instanceof Error e) {
+      throw e;
     }
     if (t instanceof InterruptedException) {
       return InterruptedLoadException.of(key, "inside the loader", t);

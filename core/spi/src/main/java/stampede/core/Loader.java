@@ -5,9 +5,10 @@ package stampede.core;
  * exist to call it as rarely as possible.
  *
  * <p>A loader must not return {@code null}: strategies treat that as a failed load
- * ({@link LoadException}) and cache nothing.
+ * ({@link LoadException}) and cache nothing. It is typed {@link Nullable} because one may, and whoever calls a loader
+ * checks.
  */
 @FunctionalInterface
 public interface Loader<K, V> {
-  V load(K key) throws Exception;
+  @Nullable V load(K key) throws Exception;
 }

@@ -38,7 +38,7 @@ public interface Locks<K> {
 
   /** A subscription to one key's signals. */
   interface Watch extends AutoCloseable {
-    /** @return true if signalled, false on timeout */
+    /** Waits for a signal of the key: true if signalled, false on timeout. */
     boolean await(long timeout, TimeUnit unit) throws InterruptedException;
 
     @Override

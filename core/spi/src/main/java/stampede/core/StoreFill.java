@@ -21,7 +21,7 @@ public final class StoreFill<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     long start = clock.read();

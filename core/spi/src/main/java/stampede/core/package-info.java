@@ -5,7 +5,7 @@
  * {@link stampede.core.CacheStore} and {@link stampede.core.Locks} ports, {@link stampede.core.Ticker},
  * {@link stampede.core.Ttl}, {@link stampede.core.Metrics} with {@link stampede.core.Event} and
  * {@link stampede.core.Counters}, {@link stampede.core.Alerts} (the three alerts monitoring raises), the exceptions,
- * and {@link stampede.core.StoreFill}, the innermost fill.
+ * {@link stampede.core.StoreFill}, the innermost fill, and {@link stampede.core.Nullable} (what may be null).
  *
  * <p>A strategy copied into another project needs only the files of this package its javadoc lists.
  */

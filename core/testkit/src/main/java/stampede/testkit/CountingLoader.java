@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import stampede.core.Loader;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 
 /**
@@ -21,7 +22,7 @@ public final class CountingLoader implements Loader<String, String> {
   private final AtomicInteger maxRunningPerKey = new AtomicInteger();
   private final Ticker ticker;
   private volatile long sleepMillis;
-  private volatile Supplier<? extends Exception> failure; // null: succeed
+  private volatile @Nullable Supplier<? extends Exception> failure; // null: succeed
 
   /** Loads that take {@code sleepMillis} and are stamped with {@code ticker}'s time. */
   public CountingLoader(Ticker ticker, long sleepMillis) {

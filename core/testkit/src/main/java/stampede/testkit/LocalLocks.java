@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import stampede.core.Locks;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 import stampede.redis.Watchers;
 
@@ -85,7 +86,7 @@ public final class LocalLocks<K> implements Locks<K> {
   }
 
   /** The current holder of {@code key}'s lease, or null (for tests and diagnostics). */
-  public String holder(K key) {
+  public @Nullable String holder(K key) {
     Lease l = leases.get(key);
     return l != null && l.expiresAt > ticker.read() ? l.owner : null;
   }

@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 
 /**
@@ -25,7 +26,7 @@ public final class RacingStore<K, V> implements CacheStore<K, V> {
   }
 
   @Override
-  public Entry<V> get(K key) {
+  public @Nullable Entry<V> get(K key) {
     Entry<V> entry = store.get(key);
     Runnable hook = afterNextGet.getAndSet(null);
     if (hook != null) {

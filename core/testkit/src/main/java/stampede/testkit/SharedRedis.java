@@ -3,6 +3,7 @@ package stampede.testkit;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.cluster.RedisClusterClient;
 import java.time.Duration;
+import stampede.core.Nullable;
 import stampede.redis.RedisStore;
 
 /**
@@ -11,47 +12,54 @@ import stampede.redis.RedisStore;
  * server each; a test that kills nodes starts a cluster of its own.
  */
 public final class SharedRedis {
-  private static EmbeddedRedis redis;
-  private static RedisClient client;
-  private static EmbeddedRedisCluster cluster;
-  private static RedisClusterClient clusterClient;
+  private static @Nullable EmbeddedRedis redis;
+  private static @Nullable RedisClient client;
+  private static @Nullable EmbeddedRedisCluster cluster;
+  private static @Nullable RedisClusterClient clusterClient;
 
   private SharedRedis() { }
 
   public static synchronized EmbeddedRedis server() {
-    if (redis == null) {
-      redis = EmbeddedRedis.start();
+    EmbeddedRedis r = redis;
+    if (r == null) {
+      r = EmbeddedRedis.start();
+      redis = r;
     }
-    return redis;
+    return r;
   }
 
   /** A fast-failing client (1 s timeout) to the shared server; shared, never close it. */
   public static synchronized RedisClient client() {
-    if (client == null) {
-      client = RedisStore.client(server().uri(), Duration.ofSeconds(1));
-      Runtime.getRuntime().addShutdownHook(new Thread(
-          () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(1))));
+    RedisClient c = client;
+    if (c == null) {
+      c = RedisStore.client(server().uri(), Duration.ofSeconds(1));
+      RedisClient started = c;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> started.shutdown(Duration.ZERO, Duration.ofSeconds(1))));
+      client = c;
     }
-    return client;
+    return c;
   }
 
   /** The shared 3 x (master + replica) cluster; never kill its nodes (start your own for that). */
   public static synchronized EmbeddedRedisCluster cluster() {
-    if (cluster == null) {
-      EmbeddedRedisCluster started = EmbeddedRedisCluster.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(started::close, "shared-redis-cluster-stop"));
-      cluster = started;
+    EmbeddedRedisCluster c = cluster;
+    if (c == null) {
+      c = EmbeddedRedisCluster.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(c::close, "shared-redis-cluster-stop"));
+      cluster = c;
     }
-    return cluster;
+    return c;
   }
 
   /** A fast-failing cluster client (1 s timeout) to the shared cluster; shared, never close it. */
   public static synchronized RedisClusterClient clusterClient() {
-    if (clusterClient == null) {
-      clusterClient = RedisStore.clusterClient(cluster().uris(), Duration.ofSeconds(1));
-      RedisClusterClient c = clusterClient;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> c.shutdown(Duration.ZERO, Duration.ofSeconds(1))));
+    RedisClusterClient c = clusterClient;
+    if (c == null) {
+      c = RedisStore.clusterClient(cluster().uris(), Duration.ofSeconds(1));
+      RedisClusterClient started = c;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> started.shutdown(Duration.ZERO, Duration.ofSeconds(1))));
+      clusterClient = c;
     }
-    return clusterClient;
+    return c;
   }
 }

@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import stampede.core.CacheStore;
 import stampede.core.Locks;
+import stampede.core.Nullable;
 import stampede.core.Ticker;
 import stampede.redis.RedisKeys;
 import stampede.redis.RedisLocks;
@@ -79,7 +80,7 @@ public final class StoreFixture<V> implements AutoCloseable {
   }
 
   /** The Redis key names of this fixture (Caffeine: none). */
-  public RedisKeys<String> redisKeys() {
+  public @Nullable RedisKeys<String> redisKeys() {
     return store instanceof RedisStore<String, V> rs ? rs.keys() : null;
   }
 

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import stampede.core.Nullable;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
 import stampede.report.MachineInfo;
@@ -214,7 +215,7 @@ public final class ResultsReport {
     for (Scenario sc : SCENARIOS) {
       boolean hitPath = sc.benchmarkClass().equals("HitPathBenchmark");
       List<Result> rs = results.stream().filter(r -> r.benchmarkClass().equals(sc.benchmarkClass())
-          || hitPath && r.benchmarkClass().equals(CONTENTION)).toList();
+          || (hitPath && r.benchmarkClass().equals(CONTENTION))).toList();
       if (rs.isEmpty()) {
         continue;
       }
@@ -372,7 +373,7 @@ public final class ResultsReport {
   }
 
   /** "123.4 ± 5.6" in nanoseconds, from a result in any time unit per operation. */
-  static String time(Result r) {
+  static String time(@Nullable Result r) {
     if (r == null) {
       return "-";
     }
@@ -380,16 +381,16 @@ public final class ResultsReport {
     return fmt(r.score() * ns, 1) + " ± " + fmt(r.scoreError() * ns, 1);
   }
 
-  static String throughput(Result r) {
+  static String throughput(@Nullable Result r) {
     return r == null ? "-" : fmt(r.score(), 2) + " ± " + fmt(r.scoreError(), 2);
   }
 
-  static String bytes(Result r) {
+  static String bytes(@Nullable Result r) {
     return r == null ? "-" : fmt(r.mean(ALLOC), 2);
   }
 
   /** score / baseline, with the interval of the ratio from both intervals (relative errors added in quadrature). */
-  static String ratio(Result r, Result base) {
+  static String ratio(@Nullable Result r, @Nullable Result base) {
     if (r == null || base == null) {
       return "-";
     }
@@ -403,7 +404,7 @@ public final class ResultsReport {
    * much) when a ratio's whole interval is on the wrong side, else "unclear" with the ratio: its interval includes
    * the target, so this run cannot tell.
    */
-  static String verdict(Result r, Result base, Result r8, Result base8) {
+  static String verdict(@Nullable Result r, @Nullable Result base, @Nullable Result r8, @Nullable Result base8) {
     if ((r == null || base == null) && (r8 == null || base8 == null)) {
       return "-";
     }
@@ -469,6 +470,7 @@ public final class ResultsReport {
         .thenComparing(r -> r.params().toString())).toList();
   }
 
+  @SuppressWarnings("EnumOrdinal") // the order of the tables is the declaration order of StrategyType, on purpose
   static int ordinal(String strategy) {
     try {
       return StrategyType.valueOf(strategy).ordinal();
@@ -516,7 +518,7 @@ public final class ResultsReport {
     return String.format(Locale.ROOT, "%,." + decimals + "f", v);
   }
 
-  static String fmtMs(Double v, Result r) {
+  static String fmtMs(@Nullable Double v, Result r) {
     if (v == null) {
       return "-";
     }
