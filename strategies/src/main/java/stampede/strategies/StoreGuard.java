@@ -143,22 +143,12 @@ public final class StoreGuard<K, V> implements CacheStore<K, V>, Locks<K> {
 
   private @Nullable Entry<V> read(K key, long now, boolean timed) {
     Objects.requireNonNull(key, "key");
-    int route = route();
-    if (route != LOCAL) {
-      try {
-        Entry<V> entry = timed ? store.get(key, now) : store.get(key);
-        reached(route);
-        return entry;
-      } catch (CorruptEntryException e) {
-        reached(route);
-        throw e;
-      } catch (StoreException | InterruptedLoadException e) {
-        failed(key, route, e);
+    // T is a nullable Entry here (a miss): NullAway does not track nullness of type arguments outside JSpecify mode
+    return shared(key, () -> timed ? store.get(key, now) : store.get(key), () -> {
+      synchronized (copy) {
+        return copy.get(key);
       }
-    }
-    synchronized (copy) {
-      return copy.get(key);
-    }
+    });
   }
 
   @Override

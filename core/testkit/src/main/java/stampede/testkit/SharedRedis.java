@@ -7,25 +7,18 @@ import stampede.core.Nullable;
 import stampede.redis.RedisStore;
 
 /**
- * One embedded redis-server, and one embedded Redis Cluster, per test JVM, each started on first use and stopped when
- * the JVM exits (the {@link EmbeddedRedis} shutdown hooks). Tests isolate themselves with a unique key prefix, not a
- * server each; a test that kills nodes starts a cluster of its own.
+ * The servers of {@link SharedRedisServer} (one redis-server and one Redis Cluster per test JVM), with one
+ * fast-failing client of each, made as the stores make theirs ({@link RedisStore#client}). Tests isolate themselves
+ * with a unique key prefix, not a server each.
  */
 public final class SharedRedis {
-  private static @Nullable EmbeddedRedis redis;
   private static @Nullable RedisClient client;
-  private static @Nullable EmbeddedRedisCluster cluster;
   private static @Nullable RedisClusterClient clusterClient;
 
   private SharedRedis() { }
 
-  public static synchronized EmbeddedRedis server() {
-    EmbeddedRedis r = redis;
-    if (r == null) {
-      r = EmbeddedRedis.start();
-      redis = r;
-    }
-    return r;
+  public static EmbeddedRedis server() {
+    return SharedRedisServer.server();
   }
 
   /** A fast-failing client (1 s timeout) to the shared server; shared, never close it. */
@@ -41,14 +34,8 @@ public final class SharedRedis {
   }
 
   /** The shared 3 x (master + replica) cluster; never kill its nodes (start your own for that). */
-  public static synchronized EmbeddedRedisCluster cluster() {
-    EmbeddedRedisCluster c = cluster;
-    if (c == null) {
-      c = EmbeddedRedisCluster.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(c::close, "shared-redis-cluster-stop"));
-      cluster = c;
-    }
-    return c;
+  public static EmbeddedRedisCluster cluster() {
+    return SharedRedisServer.cluster();
   }
 
   /** A fast-failing cluster client (1 s timeout) to the shared cluster; shared, never close it. */

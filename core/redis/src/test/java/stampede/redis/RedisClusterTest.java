@@ -16,7 +16,7 @@ import stampede.core.Entry;
 import stampede.core.Locks;
 import stampede.testkit.EmbeddedRedisCluster;
 import stampede.testkit.ManualTicker;
-import stampede.testkit.SharedRedis;
+import stampede.testkit.SharedRedisServer;
 
 /**
  * The store and the locks on a real Redis Cluster (3 masters, 1 replica each): keys spread over every master with all
@@ -28,12 +28,12 @@ class RedisClusterTest {
   @Test
   void keysSpreadOverEveryMasterAndEveryScriptStaysInItsSlot() {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "spread:");
-    EmbeddedRedisCluster cluster = SharedRedis.cluster();
+    EmbeddedRedisCluster cluster = SharedRedisServer.cluster();
     ManualTicker ticker = new ManualTicker();
     long now = ticker.read();
-    try (RedisStore<String, String> store = RedisStore.builder(SharedRedis.clusterClient(), keys, ValueCodec.utf8())
+    try (RedisStore<String, String> store = RedisStore.builder(SharedClients.clusterClient(), keys, ValueCodec.utf8())
              .ticker(ticker).build();
-         RedisLocks<String> locks = new RedisLocks<>(SharedRedis.clusterClient(), keys)) {
+         RedisLocks<String> locks = new RedisLocks<>(SharedClients.clusterClient(), keys)) {
       Set<Integer> masters = new HashSet<>();
       for (int i = 0; i < 60; i++) {
         String key = "key" + i;
@@ -62,11 +62,11 @@ class RedisClusterTest {
   void aSignalReachesOnlyTheNodesWaitingForItsKey() throws Exception {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "fanout:");
     int signals = 200;
-    try (RedisLocks<String> waiting = new RedisLocks<>(SharedRedis.clusterClient(), keys);
-         RedisLocks<String> idle1 = new RedisLocks<>(SharedRedis.clusterClient(), keys);
-         RedisLocks<String> idle2 = new RedisLocks<>(SharedRedis.clusterClient(), keys);
-         RedisLocks<String> signalling = new RedisLocks<>(SharedRedis.clusterClient(), keys);
-         StatefulRedisClusterConnection<String, String> admin = SharedRedis.clusterClient().connect();
+    try (RedisLocks<String> waiting = new RedisLocks<>(SharedClients.clusterClient(), keys);
+         RedisLocks<String> idle1 = new RedisLocks<>(SharedClients.clusterClient(), keys);
+         RedisLocks<String> idle2 = new RedisLocks<>(SharedClients.clusterClient(), keys);
+         RedisLocks<String> signalling = new RedisLocks<>(SharedClients.clusterClient(), keys);
+         StatefulRedisClusterConnection<String, String> admin = SharedClients.clusterClient().connect();
          Locks.Watch w = waiting.watch("last")) {
       long busBefore = busPublishReceived(admin);
       for (int i = 0; i < signals - 1; i++) {

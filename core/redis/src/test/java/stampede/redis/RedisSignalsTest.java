@@ -23,7 +23,6 @@ import stampede.core.Locks;
 import stampede.core.StoreException;
 import stampede.redis.RedisLocksTest.Admin;
 import stampede.testkit.EmbeddedRedis;
-import stampede.testkit.SharedRedis;
 
 /** The signals of {@link RedisLocks}: who hears them, what a failed subscription leaves, and closing. */
 class RedisSignalsTest {
@@ -60,7 +59,7 @@ class RedisSignalsTest {
   /** Closing the locks wakes its waiters at once (they re-read and fall back), and refuses new watches. */
   @Test
   void closeWakesWaiters() throws Exception {
-    RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), RedisKeys.strings(PREFIX + "close:"));
+    RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), RedisKeys.strings(PREFIX + "close:"));
     Locks.Watch w = locks.watch("k");
     CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> {
       try {
@@ -79,8 +78,8 @@ class RedisSignalsTest {
   @Test
   void globCharactersInPrefixAndKeyStillSignal() throws Exception {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "w[1]?*\\:");
-    try (RedisLocks<String> a = new RedisLocks<>(SharedRedis.client(), keys);
-         RedisLocks<String> b = new RedisLocks<>(SharedRedis.client(), keys)) {
+    try (RedisLocks<String> a = new RedisLocks<>(SharedClients.client(), keys);
+         RedisLocks<String> b = new RedisLocks<>(SharedClients.client(), keys)) {
       for (String key : new String[] {"k", "*", "[a-z]?", "\\"}) {
         try (Locks.Watch w = a.watch(key)) {
           b.signal(key);
@@ -97,9 +96,9 @@ class RedisSignalsTest {
   @Test
   void signalsReachOnlyTheNodesThatWait() throws Exception {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "fanout:");
-    try (RedisLocks<String> waiting = new RedisLocks<>(SharedRedis.client(), keys);
-         RedisLocks<String> elsewhere = new RedisLocks<>(SharedRedis.client(), keys);
-         RedisLocks<String> signalling = new RedisLocks<>(SharedRedis.client(), keys);
+    try (RedisLocks<String> waiting = new RedisLocks<>(SharedClients.client(), keys);
+         RedisLocks<String> elsewhere = new RedisLocks<>(SharedClients.client(), keys);
+         RedisLocks<String> signalling = new RedisLocks<>(SharedClients.client(), keys);
          Locks.Watch w = waiting.watch("key0");
          Locks.Watch x = elsewhere.watch("another key")) {
       for (int i = 0; i < 100; i++) {
@@ -119,8 +118,8 @@ class RedisSignalsTest {
   @Test
   void closedWatchesLeaveNoSubscription() throws Exception {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "unsub:");
-    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), keys);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), keys);
+         StatefulRedisConnection<String, String> raw = SharedClients.client().connect()) {
       Locks.Watch a = locks.watch("k1");
       Locks.Watch b = locks.watch("k1");
       Locks.Watch c = locks.watch("k2");

@@ -22,20 +22,19 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import stampede.core.Counters;
 import stampede.core.CorruptEntryException;
 import stampede.core.Entry;
 import stampede.core.Event;
+import stampede.core.Loader;
 import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
-import stampede.testkit.CountingLoader;
 import stampede.testkit.EmbeddedRedis;
 import stampede.testkit.ManualTicker;
-import stampede.testkit.SharedRedis;
-import stampede.testkit.StoreFixture;
-import stampede.testkit.StoreKind;
+import stampede.testkit.SharedRedisServer;
 
 /** Redis-only behaviour: corrupt values are reported, not returned; an outage is a clear, fast error. */
 class RedisStoreTest {
@@ -43,8 +42,8 @@ class RedisStoreTest {
 
   @Test
   void corruptValuesAreReportedNeverReturned() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+    try (RedisFixture f = new RedisFixture(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedClients.client().connect(RedisConnection.CODEC)) {
       RedisKeys<String> keys = f.redisKeys();
       raw.sync().hset(keys.entry("hash"), "v", bytes("x"));
       CorruptEntryException notString = assertThrows(CorruptEntryException.class, () -> f.store.get("hash"));
@@ -85,8 +84,8 @@ class RedisStoreTest {
    */
   @Test
   void onlyAValidEntrysFenceRefusesAWrite() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+    try (RedisFixture f = new RedisFixture(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedClients.client().connect(RedisConnection.CODEC)) {
       RedisKeys<String> keys = f.redisKeys();
       long now = ticker.read();
       byte[] notMagic = header(now, now + 1_000_000_000L, 0, Long.MAX_VALUE);
@@ -112,14 +111,19 @@ class RedisStoreTest {
    */
   @Test
   void aCorruptEntryIsOverwrittenByTheNextFencedWrite() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+    try (RedisFixture f = new RedisFixture(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedClients.client().connect(RedisConnection.CODEC)) {
       long now = ticker.read();
       raw.sync().set(f.redisKeys().entry("k"), header(now + 5_000_000_000L, now, 0, 1L << 62), SetArgs.Builder.px(
           60_000));
       assertThrows(CorruptEntryException.class, () -> f.store.get("k"));
       Counters counters = new Counters();
-      CountingLoader db = new CountingLoader(ticker, 1);
+      AtomicInteger loads = new AtomicInteger();
+      Loader<String, String> db = key -> {
+        loads.incrementAndGet();
+        Thread.sleep(1); // a 1 ms database read
+        return key + "@db";
+      };
       StoreFill<String, String> fill = new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(5)));
       for (int call = 1; call <= 20; call++) {
         Entry<String> cached = f.store.getOrMiss("k", counters);
@@ -127,7 +131,7 @@ class RedisStoreTest {
           fill.fill("k", cached, call, db); // under a new lease each time: fence = its token
         }
       }
-      assertEquals(1, db.loads(), "loads for 20 calls (" + counters + ")");
+      assertEquals(1, loads.get(), "loads for 20 calls (" + counters + ")");
       assertEquals(0, counters.get(Event.FENCED_WRITE));
       assertEquals(1, counters.get(Event.ENTRY_WRITTEN));
     }
@@ -140,8 +144,8 @@ class RedisStoreTest {
    */
   @Test
   void whatDecodeRejectsNeverFencesAndFencesCompareExactly() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+    try (RedisFixture f = new RedisFixture(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedClients.client().connect(RedisConnection.CODEC)) {
       RedisKeys<String> keys = f.redisKeys();
       long now = ticker.read();
       long high = 1L << 62;
@@ -169,8 +173,8 @@ class RedisStoreTest {
 
   @Test
   void anEntryIsOneStringWithABigEndianHeaderThenTheValue() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker);
-         StatefulRedisConnection<String, byte[]> raw = SharedRedis.client().connect(RedisConnection.CODEC)) {
+    try (RedisFixture f = new RedisFixture(ticker);
+         StatefulRedisConnection<String, byte[]> raw = SharedClients.client().connect(RedisConnection.CODEC)) {
       Entry<String> e = new Entry<>("välue", 0x0102030405060708L, 0x1112131415161718L, 42, 7);
       f.store.put("k", e);
       String name = f.redisKeys().entry("k");
@@ -260,7 +264,7 @@ class RedisStoreTest {
 
   @Test
   void invalidUtf8IsCorruptNotGarbled() {
-    try (StoreFixture<String> f = StoreKind.REDIS.open(ticker)) {
+    try (RedisFixture f = new RedisFixture(ticker)) {
       ValueCodec<byte[]> raw = new ValueCodec<>() {
         @Override
         public byte[] encode(byte[] value) {
@@ -272,7 +276,7 @@ class RedisStoreTest {
           return b;
         }
       };
-      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedRedis.client(), f.redisKeys(), raw).ticker(ticker)
+      RedisStore<String, byte[]> bytes = RedisStore.builder(SharedClients.client(), f.redisKeys(), raw).ticker(ticker)
           .build();
       long now = ticker.read();
       bytes.put("k", new Entry<>(new byte[] {(byte) 0xC3, (byte) 0x28}, now, now + 1_000_000_000L, 0, 0));
@@ -322,7 +326,7 @@ class RedisStoreTest {
   /** The client owns the resources that bound its reconnect delay, and shuts them down with itself. */
   @Test
   void aClientShutsDownTheResourcesItOwns() {
-    RedisClient client = RedisStore.client(SharedRedis.server().uri(), Duration.ofSeconds(1));
+    RedisClient client = RedisStore.client(SharedRedisServer.server().uri(), Duration.ofSeconds(1));
     client.connect().close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     assertTrue(client.getResources().eventExecutorGroup().isShutdown());

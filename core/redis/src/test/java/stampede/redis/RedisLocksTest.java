@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import stampede.core.StoreException;
 import stampede.testkit.EmbeddedRedis;
-import stampede.testkit.SharedRedis;
+import stampede.testkit.SharedRedisServer;
 
 /** Redis-only behaviour of the leases: what they leave behind in Redis, and what happens to them under faults. */
 class RedisLocksTest {
@@ -41,8 +41,8 @@ class RedisLocksTest {
   @Test
   void theFencingCounterExpires() {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "ttl:");
-    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), keys);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), keys);
+         StatefulRedisConnection<String, String> raw = SharedClients.client().connect()) {
       assertTrue(locks.tryAcquire("k", "me", 60_000) > 0);
       long ttl = raw.sync().pttl(keys.fence("k"));
       assertTrue(ttl > 0 && ttl <= RedisLocks.FENCE_TTL.toMillis(), "fence counter PTTL " + ttl);
@@ -53,8 +53,8 @@ class RedisLocksTest {
   @Test
   void tokensGrowAfterTheCounterExpired() {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "grow:");
-    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), keys);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), keys);
+         StatefulRedisConnection<String, String> raw = SharedClients.client().connect()) {
       long previous = 0;
       for (int i = 0; i < 20; i++) {
         long token = locks.tryAcquire("k", "owner" + i, 60_000);
@@ -72,8 +72,8 @@ class RedisLocksTest {
   @Test
   void lockingManyKeysLeavesNoPermanentKey() {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "many:");
-    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), keys);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), keys);
+         StatefulRedisConnection<String, String> raw = SharedClients.client().connect()) {
       for (int i = 0; i < 500; i++) {
         assertTrue(locks.tryAcquire("key" + i, "me", 60_000) > 0);
         assertTrue(locks.release("key" + i, "me"));
@@ -151,8 +151,8 @@ class RedisLocksTest {
    */
   @Test
   void theClientsNeverReplayAnAcquire() {
-    RedisClient single = RedisStore.client(SharedRedis.server().uri(), Duration.ofSeconds(1));
-    RedisClusterClient cluster = RedisStore.clusterClient(List.of(RedisURI.create(SharedRedis.server().uri())),
+    RedisClient single = RedisStore.client(SharedRedisServer.server().uri(), Duration.ofSeconds(1));
+    RedisClusterClient cluster = RedisStore.clusterClient(List.of(RedisURI.create(SharedRedisServer.server().uri())),
         Duration.ofSeconds(1));
     try {
       for (ClientOptions options : List.of(single.getOptions(), cluster.getOptions())) {
@@ -175,7 +175,7 @@ class RedisLocksTest {
   /** An acquire by the owner that holds the lease answers 0, as for anyone else: leases are not re-entrant. */
   @Test
   void anAcquireByTheHolderAnswersZero() {
-    try (RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), RedisKeys.strings(PREFIX + "again:"))) {
+    try (RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), RedisKeys.strings(PREFIX + "again:"))) {
       assertTrue(locks.tryAcquire("k", "me", 60_000) > 0);
       assertEquals(0, locks.tryAcquire("k", "me", 60_000));
       assertTrue(locks.release("k", "me"));

@@ -15,7 +15,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import stampede.core.Entry;
 import stampede.testkit.ManualTicker;
-import stampede.testkit.SharedRedis;
 
 /**
  * No two keys' Redis names collide, whatever characters they hold, and every name of one key shares its slot; keys
@@ -55,10 +54,10 @@ class RedisKeysTest {
     RedisKeys<String> keys = RedisKeys.strings(PREFIX + "side:");
     ManualTicker ticker = new ManualTicker();
     long now = ticker.read();
-    try (RedisStore<String, String> store = RedisStore.builder(SharedRedis.client(), keys, ValueCodec.utf8())
+    try (RedisStore<String, String> store = RedisStore.builder(SharedClients.client(), keys, ValueCodec.utf8())
              .ticker(ticker).build();
-         RedisLocks<String> locks = new RedisLocks<>(SharedRedis.client(), keys);
-         StatefulRedisConnection<String, String> raw = SharedRedis.client().connect()) {
+         RedisLocks<String> locks = new RedisLocks<>(SharedClients.client(), keys);
+         StatefulRedisConnection<String, String> raw = SharedClients.client().connect()) {
       for (int i = 0; i < NASTY.size(); i++) {
         assertTrue(locks.tryAcquire(NASTY.get(i), "owner " + i, 60_000) > 0, "key " + i);
         store.put(NASTY.get(i), new Entry<>("value " + i, now, now + 60_000_000_000L, 0, 0));
@@ -102,7 +101,7 @@ class RedisKeysTest {
 
     ManualTicker ticker = new ManualTicker();
     long now = ticker.read();
-    try (RedisStore<Object, String> store = RedisStore.builder(SharedRedis.client(), typed, ValueCodec.utf8())
+    try (RedisStore<Object, String> store = RedisStore.builder(SharedClients.client(), typed, ValueCodec.utf8())
         .ticker(ticker).build()) {
       store.put(1, new Entry<>("the integer", now, now + 60_000_000_000L, 0, 0));
       store.put("1", new Entry<>("the string", now, now + 60_000_000_000L, 0, 0));
