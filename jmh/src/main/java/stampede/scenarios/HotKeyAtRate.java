@@ -27,7 +27,7 @@ import stampede.settings.RedisTopology;
  * callers waiting on one load.
  *
  * <p><b>Redis:</b> every request is a round trip to one redis-server on loopback, so the rate is the highest this
- * machine sustains, found first by a ladder of short runs of cache-aside hits (1,000 to 80,000 a second, 1.5 s each),
+ * machine sustains, found first by a ladder of short runs of cache-aside hits (1,000 to 80,000 a second, 1 s each),
  * each step repeated and judged against a floor measured at the same rate ({@link Ladder} states the criterion).
  * The page states it, every step's figures and the floor at the rate the Redis rows ran at.
  *
@@ -35,7 +35,7 @@ import stampede.settings.RedisTopology;
  * row once, then every row again), each round after a floor at the page's rate; the page sums the counts, gives
  * rates and latencies as lowest-highest and ranks only rows not machine-bound ({@link MachineBound}, {@link Ranking}).
  *
- * <p><b>Sizes</b>: {@code quick}: twice 1 s warm-up + 6 s measured (12 expiries in all), every strategy and peer but
+ * <p><b>Sizes</b>: {@code quick}: twice 1 s warm-up + 5 s measured (about 10 expiries in all), every strategy and peer but
  * the two jitter twins (jitter does nothing for one key) in process, eight on Redis (cache-aside, single flight, the
  * lock, two-level, XFetch over single flight, stale-while-revalidate plain and over single flight, the layered
  * stack); {@code full}: three times 2 s + 10 s, every strategy on both stores; {@code smoke}: 5,000/s, twice 1.1 s,
@@ -111,7 +111,7 @@ final class HotKeyAtRate implements Scenario {
       v.put("sustained", ladder.sustained());
       v.put("warmup", seconds(warmup));
       v.put("measure", seconds(measure));
-      v.put("tenExpiries", measure.toMillis() * (int) v.get("repeats") > 10 * TTL_MS);
+      v.put("tenExpiries", measure.toMillis() * (int) v.get("repeats") >= 10 * TTL_MS);
       v.put("ladder", ladder.view());
       v.put("table", table());
       v.put("rankings", rankings());
@@ -203,8 +203,8 @@ final class HotKeyAtRate implements Scenario {
     int repeats = ctx.settings().calibration().repeats();
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
-    // per repeat: quick 2 x 6 s, full 3 x 10 s (at least 10 expiries in all)
-    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(6), Duration.ofSeconds(10));
+    // per repeat: quick 2 x 5 s, full 3 x 10 s (at least 10 expiries in all)
+    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(5), Duration.ofSeconds(10));
     List<Contender> inProcess = ctx.contenders(id(), StoreType.CAFFEINE);
     List<Floor> floors = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
@@ -232,7 +232,7 @@ final class HotKeyAtRate implements Scenario {
     Profile p = ctx.profile();
     try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
       Ladder climbed = Ladder.climb(ctx, redis, p.pick(new double[] {1_000, 2_500}, LADDER, LADDER),
-          p.pick(Duration.ofMillis(500), Duration.ofMillis(1_500), Duration.ofSeconds(3)));
+          p.pick(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(3)));
       for (int r = 0; r < repeats; r++) {
         for (Contender c : contenders) {
           Database db = Context.database(LOAD_MS, TTL_MS);

@@ -11,9 +11,9 @@ package stampede.settings;
  *                    {@code lagFactor} x the floor's largest lag, at any moment of its run, is machine-bound
  * @param lagFactor   see {@code lagMinMs}
  * @param repeats     how many times this profile runs each row of a repeated scenario (and its floor), interleaved
- * @param ladderPlusMs the Redis ladder: a step holds if, in its better repeat, the Redis hits' p99 is at most the
- *                    machine-bound limit of the floor at that rate plus this allowance for the round trip, and in
- *                    every repeat the generator kept its rate and no caller queued for a thread
+ * @param ladderPlusMs the Redis ladder: a step holds if, in at least one repeat, the Redis hits' p99 is at most the
+ *                    machine-bound limit of the floor measured just before it plus this allowance for the round
+ *                    trip, and in every repeat the generator kept its rate and no caller queued for a thread
  */
 public record Calibration(double p99Factor, double p99PlusMs, double lagMinMs, double lagFactor, int repeats,
     double ladderPlusMs) {

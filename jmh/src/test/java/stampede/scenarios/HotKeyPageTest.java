@@ -41,9 +41,9 @@ class HotKeyPageTest {
           Map.of("RejectedException: too many requests", 3L)));
       rows.add(row("CACHE_ASIDE", "REDIS", r, 10_000, 9_990 + 10 * r, 5, 20, Map.of()));
     }
-    List<Run> runs = List.of(new Run(10_000, false, 4.5, false), new Run(10_000, false, 9, false));
-    Ladder ladder = Ladder.of(List.of(new Step(10_000, runs, atRedis, 7, Verdict.HELD),
-        new Step(20_000, runs, atRedis, 7, Verdict.BEHIND)));
+    List<Run> runs = List.of(new Run(10_000, false, 4.5, false, 7), new Run(10_000, false, 9, false, 8));
+    Ladder ladder = Ladder.of(List.of(new Step(10_000, runs, atRedis, Verdict.HELD),
+        new Step(20_000, runs, atRedis, Verdict.BEHIND)), 4);
     HotKeyAtRate.Result result = new HotKeyAtRate.Result(rows, 100_000, ladder, Duration.ofSeconds(1),
         Duration.ofSeconds(6), inProcess);
     new ScenarioWriter(dir, PagesTest.run()).write(new Outcome("hot-key-100k", result, null, 1, 10, Map.of()));
@@ -58,8 +58,10 @@ class HotKeyPageTest {
         + "claimed): STALE_WHILE_REVALIDATE 8.00-9.00 < LAYERED_STACK 12.0-16.0. Not ranked (machine-bound): "
         + "SINGLE_FLIGHT, XFETCH.\n"), page);
     assertTrue(page.contains("10,000 requests/s on Redis, the highest step of the ladder below that held"), page);
-    assertTrue(page.contains("10,000/s: achieved 10,000, p99 4.50-9.00 ms against 7.00 ms (floor p99 1.00 ms): held; "
-        + "20,000/s: achieved 10,000, p99 4.50-9.00 ms against 7.00 ms (floor p99 1.00 ms): generator behind"), page);
+    assertTrue(page.contains("+ 4.00 ms for the round trip; the climb stops at the first step that does not hold. "
+        + "10,000/s: achieved 10,000, p99 4.50 / 9.00 ms against 7.00 / 8.00 ms (floor p99 1.00 ms): held; "
+        + "20,000/s: achieved 10,000, p99 4.50 / 9.00 ms against 7.00 / 8.00 ms (floor p99 1.00 ms): generator "
+        + "behind"), page);
     assertTrue(page.contains("**Floor (at the Redis rows' rate)**"), page);
     assertTrue(page.contains("- LAYERED_STACK (CAFFEINE): RejectedException: too many requests (6)"), page);
   }
