@@ -29,9 +29,13 @@ public record Spread(double min, double max, int repeats) {
     return new Spread(value, value, 1);
   }
 
-  /** True if the two ranges do not overlap (neither is NaN). */
+  /**
+   * True if the two ranges do not overlap (neither is NaN) and both come from at least two repeats: a single
+   * measurement has no noise to be above.
+   */
   public boolean separatedFrom(Spread o) {
-    return !Double.isNaN(min) && !Double.isNaN(o.min) && (max < o.min || o.max < min);
+    return repeats >= 2 && o.repeats >= 2 && !Double.isNaN(min) && !Double.isNaN(o.min)
+        && (max < o.min || o.max < min);
   }
 
   /** Milliseconds: "3.42" for one repeat or equal values, else "3.42-5.10" (lowest-highest). */

@@ -53,6 +53,7 @@ class MachineBoundTest {
     assertEquals(true, new Spread(1, 2, 2).separatedFrom(new Spread(2.5, 3, 2)));
     assertEquals(false, new Spread(1, 2.5, 2).separatedFrom(new Spread(2.5, 3, 2)));
     assertEquals(false, new Spread(1, 2, 2).separatedFrom(new Spread(Double.NaN, Double.NaN, 2)));
+    assertEquals(false, Spread.one(1).separatedFrom(Spread.one(3)), "one run each: no noise measured");
     assertEquals("3.42-17.4", new Spread(3.42, 17.4, 2).ms());
     assertEquals("3.42", Spread.one(3.42).ms());
     assertEquals(new Spread(1, 5, 3), Spread.of(List.of(5.0, Double.NaN, 1.0), d -> d));
