@@ -35,8 +35,8 @@ import stampede.settings.RedisTopology;
  * row once, then every row again), each round after a floor at the page's rate; the page sums the counts, gives
  * rates and latencies as lowest-highest and ranks only rows not machine-bound ({@link MachineBound}, {@link Ranking}).
  *
- * <p><b>Sizes</b>: {@code quick}: twice 1 s warm-up + 5 s measured (about 10 expiries in all), every strategy and peer but
- * the two jitter twins (jitter does nothing for one key) in process, eight on Redis (cache-aside, single flight, the
+ * <p><b>Sizes</b>: {@code quick}: twice 0.5 s warm-up + 5 s measured (about 10 expiries in all), every strategy and
+ * peer but the two jitter twins (jitter does nothing for one key) in process, eight on Redis (cache-aside, single flight, the
  * lock, two-level, XFetch over single flight, stale-while-revalidate plain and over single flight, the layered
  * stack); {@code full}: three times 2 s + 10 s, every strategy on both stores; {@code smoke}: 5,000/s, twice 1.1 s,
  * two strategies in process and one on Redis.
@@ -202,8 +202,8 @@ final class HotKeyAtRate implements Scenario {
     Profile p = ctx.profile();
     int repeats = ctx.settings().calibration().repeats();
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
-    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
-    // per repeat: quick 2 x 5 s, full 3 x 10 s (at least 10 expiries in all)
+    // per repeat: quick 2 x (0.5 s + 5 s), full 3 x (2 s + 10 s): at least 10 expiries in all
+    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(2));
     Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(5), Duration.ofSeconds(10));
     List<Contender> inProcess = ctx.contenders(id(), StoreType.CAFFEINE);
     List<Floor> floors = new ArrayList<>();

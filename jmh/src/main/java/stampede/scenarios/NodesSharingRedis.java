@@ -39,9 +39,10 @@ import stampede.settings.RedisTopology;
  * Each (strategy, N) reads its own hot key, so the rows' keys land on different slots and masters (the table says
  * which master served each). {@code -Dscenario.redis=standalone} or {@code =cluster} runs only one of the two.
  *
- * <p><b>Sizes</b>: {@code quick}: 2,000 requests/s in total, TTL 1 s, twice 0.5 s warm-up and 2 s measured (4
- * expiries in all) per (strategy, N), the repeats interleaved, each round after a floor; {@code full}: three times
- * 1 s + 5 s, plus stale-while-revalidate and XFetch over single flight;
+ * <p><b>Sizes</b>: {@code quick}: 2,000 requests/s in total, TTL 1 s, twice 0.5 s warm-up and 1.5 s measured (3
+ * expiries in all, as one 3 s run had) per (strategy, N), the repeats interleaved, each round after a floor;
+ * {@code full}: three times 1 s + 5 s, plus stale-while-revalidate (plain and over single flight) and XFetch over
+ * single flight;
  * {@code smoke}: two-level coalescing on 1 and 2 nodes, 1,000/s, 1 s.
  */
 final class NodesSharingRedis implements Scenario {
@@ -191,9 +192,9 @@ final class NodesSharingRedis implements Scenario {
     Profile p = ctx.profile();
     // below what one redis-server sustains on 2 cores next to this JVM; 8 nodes still see 12 callers per load each
     double rate = p.pick(1_000.0, 2_000.0, 2_000.0);
-    // per repeat (quick 2, full 3; see reference.conf): quick 0.5 s + 2 s, full 1 s + 5 s
+    // per repeat (quick 2, full 3; see reference.conf): quick 0.5 s + 1.5 s, full 1 s + 5 s
     Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(1));
-    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(2), Duration.ofSeconds(5));
+    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofMillis(1_500), Duration.ofSeconds(5));
     Run run = new Run(ctx, ctx.contenders(id(), StoreType.REDIS), rate, warmup, measure);
     List<Part> parts = new ArrayList<>();
     if (ctx.redis() != RedisTopology.CLUSTER) {
