@@ -38,8 +38,8 @@ import stampede.settings.RedisTopology;
  * <p><b>Sizes</b>: {@code quick}: twice 0.5 s warm-up + 5 s measured (about 10 expiries in all), every strategy and
  * peer but the two jitter twins (jitter does nothing for one key) in process, eight on Redis (cache-aside, single
  * flight, the lock, two-level, XFetch over single flight, stale-while-revalidate plain and over single flight, the
- * layered stack); {@code full}: three times 2 s + 10 s, every strategy on both stores; {@code smoke}: 5,000/s, twice 1.1 s,
- * two strategies in process and one on Redis.
+ * layered stack); {@code full}: three times 2 s + 10 s, every strategy on both stores; {@code smoke}: 5,000/s,
+ * twice 1.1 s, two strategies in process and one on Redis.
  */
 final class HotKeyAtRate implements Scenario {
   static final String KEY = "hot";
