@@ -205,7 +205,8 @@ final class DatabaseOutage implements Scenario {
             Table.count(r.staleDuringOutage() + r.staleAfterOutage()), Table.count(r.staleDuringOutage()),
             Table.count(r.staleAfterOutage())), Table.count(r.loadsTriedDuringOutage()),
             r.timeToRecoverMs() == null ? "not within " + Table.seconds(phases.afterMs() / 1000.0)
-                : Table.ms(r.timeToRecoverMs()) + " ms", floor.p99(r.p99ms()), Table.ms(r.maxMs()));
+                : Table.ms(r.timeToRecoverMs()) + " ms", floor.p99(r.p99ms(), generator.maxGeneratorLagMs()),
+            Table.ms(r.maxMs()));
       }
       v.put("table", t);
       v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy(), r.errorKinds())).toList()));

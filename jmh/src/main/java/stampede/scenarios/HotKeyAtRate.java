@@ -27,14 +27,19 @@ import stampede.settings.RedisTopology;
  * callers waiting on one load.
  *
  * <p><b>Redis:</b> every request is a round trip to one redis-server on loopback, so the rate is the highest this
- * machine sustains, found first by a ladder of short runs of cache-aside hits (1,000 to 80,000 a second, 1.5 s each):
- * the highest rate whose achieved rate stays within 5% of the target and whose hit latency p99 stays under 10 ms.
- * The table states it.
+ * machine sustains, found first by a ladder of short runs of cache-aside hits (1,000 to 80,000 a second, 1 s each),
+ * each step repeated and judged against a floor measured at the same rate ({@link Ladder} states the criterion).
+ * The page states it, every step's figures and the floor at the rate the Redis rows ran at.
  *
- * <p><b>Sizes</b>: {@code quick}: 1 s warm-up, 11 s measured (at least 10 expiries), every strategy and peer but
- * the two jitter twins (jitter does nothing for one key) in process, seven on Redis (cache-aside, single flight, the
- * lock, two-level, XFetch over single flight, stale-while-revalidate, the layered stack); {@code full}: 2 s + 30 s,
- * every strategy on both stores; {@code smoke}: 5,000/s for 1 s, two strategies in process and one on Redis.
+ * <p><b>Repeats</b>: every row runs {@code scenarios.calibration.repeats} times (quick 2, full 3), interleaved (every
+ * row once, then every row again), each round after a floor at the page's rate; the page sums the counts, gives
+ * rates and latencies as lowest-highest and ranks only rows not machine-bound ({@link MachineBound}, {@link Ranking}).
+ *
+ * <p><b>Sizes</b>: {@code quick}: twice 0.5 s warm-up + 5 s measured (about 10 expiries in all), every strategy and
+ * peer but the two jitter twins (jitter does nothing for one key) in process, eight on Redis (cache-aside, single
+ * flight, the lock, two-level, XFetch over single flight, stale-while-revalidate plain and over single flight, the
+ * layered stack); {@code full}: three times 2 s + 10 s, every strategy on both stores; {@code smoke}: 5,000/s,
+ * twice 1.1 s, two strategies in process and one on Redis.
  */
 final class HotKeyAtRate implements Scenario {
   static final String KEY = "hot";
@@ -53,19 +58,19 @@ final class HotKeyAtRate implements Scenario {
     return profile.pick(1_000, 10_000, 10_000);
   }
 
-  /** One strategy's run on one store: what {@code scenarios.json} publishes of it. */
-  record Row(String strategy, String store, double targetPerSecond, double achievedPerSecond, boolean behind,
-      double maxGeneratorLagMs, long requests, long expiries, long loads, double loadsPerExpiry, double loadsPerSecond,
-      int peakConcurrentLoads, double p50ms, double p99ms, double p999ms, double maxMs, long staleServed,
-      double oldestValueServedMs, long errors, Map<String, Long> errorKinds, int peakCallers,
+  /** One strategy's run on one store, one repeat: what {@code scenarios.json} publishes of it. */
+  record Row(String strategy, String store, int repeat, double targetPerSecond, double achievedPerSecond,
+      boolean behind, double maxGeneratorLagMs, long requests, long expiries, long loads, double loadsPerExpiry,
+      double loadsPerSecond, int peakConcurrentLoads, double p50ms, double p99ms, double p999ms, double maxMs,
+      long staleServed, double oldestValueServedMs, long errors, Map<String, Long> errorKinds, int peakCallers,
       boolean callerPoolExhausted) {
 
     /**
      * The row of run {@code s}; {@code oldestNanos}: the age of the oldest value it answered with, -1 if none known.
      */
-    static Row of(String strategy, StoreType store, double target, Steady s, long oldestNanos) {
+    static Row of(String strategy, StoreType store, int repeat, double target, Steady s, long oldestNanos) {
       Meter m = s.meter();
-      return new Row(strategy, store.name(), target, s.result().achievedPerSecond(), s.result().behind(),
+      return new Row(strategy, store.name(), repeat, target, s.result().achievedPerSecond(), s.result().behind(),
           s.result().maxLagNanos() / 1e6, s.measured(), m.episodes(), m.loads(), m.loadsPerExpiry(),
           m.loads() / measureSeconds(s), m.peakLoads(), s.p(50), s.p(99), s.p(99.9), s.max(),
           m.events(Event.STALE_SERVED), oldestNanos / 1e6, s.errors(), s.errorKinds(), s.peakCallers(),
@@ -73,14 +78,10 @@ final class HotKeyAtRate implements Scenario {
     }
   }
 
-  /** One step of the Redis ladder: the target rate, what was achieved, the p99 of the hits. */
-  record Step(double target, double achieved, double p99ms) { }
-
-  /**
-   * The Redis ladder: the rate the Redis rows ran at, whether it was sustained (else it is the first step, which
-   * this machine did not even sustain), and the steps climbed.
-   */
-  record Ladder(double rate, boolean sustained, List<Step> steps) { }
+  /** The page's rows: one per strategy and store, the repeats ({@link Repeats}) of its runs gathered. */
+  static List<Repeats<Row>> byStrategy(List<Row> rows) {
+    return Repeats.group(rows, r -> r.strategy() + "@" + r.store());
+  }
 
   /** Every row, in process then on Redis, at {@code rate} in process and the ladder's rate on Redis. */
   record Result(List<Row> rows, double rate, Ladder ladder, Duration warmup, Duration measure, Floor floor)
@@ -91,29 +92,59 @@ final class HotKeyAtRate implements Scenario {
       Map<String, Object> d = new LinkedHashMap<>();
       d.put("redisRate", ladder.rate());
       d.put("floor", floor.data());
+      d.put("redisLadder", ladder.data());
       return d;
     }
 
     @Override
     public Map<String, Object> view() {
       Map<String, Object> v = new LinkedHashMap<>();
-      v.put("floor", floor.view());
+      List<Map<String, Object>> floors = new ArrayList<>();
+      floors.add(where(floor.view(), "in process", false));
+      if (ladder.floor() != null && ladder.floor().view() != null) {
+        floors.add(where(ladder.floor().view(), "at the Redis rows' rate", true));
+      }
+      v.put("floor", floors);
       v.put("rate", Table.rate(rate));
+      v.put("repeats", Math.max(1, rows.stream().mapToInt(Row::repeat).max().orElse(0) + 1));
       v.put("redisRate", Table.rate(ladder.rate()));
       v.put("sustained", ladder.sustained());
       v.put("warmup", seconds(warmup));
       v.put("measure", seconds(measure));
-      v.put("tenExpiries", measure.toMillis() > 10 * TTL_MS);
-      List<Map<String, Object>> steps = new ArrayList<>();
-      for (Step step : ladder.steps()) {
-        steps.add(Map.of("first", steps.isEmpty(), "target", Table.rate(step.target()), "achieved",
-            Table.rate(step.achieved()), "p99", Table.ms(step.p99ms())));
-      }
-      v.put("ladder", steps.isEmpty() ? List.of() : List.of(Map.of("steps", steps)));
+      v.put("tenExpiries", measure.toMillis() * (int) v.get("repeats") >= 10 * TTL_MS);
+      v.put("ladder", ladder.view());
       v.put("table", table());
-      v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.strategy() + " (" + r.store() + ")",
-          r.errorKinds())).toList()));
+      v.put("rankings", rankings());
+      v.put("errorKinds", ErrorKinds.view(byStrategy(rows).stream().map(g -> Map.entry(g.first().strategy() + " ("
+          + g.first().store() + ")", g.merged(Row::errorKinds))).toList()));
       return v;
+    }
+
+    /** A floor's view labelled {@code where}; {@code again}: the rule was stated under an earlier floor. */
+    private static Map<String, Object> where(Map<String, Object> view, String where, boolean again) {
+      if (view == null) {
+        return Map.of();
+      }
+      Map<String, Object> v = new LinkedHashMap<>(view);
+      v.put("where", where);
+      v.put("again", again);
+      return v;
+    }
+
+    /** The ranking in process and on Redis (each against its own floor): the template's {@code rankings}. */
+    List<Map<String, Object>> rankings() {
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (StoreType store : StoreType.values()) {
+        Floor f = store == StoreType.CAFFEINE ? floor : ladder.floor();
+        List<Ranking.Entry> entries = byStrategy(rows).stream().filter(g -> g.first().store().equals(store.name()))
+            .map(g -> new Ranking.Entry(g.first().strategy(), g.spread(Row::p99ms),
+            f.judge(g.spread(Row::p99ms).max(), g.max(Row::maxGeneratorLagMs)))).toList();
+        if (!entries.isEmpty()) {
+          out.add(Map.of("where", store == StoreType.CAFFEINE ? "in process" : "on Redis", "ranking",
+              new Ranking(entries).view(), "again", !out.isEmpty()));
+        }
+      }
+      return out;
     }
 
     private static String seconds(Duration d) {
@@ -124,14 +155,21 @@ final class HotKeyAtRate implements Scenario {
       Table t = new Table("strategy", "store", ">target/s", ">achieved/s", ">generator max lag ms", ">expiries",
           ">loads", ">loads per expiry", ">loads/s", ">peak concurrent loads", ">p50 ms", ">p99 ms", ">p99.9 ms",
           ">max ms", ">stale served", ">oldest value served ms", ">errors", ">peak callers in flight");
-      for (Row r : rows) {
-        t.row(r.strategy(), r.store(), Table.rate(r.targetPerSecond()),
-            Steady.achieved(r.achievedPerSecond(), r.behind()), Table.ms(r.maxGeneratorLagMs()),
-            Table.count(r.expiries()), Table.count(r.loads()), Table.ratio(r.loadsPerExpiry()),
-            Table.ratio(r.loadsPerSecond()), Table.count(r.peakConcurrentLoads()), Table.ms(r.p50ms()),
-            floor.p99(r.p99ms()), Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.staleServed(),
-            r.requests()), r.oldestValueServedMs() < 0 ? "-" : Table.ms(r.oldestValueServedMs()),
-            Table.percent(r.errors(), r.requests()), Steady.callers(r.peakCallers(), r.callerPoolExhausted()));
+      for (Repeats<Row> g : byStrategy(rows)) {
+        Row r = g.first();
+        Floor f = r.store().equals(StoreType.CAFFEINE.name()) ? floor : ladder.floor();
+        long expiries = g.sum(Row::expiries);
+        long requests = g.sum(Row::requests);
+        double oldest = g.max(Row::oldestValueServedMs);
+        t.row(r.strategy(), r.store(), Table.rate(r.targetPerSecond()), g.spread(Row::achievedPerSecond).rate()
+            + (g.any(Row::behind) ? " (behind)" : ""), Table.ms(g.max(Row::maxGeneratorLagMs)),
+            Table.count(expiries), Table.count(g.sum(Row::loads)), Table.ratio(expiries == 0 ? Double.NaN
+            : (double) g.sum(Row::loads) / expiries), g.spread(Row::loadsPerSecond).ratio(),
+            Table.count((long) g.max(Row::peakConcurrentLoads)), g.spread(Row::p50ms).ms(),
+            f.p99(g.spread(Row::p99ms), g.max(Row::maxGeneratorLagMs)), g.spread(Row::p999ms).ms(),
+            Table.ms(g.max(Row::maxMs)), Table.percent(g.sum(Row::staleServed), requests),
+            oldest < 0 ? "-" : Table.ms(oldest), Table.percent(g.sum(Row::errors), requests),
+            Steady.callers((int) g.max(Row::peakCallers), g.any(Row::callerPoolExhausted)));
       }
       return t;
     }
@@ -145,8 +183,10 @@ final class HotKeyAtRate implements Scenario {
       for (StoreType store : StoreType.values()) {
         List<Double> ys = new ArrayList<>();
         for (String n : names) {
-          double y = rows.stream().filter(x -> x.strategy().equals(n) && x.store().equals(store.name()))
-              .mapToDouble(Row::loadsPerExpiry).findFirst().orElse(Double.NaN);
+          List<Row> runs = rows.stream().filter(x -> x.strategy().equals(n) && x.store().equals(store.name()))
+              .toList();
+          long expiries = runs.stream().mapToLong(Row::expiries).sum();
+          double y = expiries == 0 ? Double.NaN : runs.stream().mapToLong(Row::loads).sum() / (double) expiries;
           ys.add(y > 0 ? y : null); // no bar: nothing to draw on a log axis (or the row did not run)
         }
         if (ys.stream().anyMatch(y -> y != null)) {
@@ -160,56 +200,64 @@ final class HotKeyAtRate implements Scenario {
   @Override
   public Result run(Context ctx) throws Exception {
     Profile p = ctx.profile();
+    int repeats = ctx.settings().calibration().repeats();
     double rate = p.pick(5_000.0, 100_000.0, 100_000.0);
-    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
-    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(11), Duration.ofSeconds(30));
-    Floor floor = Floor.measure(ctx, rate);
+    // per repeat: quick 2 x (0.5 s + 5 s), full 3 x (2 s + 10 s): at least 10 expiries in all
+    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(2));
+    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(5), Duration.ofSeconds(10));
+    List<Contender> inProcess = ctx.contenders(id(), StoreType.CAFFEINE);
+    List<Floor> floors = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
-    for (Contender c : ctx.contenders(id(), StoreType.CAFFEINE)) {
-      Database db = Context.database(LOAD_MS, TTL_MS);
-      Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(TTL_MS)).metrics(ctx.meters(c.name())).build();
-      try {
-        rows.add(measure(ctx, c, env, rate, warmup, measure));
-      } finally {
-        env.close();
-      }
-    }
-    List<Contender> onRedis = ctx.contenders(id(), StoreType.REDIS);
-    Ladder ladder = onRedis.isEmpty() ? new Ladder(0, false, List.of())
-        : onRedis(ctx, onRedis, rows, warmup, measure);
-    return new Result(rows, rate, ladder, warmup, measure, floor);
-  }
-
-  /** Finds the rate Redis sustains, then measures {@code contenders} at it into {@code rows}. */
-  Ladder onRedis(Context ctx, List<Contender> contenders, List<Row> rows, Duration warmup, Duration measure) {
-    Profile p = ctx.profile();
-    double[] ladder = p.pick(new double[] {1_000}, LADDER, LADDER);
-    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
-      Ladder climbed = calibrate(ctx, redis, ladder, p.pick(Duration.ofMillis(500), Duration.ofMillis(1_500),
-          Duration.ofSeconds(3)));
-      for (Contender c : contenders) {
+    for (int r = 0; r < repeats; r++) { // interleaved: every row once, then every row again
+      floors.add(Floor.measure(ctx, rate));
+      for (Contender c : inProcess) {
         Database db = Context.database(LOAD_MS, TTL_MS);
-        Env env = redis.node(db, Duration.ofMillis(TTL_MS), "hk:" + c.name() + ":", ctx.meters(c.name()));
+        Env env = Env.builder(StoreType.CAFFEINE, db, Duration.ofMillis(TTL_MS)).metrics(ctx.meters(c.name()))
+            .build();
         try {
-          rows.add(measure(ctx, c, env, climbed.rate(), warmup, measure));
+          rows.add(measure(ctx, c, env, r, rate, warmup, measure));
         } finally {
           env.close();
         }
-        redis.flushAll();
+      }
+    }
+    List<Contender> onRedis = ctx.contenders(id(), StoreType.REDIS);
+    Ladder ladder = onRedis.isEmpty() ? Ladder.none() : onRedis(ctx, onRedis, rows, repeats, warmup, measure);
+    return new Result(rows, rate, ladder, warmup, measure, Floor.across(floors));
+  }
+
+  /** Finds the rate Redis sustains ({@link Ladder}), then measures {@code contenders} at it into {@code rows}. */
+  Ladder onRedis(Context ctx, List<Contender> contenders, List<Row> rows, int repeats, Duration warmup,
+      Duration measure) {
+    Profile p = ctx.profile();
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
+      Ladder climbed = Ladder.climb(ctx, redis, p.pick(new double[] {1_000, 2_500}, LADDER, LADDER),
+          p.pick(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(3)));
+      for (int r = 0; r < repeats; r++) {
+        for (Contender c : contenders) {
+          Database db = Context.database(LOAD_MS, TTL_MS);
+          Env env = redis.node(db, Duration.ofMillis(TTL_MS), "hk:" + c.name() + ":", ctx.meters(c.name()));
+          try {
+            rows.add(measure(ctx, c, env, r, climbed.rate(), warmup, measure));
+          } finally {
+            env.close();
+          }
+          redis.flushAll();
+        }
       }
       return climbed;
     }
   }
 
-  Row measure(Context ctx, Contender c, Env env, double rate, Duration warmup, Duration measure) {
+  Row measure(Context ctx, Contender c, Env env, int repeat, double rate, Duration warmup, Duration measure) {
     BenchCache cache = c.create(env);
     LongAccumulator oldest = new LongAccumulator(Math::max, -1);
     Steady s = Steady.run(ctx, env.db, List.of(env.counters), rate, warmup, measure,
         i -> oldest.accumulate(age(cache.get(KEY))));
-    ctx.log("hot-key-100k %-28s %-8s %s/s: %,d loads / %,d expiries = %s, p99 %s ms, peak callers %s", c.name(),
-        env.storeType, s.achieved(), s.meter().loads(), s.meter().episodes(), Table.ratio(s.meter().loadsPerExpiry()),
-        Table.ms(s.p(99)), s.callers());
-    return Row.of(c.name(), env.storeType, rate, s, oldest.get());
+    ctx.log("hot-key-100k %-28s %-8s #%d %s/s: %,d loads / %,d expiries = %s, p99 %s ms, peak callers %s", c.name(),
+        env.storeType, repeat + 1, s.achieved(), s.meter().loads(), s.meter().episodes(),
+        Table.ratio(s.meter().loadsPerExpiry()), Table.ms(s.p(99)), s.callers());
+    return Row.of(c.name(), env.storeType, repeat, rate, s, oldest.get());
   }
 
   /**
@@ -225,40 +273,6 @@ final class HotKeyAtRate implements Scenario {
       return System.nanoTime() - Long.parseLong(value, at + 1, value.length(), 10);
     } catch (NumberFormatException e) {
       return -1;
-    }
-  }
-
-  /**
-   * The highest rate of the ladder that cache-aside hits on Redis sustain: achieved within 5% of the target, p99
-   * under 10 ms, no caller queued for a thread; it stops at the first rate that fails, and records every step.
-   */
-  Ladder calibrate(Context ctx, RedisBackend redis, double[] ladder, Duration step) {
-    Database db = Context.database(LOAD_MS, 3_600_000);
-    Env env = redis.node(db, Duration.ofHours(1), "hk-ladder:", null);
-    try {
-      BenchCache cache = Contender.of(StrategyType.CACHE_ASIDE).create(env);
-      cache.get(KEY);
-      // not measured: the JIT compiles the Redis read path before the first step
-      Steady.run(ctx, db, List.of(env.counters), ladder[0], step, Duration.ofMillis(100), i -> cache.get(KEY));
-      double best = 0;
-      List<Step> steps = new ArrayList<>();
-      for (double rate : ladder) {
-        Steady s = Steady.run(ctx, db, List.of(env.counters), rate, Duration.ofMillis(300), step,
-            i -> cache.get(KEY));
-        steps.add(new Step(rate, s.result().achievedPerSecond(), s.p(99)));
-        boolean kept = !s.result().behind() && s.p(99) < 10 && !s.exhausted();
-        ctx.log("hot-key-100k Redis ladder %,.0f/s: achieved %s, p99 %s ms: %s", rate, s.achieved(),
-            Table.ms(s.p(99)), kept ? "sustained" : "not sustained");
-        if (!kept) {
-          break;
-        }
-        best = rate;
-      }
-      // not even the first step: run at it, and the rows show how it went
-      return new Ladder(best > 0 ? best : ladder[0], best > 0, steps);
-    } finally {
-      env.close();
-      redis.flushAll();
     }
   }
 

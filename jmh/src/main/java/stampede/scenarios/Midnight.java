@@ -55,7 +55,7 @@ final class Midnight implements Scenario {
   @SuppressWarnings("ArrayRecordComponent")
   record Row(String strategy, long loadsAfterMidnight, long peakLoadsPer100ms, int peakConcurrentLoads, double p99ms,
       double p999ms, double maxMs, long errors, Map<String, Long> errorKinds, long requests, double achievedPerSecond,
-      boolean behind,
+      boolean behind, double maxGeneratorLagMs,
       double writeSeconds, double readsFromSeconds, int peakCallers, boolean callerPoolExhausted,
       long[] loadsPer100ms) { }
 
@@ -109,12 +109,13 @@ final class Midnight implements Scenario {
     Table table() {
       Table t = new Table("strategy", ">loads after midnight", ">peak loads per 100 ms", ">peak loads/s",
           ">peak concurrent loads", ">p99 ms", ">p99.9 ms", ">max ms", ">errors", ">achieved reads/s",
-          ">peak callers in flight", ">reads from");
+          ">generator max lag ms", ">peak callers in flight", ">reads from");
       for (Row r : rows) {
         t.row(r.strategy(), Table.count(r.loadsAfterMidnight()), Table.count(r.peakLoadsPer100ms()),
-            Table.count(r.peakLoadsPer100ms() * 10), Table.count(r.peakConcurrentLoads()), floor.p99(r.p99ms()),
-            Table.ms(r.p999ms()), Table.ms(r.maxMs()), Table.percent(r.errors(), r.requests()),
-            Steady.achieved(r.achievedPerSecond(), r.behind()), Steady.callers(r.peakCallers(),
+            Table.count(r.peakLoadsPer100ms() * 10), Table.count(r.peakConcurrentLoads()),
+            floor.p99(r.p99ms(), r.maxGeneratorLagMs()), Table.ms(r.p999ms()), Table.ms(r.maxMs()),
+            Table.percent(r.errors(), r.requests()), Steady.achieved(r.achievedPerSecond(), r.behind()),
+            Table.ms(r.maxGeneratorLagMs()), Steady.callers(r.peakCallers(),
             r.callerPoolExhausted()), Table.seconds(r.readsFromSeconds()));
       }
       return t;
@@ -225,7 +226,8 @@ final class Midnight implements Scenario {
     Row row = new Row(name, loadsAfter, loads.max(0, Long.MAX_VALUE), db.peakConcurrentLoads(), Probe.millis(h, 99),
         Probe.millis(h, 99.9), Probe.maxMillis(h), probe.errors(), probe.errorKinds(), probe.measured(),
         r.achievedPerSecond(),
-        r.behind(), writeSeconds, (origin - writtenAt) / 1e9, ctx.callers().peak(), ctx.callers().exhausted(),
+        r.behind(), r.maxLagNanos() / 1e6, writeSeconds, (origin - writtenAt) / 1e9, ctx.callers().peak(),
+        ctx.callers().exhausted(),
         loads.buckets());
     ctx.log("midnight %-22s wrote %,d keys in %.1f s; after midnight %,d loads, peak %,d per 100 ms, %,d at once, "
             + "p99 %s ms, achieved %s/s", name, z.keys(), writeSeconds, loadsAfter, row.peakLoadsPer100ms(),

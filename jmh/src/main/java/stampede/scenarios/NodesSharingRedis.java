@@ -39,8 +39,10 @@ import stampede.settings.RedisTopology;
  * Each (strategy, N) reads its own hot key, so the rows' keys land on different slots and masters (the table says
  * which master served each). {@code -Dscenario.redis=standalone} or {@code =cluster} runs only one of the two.
  *
- * <p><b>Sizes</b>: {@code quick}: 2,000 requests/s in total, TTL 1 s, 1 s warm-up and 3 s measured (3 expiries) per
- * (strategy, N); {@code full}: 10 s measured, plus stale-while-revalidate and XFetch over single flight;
+ * <p><b>Sizes</b>: {@code quick}: 2,000 requests/s in total, TTL 1 s, twice 0.5 s warm-up and 1.5 s measured (3
+ * expiries in all, as one 3 s run had) per (strategy, N), the repeats interleaved, each round after a floor;
+ * {@code full}: three times 1 s + 5 s, plus stale-while-revalidate (plain and over single flight) and XFetch over
+ * single flight;
  * {@code smoke}: two-level coalescing on 1 and 2 nodes, 1,000/s, 1 s.
  */
 final class NodesSharingRedis implements Scenario {
@@ -54,14 +56,16 @@ final class NodesSharingRedis implements Scenario {
   }
 
   /** One strategy on N nodes: what {@code scenarios.json} publishes, and its request count and master port. */
-  record Row(String redis, String strategy, int nodes, double achievedPerSecond, boolean behind, long expiries,
+  record Row(String redis, String strategy, int nodes, int repeat, double achievedPerSecond, boolean behind,
+      double maxGeneratorLagMs, long expiries,
       long loads, double loadsPerExpiry, int peakConcurrentLoads, double p50ms, double p99ms, double maxMs,
       long errors, Map<String, Long> errorKinds, @JsonIgnore long requests, @JsonIgnore int masterPort) {
 
-    static Row of(boolean cluster, String strategy, int nodes, Steady s, int masterPort) {
-      return new Row(cluster ? "cluster" : "standalone", strategy, nodes, s.result().achievedPerSecond(),
-          s.result().behind(), s.meter().episodes(), s.meter().loads(), s.meter().loadsPerExpiry(),
-          s.meter().peakLoads(), s.p(50), s.p(99), s.max(), s.errors(), s.errorKinds(), s.measured(), masterPort);
+    static Row of(boolean cluster, String strategy, int nodes, int repeat, Steady s, int masterPort) {
+      return new Row(cluster ? "cluster" : "standalone", strategy, nodes, repeat, s.result().achievedPerSecond(),
+          s.result().behind(), s.result().maxLagNanos() / 1e6, s.meter().episodes(), s.meter().loads(),
+          s.meter().loadsPerExpiry(), s.meter().peakLoads(), s.p(50), s.p(99), s.max(), s.errors(), s.errorKinds(),
+          s.measured(), masterPort);
     }
   }
 
@@ -84,9 +88,11 @@ final class NodesSharingRedis implements Scenario {
       cols.add("notes");
       Table t = new Table(cols.toArray(new String[0]));
       byStrategy().forEach((strategy, rs) -> {
+        List<Repeats<Row>> byN = Repeats.group(rs, r -> String.valueOf(r.nodes()));
         List<Object> cells = new ArrayList<>(List.of(strategy));
-        rs.forEach(r -> cells.add(Table.ratio(r.loadsPerExpiry())));
-        rs.forEach(r -> cells.add(floor.p99(r.p99ms())));
+        byN.forEach(g -> cells.add(Table.ratio(g.sum(Row::expiries) == 0 ? Double.NaN
+            : (double) g.sum(Row::loads) / g.sum(Row::expiries))));
+        byN.forEach(g -> cells.add(floor.p99(g.spread(Row::p99ms), g.max(Row::maxGeneratorLagMs))));
         if (cluster) {
           cells.add(rs.stream().map(r -> String.valueOf(r.masterPort())).distinct().collect(Collectors.joining(", ")));
         }
@@ -96,17 +102,33 @@ final class NodesSharingRedis implements Scenario {
       return t;
     }
 
-    /** What the machine did to a strategy's rows: a generator behind its schedule, errors. */
+    /**
+     * The latency ranking at each node count, against {@code floor}: the template's {@code rankings}; {@code first}:
+     * this part's first ranking is the page's first (it explains the notation).
+     */
+    List<Map<String, Object>> rankings(Floor floor, boolean first) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (int n : nodeCounts) {
+        List<Ranking.Entry> entries = Repeats.group(rows.stream().filter(r -> r.nodes() == n).toList(),
+            Row::strategy).stream().map(g -> new Ranking.Entry(g.first().strategy(), g.spread(Row::p99ms),
+            floor.judge(g.spread(Row::p99ms).max(), g.max(Row::maxGeneratorLagMs)))).toList();
+        out.add(Map.of("where", String.format(Locale.ROOT, "%s, %d node%s", cluster ? "Redis Cluster" : "one Redis",
+            n, n == 1 ? "" : "s"), "ranking", new Ranking(entries).view(), "again", !(first && out.isEmpty())));
+      }
+      return out;
+    }
+
+    /** What the machine did to a strategy's rows: a generator behind its schedule, errors (by repeat). */
     static List<String> flags(List<Row> rs) {
       List<String> flags = new ArrayList<>();
       for (Row r : rs) {
         if (r.behind()) {
-          flags.add(String.format(Locale.ROOT, "%d nodes: generator behind (%s/s)", r.nodes(),
+          flags.add(String.format(Locale.ROOT, "%d nodes #%d: generator behind (%s/s)", r.nodes(), r.repeat() + 1,
               Steady.achieved(r.achievedPerSecond(), true)));
         }
         if (r.errors() > 0) {
-          flags.add(String.format(Locale.ROOT, "%d nodes: %s errors", r.nodes(), Table.percent(r.errors(),
-              r.requests())));
+          flags.add(String.format(Locale.ROOT, "%d nodes #%d: %s errors", r.nodes(), r.repeat() + 1,
+              Table.percent(r.errors(), r.requests())));
         }
       }
       return flags;
@@ -141,12 +163,15 @@ final class NodesSharingRedis implements Scenario {
       v.put("clusterAfter", parts.size() > 1 ? List.of(parts.get(1).where()) : List.of());
       v.put("floor", floor.view());
       v.put("rate", Table.rate(rate));
-      v.put("warmup", String.format(Locale.ROOT, "%.0f", warmup.toMillis() / 1000.0));
-      v.put("measure", String.format(Locale.ROOT, "%.0f", measure.toMillis() / 1000.0));
+      v.put("warmup", String.format(Locale.ROOT, "%.1f", warmup.toMillis() / 1000.0));
+      v.put("measure", String.format(Locale.ROOT, "%.1f", measure.toMillis() / 1000.0));
       v.put("peer", Contender.of(Peer.REDISSON_LOCK).description());
-      v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table(floor))).toList());
-      v.put("errorKinds", ErrorKinds.view(rows().stream().map(r -> Map.entry(String.format(Locale.ROOT,
-          "%s, %d node(s), %s", r.strategy(), r.nodes(), r.redis()), r.errorKinds())).toList()));
+      v.put("repeats", rows().stream().mapToInt(Row::repeat).max().orElse(0) + 1);
+      v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table(floor), "rankings",
+          p.rankings(floor, p == parts.get(0)))).toList());
+      v.put("errorKinds", ErrorKinds.view(Repeats.group(rows(), r -> r.redis() + r.strategy() + r.nodes()).stream()
+          .map(g -> Map.entry(String.format(Locale.ROOT, "%s, %d node(s), %s", g.first().strategy(),
+          g.first().nodes(), g.first().redis()), g.merged(Row::errorKinds))).toList()));
       return v;
     }
 
@@ -157,8 +182,9 @@ final class NodesSharingRedis implements Scenario {
           "application nodes sharing one Redis", "loads per expiry", true, true).xRange(0.9, 9.0);
       Part p = parts.get(0);
       double[] x = Arrays.stream(p.nodeCounts()).asDoubleStream().toArray();
-      p.byStrategy().forEach((strategy, rs) -> chart.line(strategy, x,
-          rs.stream().mapToDouble(Row::loadsPerExpiry).toArray(), true));
+      p.byStrategy().forEach((strategy, rs) -> chart.line(strategy, x, Repeats.group(rs, r -> "" + r.nodes())
+          .stream().mapToDouble(g -> g.sum(Row::expiries) == 0 ? Double.NaN
+          : (double) g.sum(Row::loads) / g.sum(Row::expiries)).toArray(), true));
       return chart;
     }
   }
@@ -168,9 +194,9 @@ final class NodesSharingRedis implements Scenario {
     Profile p = ctx.profile();
     // below what one redis-server sustains on 2 cores next to this JVM; 8 nodes still see 12 callers per load each
     double rate = p.pick(1_000.0, 2_000.0, 2_000.0);
-    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofSeconds(1), Duration.ofSeconds(2));
-    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofSeconds(3), Duration.ofSeconds(10));
-    Floor floor = Floor.measure(ctx, rate);
+    // per repeat (quick 2, full 3; see reference.conf): quick 0.5 s + 1.5 s, full 1 s + 5 s
+    Duration warmup = p.pick(Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(1));
+    Duration measure = p.pick(Duration.ofMillis(1_100), Duration.ofMillis(1_500), Duration.ofSeconds(5));
     Run run = new Run(ctx, ctx.contenders(id(), StoreType.REDIS), rate, warmup, measure);
     List<Part> parts = new ArrayList<>();
     if (ctx.redis() != RedisTopology.CLUSTER) {
@@ -181,7 +207,7 @@ final class NodesSharingRedis implements Scenario {
       // on the cluster: one row per strategy at the smallest and the largest N (all four in the full profile)
       parts.add(run.on(RedisTopology.CLUSTER, p.pick(new int[] {2}, new int[] {1, 8}, new int[] {1, 2, 4, 8})));
     }
-    return new Result(parts, rate, warmup, measure, floor);
+    return new Result(parts, rate, warmup, measure, Floor.across(run.floors));
   }
 
   /** The contenders and run settings both topologies share. */
@@ -191,6 +217,7 @@ final class NodesSharingRedis implements Scenario {
     final double rate;
     final Duration warmup;
     final Duration measure;
+    final List<Floor> floors = new ArrayList<>();
 
     Run(Context ctx, List<Contender> contenders, double rate, Duration warmup, Duration measure) {
       this.ctx = ctx;
@@ -208,13 +235,16 @@ final class NodesSharingRedis implements Scenario {
       boolean cluster = topology == RedisTopology.CLUSTER;
       List<Row> rows = new ArrayList<>();
       try (RedisBackend redis = RedisBackend.start(topology)) {
-        for (Contender c : contenders) {
-          for (int n : nodeCounts) {
-            String key = cluster ? KEY + ":" + c.name() + ":" + n : KEY;
-            Steady s = measure(ctx, redis, c, n, rate, warmup, measure, key);
-            int port = cluster ? redis.masterPortOf(RedisKeys.strings(prefix(c, n)).entry(key)) : -1;
-            rows.add(Row.of(cluster, c.name(), n, s, port));
-            redis.flushAll();
+        for (int r = 0; r < ctx.settings().calibration().repeats(); r++) { // interleaved: all rows, then again
+          floors.add(Floor.measure(ctx, rate));
+          for (Contender c : contenders) {
+            for (int n : nodeCounts) {
+              String key = cluster ? KEY + ":" + c.name() + ":" + n : KEY;
+              Steady s = measure(ctx, redis, c, n, rate, warmup, measure, key);
+              int port = cluster ? redis.masterPortOf(RedisKeys.strings(prefix(c, n)).entry(key)) : -1;
+              rows.add(Row.of(cluster, c.name(), n, r, s, port));
+              redis.flushAll();
+            }
           }
         }
         return new Part(cluster, redis.describe(), nodeCounts, rows);

@@ -24,9 +24,10 @@ import stampede.core.Nullable;
  * @param redis           {@code scenario.redis}: where the N-nodes scenario runs
  * @param jmhDryRun       {@code bench.dryRun}: the JMH runner prints its plan only
  * @param scenariosDryRun {@code scenarios.dryRun}: the scenario runner prints its plan only
+ * @param calibration     {@code scenarios.calibration}: the machine-bound rule's margins, the repeats of this profile
  */
 public record BenchSettings(Profile profile, Path out, String jmhOnly, List<String> strategies, String scenariosOnly,
-    RedisTopology redis, boolean jmhDryRun, boolean scenariosDryRun) {
+    RedisTopology redis, boolean jmhDryRun, boolean scenariosDryRun, Calibration calibration) {
 
   /** The command both runners print and record: the bench command with the settings that differ from it. */
   static final String COMMAND = "mvn -B -ntp -P bench -pl jmh -am verify -DskipTests";
@@ -49,7 +50,14 @@ public record BenchSettings(Profile profile, Path out, String jmhOnly, List<Stri
         : profile == Profile.SMOKE ? c.getString("bench.smokeDir") : c.getString("bench.resultsDir"));
     return new BenchSettings(profile, dir, c.getString("bench.only"), names(c.getString("bench.strategies")),
         c.getString("scenarios.only"), RedisTopology.of(c.getString("scenario.redis")),
-        flag(c.getString("bench.dryRun")), flag(c.getString("scenarios.dryRun")));
+        flag(c.getString("bench.dryRun")), flag(c.getString("scenarios.dryRun")), calibration(c, profile));
+  }
+
+  /** {@code scenarios.calibration}, its repeats those of {@code profile}. */
+  static Calibration calibration(Config c, Profile profile) {
+    Config k = c.getConfig("scenarios.calibration");
+    return new Calibration(k.getDouble("p99Factor"), k.getDouble("p99PlusMs"), k.getDouble("lagMinMs"),
+        k.getDouble("lagFactor"), k.getInt("repeats." + profile.id()), k.getDouble("ladderPlusMs"));
   }
 
   /** "A, B" to [A, B]; blank to none. */

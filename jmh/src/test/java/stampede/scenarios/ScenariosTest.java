@@ -34,6 +34,25 @@ class ScenariosTest {
     assertEquals(2_500, new Midnight().callerThreads(Profile.QUICK));
   }
 
+  /**
+   * Every page can carry its errors by kind (class and reason, counted), and every page of a rate-driven scenario
+   * (one that measures a floor) states its floor and the machine-bound rule.
+   */
+  @Test
+  void everyPageHasErrorKindsAndEveryRatePageItsFloor() throws Exception {
+    for (Scenario s : ScenarioRunner.all()) {
+      String template;
+      try (var in = getClass().getClassLoader().getResourceAsStream(ScenarioWriter.TEMPLATES + "/" + s.id()
+          + ".mustache")) {
+        template = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      }
+      assertTrue(template.contains("{{> error-kinds}}"), s.id());
+      boolean rateDriven = Set.of("hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage")
+          .contains(s.id());
+      assertEquals(rateDriven, template.contains("{{> floor}}"), s.id());
+    }
+  }
+
   @Test
   void oneTopologyStartsAtATime() {
     assertThrows(IllegalArgumentException.class, () -> RedisBackend.start(RedisTopology.BOTH));

@@ -87,4 +87,13 @@ class BenchSettingsTest {
     assertEquals("b", Profile.QUICK.pick("a", "b", "c"));
     assertTrue(Profile.FULL.atLeast(Profile.QUICK) && !Profile.SMOKE.atLeast(Profile.QUICK));
   }
+
+  @Test
+  void theMachineBoundMarginsAndRepeatsComeFromReferenceConfPerProfile() {
+    assertEquals(new Calibration(2.0, 1.0, 20.0, 2.0, 2, 4.0), TestSettings.of().calibration());
+    assertEquals(3, TestSettings.of("bench.profile=full").calibration().repeats());
+    assertEquals(3.0, TestSettings.of("scenarios.calibration.p99Factor=3").calibration().p99Factor());
+    assertEquals(1, TestSettings.of("scenarios.calibration.repeats.quick=1").calibration().repeats());
+    assertThrows(IllegalArgumentException.class, () -> TestSettings.of("scenarios.calibration.repeats.quick=0"));
+  }
 }
