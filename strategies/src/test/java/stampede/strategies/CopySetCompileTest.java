@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>A strategy's javadoc copy set ({@code <p><b>Copy with it:</b> ...}), with the strategy: no library at all.
  *   <li>Every set published in {@code README.md} and {@code docs/*.md} between
  *       {@code <!-- copy-set NAME [include=OTHER,...] [libs=PREFIX,...] -->} and {@code <!-- /copy-set -->}: the
- *       backticked file names there ({@code `RedisStore.java`} or {@code `RedisStore`}), plus the sets it includes,
+ *       backticked class names there ({@code `RedisStore.java`} or {@code `RedisStore`}; lower-case words such as module names are not files), plus the sets it includes,
  *       compiled with the jars of this test's class path whose file names start with one of the prefixes.
  * </ul>
  * {@link CopySetTest} checks that a strategy's list is exactly its closure; this test checks that what a copier
@@ -55,7 +55,7 @@ class CopySetCompileTest {
   private static final Pattern MARKED_SET = Pattern.compile(
       "<!--\\s*copy-set\\s+([\\w-]+)((?:\\s+\\w+=[^\\s>]*)*)\\s*-->(.*?)<!--\\s*/copy-set\\s*-->", Pattern.DOTALL);
   private static final Pattern OPTION = Pattern.compile("(\\w+)=([^\\s>]*)");
-  private static final Pattern BACKTICKED = Pattern.compile("`(\\w+)(?:\\.java)?`");
+  private static final Pattern BACKTICKED = Pattern.compile("`([A-Z]\\w*)(?:\\.java)?`");
 
   @TempDir
   Path temp;
