@@ -27,9 +27,8 @@ public final class RedisForTestsExample {
         .onShutdownForceStop(true)                    // stop() kills it at once
         .build();
     server.start();                                   // server.stop() in your test's @AfterAll
-    String redisUri = "redis://127.0.0.1:" + port;
+    System.setProperty("redis.uri", "redis://127.0.0.1:" + port); // where the Redis example connects
     // docs:end redis-for-tests
-    System.setProperty("redis.uri", redisUri);
     return server;
   }
 }
