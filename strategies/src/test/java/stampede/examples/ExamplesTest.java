@@ -109,6 +109,39 @@ class ExamplesTest {
     assertFalse(server.isActive());
   }
 
+  @Test
+  void neverError_staleForKeysThatHadAValueAndTheBreakerStopsTheLoads() throws Exception {
+    NeverErrorExample.Protected built = NeverErrorExample.build();
+    try (Example example = built.example()) {
+      ProductDatabase database = example.database();
+      assertEquals(1, database.loads(), "the snippet's own get");
+      Thread.sleep(2_100); // past the snippet's 2 s TTL
+      database.fail(true);
+      List<Object> results = Callers.run(50, () -> example.products().get("sku-42", database::load));
+      for (Object result : results) {
+        assertTrue(result instanceof Product p && p.sku().equals("sku-42"), "stale, not an error: " + result);
+      }
+      assertEquals(2, database.loads(), "one failed load for the 50 callers");
+      // a key never cached has nothing to serve: its callers get the error; with sku-42's failed load, 5 failures in
+      // a row open the breaker
+      for (int i = 0; i < 4; i++) {
+        String key = "new-" + i;
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(stampede.core.LoadException.class,
+            () -> example.products().get(key, database::load));
+        assertNotNull(e.getMessage());
+      }
+      assertEquals(stampede.strategies.CircuitBreaker.State.OPEN, built.breaker().state());
+      int loads = database.loads();
+      for (int i = 0; i < 20; i++) { // open: refused at once, the database is not called
+        String key = "newer-" + i;
+        org.junit.jupiter.api.Assertions.assertThrows(stampede.core.RejectedException.class,
+            () -> example.products().get(key, database::load));
+      }
+      assertEquals(loads, database.loads(), "no load tried while the circuit is open");
+      assertTrue(example.products().get("sku-42", database::load) instanceof Product, "still stale, not an error");
+    }
+  }
+
   /** {@code callers} callers, spread over the nodes, ask at once for a key never cached: one load in all. */
   private static void assertOneLoad(int callers, List<Example> nodes) throws InterruptedException {
     String key = "sku-" + UUID.randomUUID();
