@@ -33,10 +33,16 @@ public final class NeverErrorExample {
     Duration ttl = Duration.ofSeconds(2);                      // short, so that the test sees a value expire
     CacheStore<String, Product> store = new CaffeineStore<>(Ticker.system(), executor, 10_000, Duration.ofMinutes(10));
     StoreFill<String, Product> load = new StoreFill<>(store, metrics, Ttl.fixed(ttl));
-    CircuitBreaker<String, Product> breaker =                 // 5 failed loads in a row: stop calling for 10 s
-        new CircuitBreaker<>(load, 5, Duration.ofSeconds(10), metrics, Ticker.system());
-    Fill<String, Product> shedder =                            // at most 20 loads at once (the pool); wait 100 ms
-        new LoadShedder<>(breaker, 20, Duration.ofMillis(100), metrics);
+    CircuitBreaker<String, Product> breaker = CircuitBreaker.builder(load)
+        .failureThreshold(5)                                   // 5 failed loads in a row: stop calling for 10 s
+        .openFor(Duration.ofSeconds(10))
+        .metrics(metrics)
+        .build();
+    Fill<String, Product> shedder = LoadShedder.builder(breaker)
+        .maxConcurrentLoads(20)                                // at most 20 loads at once (the pool)
+        .maxQueueWait(Duration.ofMillis(100))                  // a load waits at most 100 ms for a slot
+        .metrics(metrics)
+        .build();
     LoadingStrategy<String, Product> products = CacheAside.builder(store,
             SingleFlight.builder(store, shedder).metrics(metrics).build())
         .metrics(metrics)
