@@ -201,6 +201,9 @@ class CopySetCompileTest {
         copied.add(to.toFile());
       }
       JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+      if (javac == null) {
+        throw new IllegalStateException("no system Java compiler: run the tests on a JDK, not a JRE");
+      }
       DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
       try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, null)) {
         List<String> options = new ArrayList<>(List.of("--release", "17", "-proc:none", "-implicit:none",
