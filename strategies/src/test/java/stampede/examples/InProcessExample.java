@@ -33,7 +33,7 @@ public final class InProcessExample {
         .build();
 
     ProductDatabase database = new ProductDatabase();
-    Product p = products.get("sku-42", database::load); // 200 threads asking at once cost one load
+    Product p = products.get("sku-42", database::load); // 50 threads asking at once: one load
     // docs:end single-flight
     return new Example(products, database, executor::shutdownNow);
   }
