@@ -34,6 +34,8 @@ import stampede.core.Ticker;
  *   LoadingStrategy&lt;K, V&gt; s = CacheAside.builder(guard, new TwoLevelCoalescing&lt;&gt;(guard,
  *       DistributedLock.builder(guard, guard, new StoreFill&lt;&gt;(guard, metrics, ttl)).build(), metrics)).build();
  * </pre>
+ * The whole of it, every variable defined, compiles and runs as {@code GuardedRedisExample} (module
+ * {@code strategies}, {@code src/test/java/stampede/examples}; docs/redis.md shows it).
  *
  * <p><b>Prevents:</b> the database stampede a store outage causes. Unguarded, Redis down turns every read into a
  * miss, every lease into an error (the lock's fallback: a load per caller) and every write into nothing cached, for

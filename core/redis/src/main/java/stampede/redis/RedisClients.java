@@ -90,7 +90,7 @@ final class RedisClients {
   static boolean isAcquire(RedisCommand<?, ?, ?> command) {
     ProtocolKeyword type = command.getType();
     return type == CommandType.EVAL || (type == CommandType.EVALSHA && command.getArgs() != null
-        && RedisLocks.ACQUIRE.sha().equals(command.getArgs().getFirstString()));
+        && RedisScript.isNotReplayed(command.getArgs().getFirstString()));
   }
 
   private static ClientResources resources(Duration maxReconnectDelay) {

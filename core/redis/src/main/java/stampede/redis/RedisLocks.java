@@ -76,7 +76,7 @@ public final class RedisLocks<K> implements Locks<K>, AutoCloseable {
       "local n = redis.call('INCR', KEYS[2])",
       "if n < floor then n = floor; redis.call('SET', KEYS[2], string.format('%.0f', n)) end",
       "redis.call('PEXPIRE', KEYS[2], ARGV[3])",
-      "return n");
+      "return n").notReplayed(); // replayed after a reconnect, it would find its own lease held
   private static final RedisScript RELEASE = new RedisScript(
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0");
   private static final RedisScript RENEW = new RedisScript(

@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A Lua script run by {@code EVALSHA}: its SHA-1 is computed here once, the script is sent to the server by one
@@ -24,6 +26,8 @@ import java.util.concurrent.CompletionStage;
  * and never crosses slots. See redis.io, "Scripting with Lua" ({@code EVALSHA}, script cache).
  */
 final class RedisScript {
+  /** The SHA-1s of the scripts Lettuce must not replay after a reconnect ({@link #notReplayed}). */
+  private static final Set<String> NOT_REPLAYED = ConcurrentHashMap.newKeySet();
   private final String text;
   private final String sha;
 
@@ -76,5 +80,19 @@ final class RedisScript {
 
   String sha() {
     return sha;
+  }
+
+  /**
+   * Marks this script as one a reconnect must not replay (a lease's acquire): the clients of {@link RedisClients}
+   * drop it instead. The mark lives here, not in {@link RedisClients}, so the store's files need no lock's file.
+   */
+  RedisScript notReplayed() {
+    NOT_REPLAYED.add(sha);
+    return this;
+  }
+
+  /** Whether {@code sha} is the SHA-1 of a script marked {@link #notReplayed}. */
+  static boolean isNotReplayed(String sha) {
+    return sha != null && NOT_REPLAYED.contains(sha);
   }
 }
