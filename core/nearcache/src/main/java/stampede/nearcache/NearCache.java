@@ -64,6 +64,8 @@ import stampede.redis.RedisStore;
  * module (RedisKeys.java, RedisStore.java and what they use).
  */
 public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
+  /** The name of the tracking connections in {@code CLIENT LIST}. */
+  public static final String CLIENT_NAME = "stampede-nearcache";
   /** What a scenario reads: L1 hits and misses, fills, names invalidated by Redis, whole-L1 flushes. */
   public record Stats(long hits, long misses, long fills, long invalidations, long flushes) {
     public double hitRatio() {
@@ -263,6 +265,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   private void track(StatefulRedisConnection<String, String> c) {
     tracked.add(c);
+    c.sync().clientSetname(CLIENT_NAME);
     c.sync().clientTracking(tracking);
   }
 
