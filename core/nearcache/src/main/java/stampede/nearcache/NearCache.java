@@ -16,12 +16,16 @@ import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.push.RedisClusterPushListener;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag;
 import io.lettuce.core.codec.StringCodec;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
+import reactor.core.Disposable;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.StoreException;
@@ -93,6 +98,9 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private final Set<Object> tracked = ConcurrentHashMap.newKeySet(), untracked = ConcurrentHashMap.newKeySet();
   private final RedisConnectionStateListener states = new States();
   private final TrackingArgs tracking;
+  private final Map<String, StatefulRedisConnection<String, String>> masters = new ConcurrentHashMap<>();
+  private StatefulRedisClusterConnection<String, String> cluster;
+  private Disposable topology;
   private volatile long epoch;
   private volatile boolean on;
   private volatile boolean closed;
@@ -116,12 +124,15 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
       if (client instanceof RedisClusterClient cc) {
         StatefulRedisClusterConnection<String, String> c = cc.connect(StringCodec.UTF8);
         connections.add(c);
+        cluster = c;
         c.addListener((RedisClusterPushListener) (node, message) -> onPush(message));
-        for (RedisClusterNode node : c.getPartitions()) {
-          if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-            track(c.getConnection(node.getNodeId()));
-          }
+        for (String id : masterIds()) {
+          StatefulRedisConnection<String, String> node = c.getConnection(id);
+          masters.put(id, node);
+          track(node);
         }
+        topology = client.getResources().eventBus().get().filter(ClusterTopologyChangedEvent.class::isInstance)
+            .subscribe(e -> newThread(this::retopology));
       } else {
         StatefulRedisConnection<String, String> c = ((RedisClient) client).connect(StringCodec.UTF8);
         connections.add(c);
@@ -231,6 +242,9 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   public void close() {
     closed = true;
     client.removeListener(states);
+    if (topology != null) {
+      topology.dispose();
+    }
     for (StatefulConnection<String, String> c : connections) {
       try {
         c.closeAsync().get(1, TimeUnit.SECONDS);
@@ -267,6 +281,56 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     tracked.add(c);
     c.sync().clientSetname(CLIENT_NAME);
     c.sync().clientTracking(tracking);
+  }
+
+  /** The masters that serve slots now, by node id. */
+  private Set<String> masterIds() {
+    Set<String> ids = new HashSet<>();
+    for (RedisClusterNode node : cluster.getPartitions()) {
+      if (node.is(NodeFlag.UPSTREAM) && !node.is(NodeFlag.FAIL) && !node.is(NodeFlag.EVENTUAL_FAIL)
+          && !node.getSlots().isEmpty()) {
+        ids.add(node.getNodeId());
+      }
+    }
+    return ids;
+  }
+
+  /** After a cluster topology change (a failover): flush, then track the masters that serve slots now. */
+  private void retopology() {
+    synchronized (masters) {
+      lost("topology");
+      Set<String> now = masterIds();
+      masters.entrySet().removeIf(e -> {
+        boolean gone = !now.contains(e.getKey());
+        if (gone) {
+          tracked.remove(e.getValue());
+          untracked.remove(e.getValue());
+        }
+        return gone;
+      });
+      for (String id : now) {
+        if (!masters.containsKey(id) && !closed) {
+          try {
+            StatefulRedisConnection<String, String> node = cluster.getConnection(id);
+            masters.put(id, node);
+            tracked.add(node);
+            untracked.add(node);
+            retrack(node);
+          } catch (RedisException e) { // not reachable yet: stay off, try again in a second
+            client.getResources().eventExecutorGroup().schedule(() -> newThread(this::retopology), 1,
+                TimeUnit.SECONDS);
+            return;
+          }
+        }
+      }
+      retracked("topology");
+    }
+  }
+
+  private static void newThread(Runnable task) {
+    Thread t = new Thread(task, "stampede-nearcache-topology");
+    t.setDaemon(true);
+    t.start();
   }
 
   private void flush() {
