@@ -4,37 +4,16 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisException;
-import io.lettuce.core.TrackingArgs;
-import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.push.PushListener;
-import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.push.RedisClusterPushListener;
-import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag;
 import io.lettuce.core.codec.StringCodec;
-import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
-import reactor.core.Disposable;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.StoreException;
@@ -65,12 +44,14 @@ import stampede.redis.RedisStore;
  * <p><b>Source:</b> the Redis documentation, "Client-side caching in Redis" (tracking, broadcasting mode, the race
  * and its mark); Lettuce's {@code ClientSideCaching} / {@code CacheFrontend}; Redisson's {@code RLocalCachedMap}.
  *
- * <p><b>Copy with it:</b> CacheStore.java, Entry.java, StoreException.java, Ticker.java, and the stampede-redis
- * module (RedisKeys.java, RedisStore.java and what they use).
+ * <p><b>Copy with it:</b> ClientTracking.java (the connections), CacheStore.java, Entry.java, StoreException.java,
+ * Ticker.java, and the stampede-redis module (RedisKeys.java, RedisStore.java and what they use).
  */
 public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** The name of the tracking connections in {@code CLIENT LIST}. */
   public static final String CLIENT_NAME = "stampede-nearcache";
+  static final StringCodec NAMES = StringCodec.UTF8;
+
   /** What a scenario reads: L1 hits and misses, fills, names invalidated by Redis, whole-L1 flushes. */
   public record Stats(long hits, long misses, long fills, long invalidations, long flushes) {
     public double hitRatio() {
@@ -93,17 +74,9 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private final ConcurrentHashMap<String, Mark> marks = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder(), misses = new LongAdder(), fills = new LongAdder(),
       invalidations = new LongAdder(), flushes = new LongAdder();
-  private final AbstractRedisClient client;
-  private final List<StatefulConnection<String, String>> connections = new ArrayList<>();
-  private final Set<Object> tracked = ConcurrentHashMap.newKeySet(), untracked = ConcurrentHashMap.newKeySet();
-  private final RedisConnectionStateListener states = new States();
-  private final TrackingArgs tracking;
-  private final Map<String, StatefulRedisConnection<String, String>> masters = new ConcurrentHashMap<>();
-  private StatefulRedisClusterConnection<String, String> cluster;
-  private Disposable topology;
+  private final ClientTracking tracking;
   private volatile long epoch;
   private volatile boolean on;
-  private volatile boolean closed;
 
   private NearCache(Builder<K, V> b) {
     this.store = b.store;
@@ -117,33 +90,30 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
             Math.max(0, c.markTime() + maxAgeNanos - clock.read())))).build();
     this.reads = admitAfter <= 1 ? null : Caffeine.newBuilder().maximumSize(4 * b.maximumSize)
         .executor(b.executor).ticker(clock::read).expireAfterWrite(b.window).<String, AtomicInteger>build();
-    this.client = b.client;
-    this.tracking = TrackingArgs.Builder.enabled().bcast().prefixes(keys.prefix());
-    client.addListener(states);
-    try {
-      if (client instanceof RedisClusterClient cc) {
-        StatefulRedisClusterConnection<String, String> c = cc.connect(StringCodec.UTF8);
-        connections.add(c);
-        cluster = c;
-        c.addListener((RedisClusterPushListener) (node, message) -> onPush(message));
-        for (String id : masterIds()) {
-          StatefulRedisConnection<String, String> node = c.getConnection(id);
-          masters.put(id, node);
-          track(node);
+    this.on = true; // a loss reported while connecting turns it off again
+    this.tracking = new ClientTracking(b.client, keys.prefix(), new ClientTracking.Listener() {
+      @Override
+      public void invalidated(String name) {
+        if (name == null) {
+          flush();
+        } else {
+          invalidations.increment();
+          drop(name);
         }
-        topology = client.getResources().eventBus().get().filter(ClusterTopologyChangedEvent.class::isInstance)
-            .subscribe(e -> newThread(this::retopology));
-      } else {
-        StatefulRedisConnection<String, String> c = ((RedisClient) client).connect(StringCodec.UTF8);
-        connections.add(c);
-        c.addListener((PushListener) this::onPush);
-        track(c);
       }
-    } catch (RedisException e) {
-      close();
-      throw new StoreException("near cache: cannot enable CLIENT TRACKING (Redis >= 6, RESP3): " + e.getMessage(), e);
-    }
-    on = true;
+
+      @Override
+      public void lost() {
+        on = false;
+        flush();
+      }
+
+      @Override
+      public void resumed() {
+        flush();
+        on = true;
+      }
+    });
   }
 
   /** A near cache in front of {@code store}, tracking through {@code client} (the store's; not closed here). */
@@ -240,21 +210,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** Stops tracking and empties L1; the store and the client stay open. */
   @Override
   public void close() {
-    closed = true;
-    client.removeListener(states);
-    if (topology != null) {
-      topology.dispose();
-    }
-    for (StatefulConnection<String, String> c : connections) {
-      try {
-        c.closeAsync().get(1, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-    lost("closed");
+    tracking.close();
   }
 
   private void drop(String name) {
@@ -262,128 +218,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     l1.invalidate(name);
   }
 
-  private void onPush(PushMessage message) {
-    if (!"invalidate".equals(message.getType())) {
-      return;
-    }
-    List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
-    if (content.size() > 1 && content.get(1) instanceof List<?> names) {
-      for (Object name : names) {
-        invalidations.increment();
-        drop(String.valueOf(name));
-      }
-    } else { // FLUSHALL / FLUSHDB: a null list
-      flush();
-    }
-  }
-
-  private void track(StatefulRedisConnection<String, String> c) {
-    tracked.add(c);
-    c.sync().clientSetname(CLIENT_NAME);
-    c.sync().clientTracking(tracking);
-  }
-
-  /** The masters that serve slots now, by node id. */
-  private Set<String> masterIds() {
-    Set<String> ids = new HashSet<>();
-    for (RedisClusterNode node : cluster.getPartitions()) {
-      if (node.is(NodeFlag.UPSTREAM) && !node.is(NodeFlag.FAIL) && !node.is(NodeFlag.EVENTUAL_FAIL)
-          && !node.getSlots().isEmpty()) {
-        ids.add(node.getNodeId());
-      }
-    }
-    return ids;
-  }
-
-  /** After a cluster topology change (a failover): flush, then track the masters that serve slots now. */
-  private void retopology() {
-    synchronized (masters) {
-      lost("topology");
-      Set<String> now = masterIds();
-      masters.entrySet().removeIf(e -> {
-        boolean gone = !now.contains(e.getKey());
-        if (gone) {
-          tracked.remove(e.getValue());
-          untracked.remove(e.getValue());
-        }
-        return gone;
-      });
-      for (String id : now) {
-        if (!masters.containsKey(id) && !closed) {
-          try {
-            StatefulRedisConnection<String, String> node = cluster.getConnection(id);
-            masters.put(id, node);
-            tracked.add(node);
-            untracked.add(node);
-            retrack(node);
-          } catch (RedisException e) { // not reachable yet: stay off, try again in a second
-            client.getResources().eventExecutorGroup().schedule(() -> newThread(this::retopology), 1,
-                TimeUnit.SECONDS);
-            return;
-          }
-        }
-      }
-      retracked("topology");
-    }
-  }
-
-  private static void newThread(Runnable task) {
-    Thread t = new Thread(task, "stampede-nearcache-topology");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  private void flush() {
+  private synchronized void flush() {
     epoch++;
     marks.clear();
     l1.invalidateAll();
     flushes.increment();
-  }
-
-  private synchronized void lost(Object connection) {
-    untracked.add(connection);
-    on = false;
-    flush();
-  }
-
-  private synchronized void retracked(Object connection) {
-    if (untracked.remove(connection) && untracked.isEmpty() && !closed) {
-      flush();
-      on = true;
-    }
-  }
-
-  private void retrack(StatefulRedisConnection<?, ?> c) {
-    if (closed || !c.isOpen()) {
-      return;
-    }
-    @SuppressWarnings("unchecked")
-    StatefulRedisConnection<String, String> s = (StatefulRedisConnection<String, String>) c;
-    s.async().clientTracking(tracking).whenComplete((ok, failure) -> {
-      if (failure == null) {
-        retracked(c);
-      } else if (!closed) { // not active yet, or gone again: try again shortly
-        client.getResources().eventExecutorGroup().schedule(() -> retrack(c), 50, TimeUnit.MILLISECONDS);
-      }
-    });
-  }
-
-  /** Flushes on a disconnect of a tracking connection; enables tracking again when it is back. */
-  private final class States implements RedisConnectionStateListener {
-    @Override
-    public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-      if (tracked.contains(connection)) {
-        lost(connection);
-      }
-    }
-
-    @Override
-    public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-      if (tracked.contains(connection) && connection instanceof StatefulRedisConnection<?, ?> c) {
-        lost(connection); // invalidations were lost while it was away, even if no disconnect was seen
-        retrack(c);
-      }
-    }
   }
 
   /** Settings, with their defaults. */
