@@ -209,6 +209,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     return l1.estimatedSize();
   }
 
+  /** The CLIENT IDs of its tracking connections now, for tests. */
+  java.util.List<Long> trackingIds() {
+    return tracking.ids();
+  }
+
   /** Stops tracking and empties L1; the store and the client stay open. */
   @Override
   public void close() {
