@@ -11,11 +11,13 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.push.PushListener;
 import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.push.RedisClusterPushListener;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag;
+import io.lettuce.core.protocol.ProtocolVersion;
 import java.net.SocketAddress;
 import java.util.HashSet;
 import java.util.List;
@@ -64,13 +66,22 @@ final class ClientTracking implements AutoCloseable {
     this.client = client;
     this.listener = listener;
     this.args = TrackingArgs.Builder.enabled().bcast().prefixes(prefix);
+    if (client.getOptions().getConfiguredProtocolVersion() == ProtocolVersion.RESP2) { // no push messages on RESP2
+      throw new IllegalStateException("near cache: the client is set to RESP2; CLIENT TRACKING needs RESP3: leave "
+          + "ClientOptions.protocolVersion at its default or set RESP3");
+    }
     client.addListener(states);
     try {
       if (client instanceof RedisClusterClient cc) {
         cluster = cc.connect(NearCache.NAMES);
         connection = cluster;
         cluster.addListener((RedisClusterPushListener) (node, message) -> onPush(message));
-        for (String id : masterIds()) {
+        Set<String> ids = masterIds();
+        if (ids == null) {
+          throw new StoreException("near cache: some cluster slots have no master now: " + cluster.getPartitions(),
+              null);
+        }
+        for (String id : ids) {
           StatefulRedisConnection<String, String> node = cluster.getConnection(id);
           masters.put(id, node);
           tracked.add(node);
@@ -131,23 +142,36 @@ final class ClientTracking implements AutoCloseable {
     });
   }
 
-  /** The masters that serve slots now, by node id. */
+  /** The masters that serve slots now, by node id; null unless together they serve every slot. */
   private Set<String> masterIds() {
     Set<String> ids = new HashSet<>();
+    int slots = 0;
     for (RedisClusterNode node : cluster.getPartitions()) {
       if (node.is(NodeFlag.UPSTREAM) && !node.is(NodeFlag.FAIL) && !node.is(NodeFlag.EVENTUAL_FAIL)
           && !node.getSlots().isEmpty()) {
         ids.add(node.getNodeId());
+        slots += node.getSlots().size();
       }
     }
-    return ids;
+    return slots == SlotHash.SLOT_COUNT ? ids : null;
   }
 
-  /** After a cluster topology change (a failover): lost, then track the masters that serve slots now. */
+  /**
+   * After a cluster topology change (a failover): lost, then track the masters that serve slots now, and resume once
+   * they serve every slot. Until they do (a master failed and no replica took over yet, or Lettuce has not seen it
+   * yet), it stays lost and looks again every 500 ms, refreshing the topology.
+   */
   private void retopology() {
     synchronized (masters) {
+      if (closed) {
+        return;
+      }
       lost(TOPOLOGY);
       Set<String> now = masterIds();
+      if (now == null) {
+        again();
+        return;
+      }
       masters.entrySet().removeIf(e -> {
         boolean gone = !now.contains(e.getKey());
         if (gone) {
@@ -157,22 +181,32 @@ final class ClientTracking implements AutoCloseable {
         return gone;
       });
       for (String id : now) {
-        if (!masters.containsKey(id) && !closed) {
+        if (!masters.containsKey(id)) {
           try {
             StatefulRedisConnection<String, String> node = cluster.getConnection(id);
             masters.put(id, node);
             tracked.add(node);
             untracked.add(node);
             retrack(node);
-          } catch (RedisException e) { // not reachable yet: stay lost, try again in a second
-            client.getResources().eventExecutorGroup().schedule(() -> onItsOwnThread(this::retopology), 1,
-                TimeUnit.SECONDS);
+          } catch (RedisException e) { // not reachable yet
+            again();
             return;
           }
         }
       }
       tracking(TOPOLOGY);
     }
+  }
+
+  private void again() {
+    client.getResources().eventExecutorGroup().schedule(() -> onItsOwnThread(() -> {
+      try {
+        ((RedisClusterClient) client).refreshPartitions();
+      } catch (RuntimeException e) {
+        // the next look uses what Lettuce knows
+      }
+      retopology();
+    }), 500, TimeUnit.MILLISECONDS);
   }
 
   private static void onItsOwnThread(Runnable task) { // connecting blocks: never on Lettuce's threads
@@ -195,6 +229,13 @@ final class ClientTracking implements AutoCloseable {
       }
     }
     return ids;
+  }
+
+  /** What is not tracking now, and the masters, for a test's failure message. */
+  @Override
+  public String toString() {
+    return "untracked " + untracked + ", masters " + masters.keySet() + ", tracked " + tracked.size()
+        + (cluster == null ? "" : ", partitions " + cluster.getPartitions());
   }
 
   /** Stops tracking: closes its connections (waiting at most 1 s); the client stays open. */

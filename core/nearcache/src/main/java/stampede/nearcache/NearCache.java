@@ -209,6 +209,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     return l1.estimatedSize();
   }
 
+  /** The tracking state, for a test's failure message. */
+  String trackingState() {
+    return tracking.toString();
+  }
+
   /** The CLIENT IDs of its tracking connections now, for tests. */
   java.util.List<Long> trackingIds() {
     return tracking.ids();

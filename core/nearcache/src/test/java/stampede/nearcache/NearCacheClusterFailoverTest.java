@@ -51,11 +51,11 @@ class NearCacheClusterFailoverTest {
               return false;
             }
           }, "A serves 'new' after the failover");
-          NearCacheDisconnectTest.await(a::isTracking, "A tracks the new master");
+          NearCacheDisconnectTest.await(a::isTracking, () -> "A tracks the new master: " + a.trackingState());
           assertEquals("new", a.get("k").value());
           b.put("k", entry("newer"));
           NearCacheDisconnectTest.await(() -> "newer".equals(a.get("k").value()),
-              "invalidations from the new master reach A");
+              () -> "invalidations from the new master reach A: " + a.stats() + ", " + a.trackingState());
         }
       } finally {
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));

@@ -103,9 +103,13 @@ class NearCacheDisconnectTest {
   }
 
   static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    await(condition, () -> what);
+  }
+
+  static void await(BooleanSupplier condition, java.util.function.Supplier<String> what) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "not within 10 s: " + what);
+      assertTrue(System.nanoTime() < deadline, () -> "not within 10 s: " + what.get());
       Thread.sleep(5);
     }
   }

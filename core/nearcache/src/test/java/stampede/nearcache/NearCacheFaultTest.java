@@ -176,6 +176,32 @@ class NearCacheFaultTest {
     assertEquals(message, assertThrows(IllegalArgumentException.class, setting::run).getMessage());
   }
 
+  /** On RESP2 no invalidation would ever arrive: the near cache refuses to start rather than serve stale copies. */
+  @Test
+  void aResp2ClientIsRefusedNamingTheProtocolSetting() {
+    io.lettuce.core.RedisClient resp2 = io.lettuce.core.RedisClient.create(SharedRedis.server().uri());
+    resp2.setOptions(io.lettuce.core.ClientOptions.builder()
+        .protocolVersion(io.lettuce.core.protocol.ProtocolVersion.RESP2).build());
+    try {
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> NearCache.builder(store, keys, resp2).build());
+      assertTrue(e.getMessage().contains("protocolVersion"), e.getMessage());
+    } finally {
+      resp2.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+  }
+
+  /** Redis down when the near cache starts: a StoreException, as the store's own construction. */
+  @Test
+  void redisDownAtStartIsAStoreException() {
+    io.lettuce.core.RedisClient nowhere = RedisStore.client("redis://127.0.0.1:1", Duration.ofMillis(200));
+    try {
+      assertThrows(stampede.core.StoreException.class, () -> NearCache.builder(store, keys, nowhere).build());
+    } finally {
+      nowhere.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+  }
+
   @Test
   void closingStopsTrackingAndEmptiesL1() {
     NearCache<String, String> near = near(b -> { });
