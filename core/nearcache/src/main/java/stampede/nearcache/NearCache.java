@@ -34,8 +34,9 @@ import stampede.redis.RedisStore;
  * <b>Staleness bound:</b> a value written on one node is never served by another more than {@code maxAge} after the
  * write (an L1 copy lives at most {@code maxAge} after the read that filled it began); usually for the invalidation
  * latency only. The read/invalidate race is closed: a key is marked before the store read, an invalidation drops
- * the mark, and L1 is filled only if the mark survived. A disconnect of a tracking connection flushes L1 and stops
- * fills until tracking is enabled again on the new connection.
+ * the mark, and L1 is filled only if the mark survived. A disconnect of a tracking connection (or, on a cluster, a
+ * topology change) flushes L1 and stops fills until tracking is enabled again (on a cluster: on masters serving
+ * every slot). Meanwhile, and while Redis is down, every read goes to the store. See docs/near-cache.md.
  *
  * <p><b>Pick it when</b> a few keys are read far more often than written, by several nodes, and a stale read of up
  * to {@code maxAge} after a write is acceptable. Not for values that must be read-your-writes across nodes.
@@ -58,6 +59,12 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   public record Stats(long hits, long misses, long fills, long invalidations, long flushes) {
     public double hitRatio() {
       return hits + misses == 0 ? 0 : (double) hits / (hits + misses);
+    }
+
+    /** The counts since {@code earlier} (a scenario's interval). */
+    public Stats minus(Stats earlier) {
+      return new Stats(hits - earlier.hits, misses - earlier.misses, fills - earlier.fills,
+          invalidations - earlier.invalidations, flushes - earlier.flushes);
     }
   }
 
@@ -197,6 +204,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** The counters so far. */
   public Stats stats() {
     return new Stats(hits.sum(), misses.sum(), fills.sum(), invalidations.sum(), flushes.sum());
+  }
+
+  /** The staleness bound across nodes (see the class doc). */
+  public Duration maxAge() {
+    return Duration.ofNanos(maxAgeNanos);
   }
 
   /** True while every tracking connection is tracking: L1 is filled only then. */

@@ -145,6 +145,10 @@ class NearCacheFaultTest {
       assertEquals(1, near.stats().fills());
       assertEquals(2, near.stats().hits());
       assertEquals(1, near.size());
+      NearCache.Stats before = near.stats();
+      near.get("hot1");
+      assertEquals(new NearCache.Stats(1, 0, 0, 0, 0), near.stats().minus(before));
+      assertEquals(3.0 / 7, near.stats().hitRatio(), 1e-9, near.stats().toString());
     }
   }
 
@@ -165,6 +169,9 @@ class NearCacheFaultTest {
   void badSettingsAreRefusedNamingTheSetting() {
     NearCache.Builder<String, String> b = NearCache.builder(store, SharedRedis.client());
     assertMessage("maxAge must be > 0: PT0S", () -> b.maxAge(Duration.ZERO));
+    try (NearCache<String, String> defaults = NearCache.builder(store, SharedRedis.client()).build()) {
+      assertEquals(Duration.ofSeconds(1), defaults.maxAge(), "the documented default");
+    }
     assertMessage("maximumSize must be > 0: 0", () -> b.maximumSize(0));
     assertMessage("admitAfter reads must be >= 1: 0", () -> b.admitAfter(0, Duration.ofSeconds(1)));
     assertMessage("admitAfter window must be > 0: PT-1S", () -> b.admitAfter(2, Duration.ofSeconds(-1)));
