@@ -165,6 +165,20 @@ class NearCacheFaultTest {
     }
   }
 
+  /** An empty key prefix tracks every key of the Redis (broadcasting mode with the empty prefix). */
+  @Test
+  void anEmptyPrefixTracksEveryKey() {
+    RedisKeys<String> all = RedisKeys.strings("");
+    try (RedisStore<String, String> s = RedisStore.builder(SharedRedis.client(), all, ValueCodec.utf8()).build();
+        NearCache<String, String> near = NearCache.builder(s, SharedRedis.client()).clock(l1Clock).build()) {
+      String key = "empty-prefix-" + System.nanoTime();
+      Settle.afterWrite(() -> s.put(key, entry("v1")), near);
+      assertEquals("v1", near.get(key).value());
+      Settle.afterWrite(() -> s.put(key, entry("v2")), near);
+      assertEquals("v2", near.get(key).value(), near.stats().toString());
+    }
+  }
+
   @Test
   void badSettingsAreRefusedNamingTheSetting() {
     NearCache.Builder<String, String> b = NearCache.builder(store, SharedRedis.client());
