@@ -9,13 +9,16 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.codec.StringCodec;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
+import stampede.core.InterruptedLoadException;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 import stampede.redis.RedisKeys;
@@ -81,6 +84,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private final Cache<String, Cached<V>> l1;
   private final Cache<String, AtomicInteger> reads;
   private final ConcurrentHashMap<String, Mark> marks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<Entry<V>>> reading = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder(), misses = new LongAdder(), fills = new LongAdder(),
       invalidations = new LongAdder(), flushes = new LongAdder();
   private final ClientTracking tracking;
@@ -157,10 +161,24 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
         < admitAfter) {
       return timed ? store.get(key, now) : store.get(key);
     }
+    CompletableFuture<Entry<V>> mine = new CompletableFuture<>();
+    CompletableFuture<Entry<V>> running = reading.putIfAbsent(name, mine);
+    if (running != null) { // one Redis read per key at a time; an invalidation unlists it for later readers
+      return join(running, key, timed, now);
+    }
     Mark mark = new Mark(epoch, clock.read());
     marks.put(name, mark); // before the read: an invalidation from here on drops it
     try {
-      Entry<V> entry = timed ? store.get(key, now) : store.get(key);
+      Entry<V> entry;
+      try {
+        entry = timed ? store.get(key, now) : store.get(key);
+        mine.complete(entry);
+      } catch (RuntimeException e) {
+        mine.completeExceptionally(e);
+        throw e;
+      } finally {
+        reading.remove(name, mine);
+      }
       if (entry != null && entry.isFresh(now)) {
         marks.computeIfPresent(name, (n, m) -> { // atomic with the invalidation's remove of the mark
           if (m == mark && on && mark.epoch() == epoch) {
@@ -173,6 +191,20 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
       return entry;
     } finally {
       marks.remove(name, mark);
+    }
+  }
+
+  /** Another caller's read of the same key: its result, or this caller's own read if that caller was interrupted. */
+  private Entry<V> join(CompletableFuture<Entry<V>> running, K key, boolean timed, long now) {
+    try {
+      return running.get();
+    } catch (InterruptedException e) {
+      throw InterruptedLoadException.of(key, "near cache: waiting for another caller's Redis read", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r && !InterruptedLoadException.isInterrupt(r)) {
+        throw r; // the store's failure (Redis down, a corrupt entry) is this caller's too
+      }
+      return timed ? store.get(key, now) : store.get(key); // the reader was cancelled, not Redis
     }
   }
 
@@ -238,12 +270,14 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   private void drop(String name) {
+    reading.remove(name);
     marks.remove(name);
     l1.invalidate(name);
   }
 
   private synchronized void flush() {
     epoch++;
+    reading.clear();
     marks.clear();
     l1.invalidateAll();
     flushes.increment();
