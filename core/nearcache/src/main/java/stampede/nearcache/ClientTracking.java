@@ -22,10 +22,12 @@ import java.net.SocketAddress;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import reactor.core.Disposable;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 
 /**
@@ -40,7 +42,7 @@ final class ClientTracking implements AutoCloseable {
   /** What the near cache hears. */
   interface Listener {
     /** {@code name} was written, deleted or expired in Redis; null: every key (FLUSHALL, FLUSHDB). */
-    void invalidated(String name);
+    void invalidated(@Nullable String name);
 
     /** Some connection stopped tracking: invalidations may be lost from now on. */
     void lost();
@@ -56,9 +58,9 @@ final class ClientTracking implements AutoCloseable {
   private final Set<Object> tracked = ConcurrentHashMap.newKeySet(), untracked = ConcurrentHashMap.newKeySet();
   private final Map<String, StatefulRedisConnection<String, String>> masters = new ConcurrentHashMap<>();
   private final RedisConnectionStateListener states = new States();
-  private StatefulConnection<String, String> connection;
-  private StatefulRedisClusterConnection<String, String> cluster;
-  private Disposable topology;
+  private @Nullable StatefulConnection<String, String> connection;
+  private @Nullable StatefulRedisClusterConnection<String, String> cluster;
+  private @Nullable Disposable topology;
   private volatile boolean closed;
 
   /** Connects and tracks {@code prefix}; a {@link StoreException} if Redis cannot be reached. */
@@ -143,10 +145,10 @@ final class ClientTracking implements AutoCloseable {
   }
 
   /** The masters that serve slots now, by node id; null unless together they serve every slot. */
-  private Set<String> masterIds() {
+  private @Nullable Set<String> masterIds() {
     Set<String> ids = new HashSet<>();
     int slots = 0;
-    for (RedisClusterNode node : cluster.getPartitions()) {
+    for (RedisClusterNode node : Objects.requireNonNull(cluster, "cluster").getPartitions()) {
       if (node.is(NodeFlag.UPSTREAM) && !node.is(NodeFlag.FAIL) && !node.is(NodeFlag.EVENTUAL_FAIL)
           && !node.getSlots().isEmpty()) {
         ids.add(node.getNodeId());
@@ -183,7 +185,7 @@ final class ClientTracking implements AutoCloseable {
       for (String id : now) {
         if (!masters.containsKey(id)) {
           try {
-            StatefulRedisConnection<String, String> node = cluster.getConnection(id);
+            StatefulRedisConnection<String, String> node = Objects.requireNonNull(cluster, "cluster").getConnection(id);
             masters.put(id, node);
             tracked.add(node);
             untracked.add(node);

@@ -19,6 +19,7 @@ import java.util.function.Predicate;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
 import stampede.core.InterruptedLoadException;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 import stampede.redis.RedisKeys;
@@ -82,9 +83,9 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private final Predicate<? super K> admit;
   private final int admitAfter;
   private final Cache<String, Cached<V>> l1;
-  private final Cache<String, AtomicInteger> reads;
+  private final @Nullable Cache<String, AtomicInteger> reads;
   private final ConcurrentHashMap<String, Mark> marks = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, CompletableFuture<Entry<V>>> reading = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CompletableFuture<@Nullable Entry<V>>> reading = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder(), misses = new LongAdder(), fills = new LongAdder(),
       invalidations = new LongAdder(), flushes = new LongAdder();
   private final ClientTracking tracking;
@@ -106,7 +107,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     this.on = true; // a loss reported while connecting turns it off again
     this.tracking = new ClientTracking(b.client, keys.prefix(), new ClientTracking.Listener() {
       @Override
-      public void invalidated(String name) {
+      public void invalidated(@Nullable String name) {
         if (name == null) {
           flush();
         } else {
@@ -140,16 +141,16 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   @Override
-  public Entry<V> get(K key) {
+  public @Nullable Entry<V> get(K key) {
     return read(key, false, store.ticker().read());
   }
 
   @Override
-  public Entry<V> get(K key, long now) {
+  public @Nullable Entry<V> get(K key, long now) {
     return read(key, true, now);
   }
 
-  private Entry<V> read(K key, boolean timed, long now) {
+  private @Nullable Entry<V> read(K key, boolean timed, long now) {
     String name = keys.entry(key);
     Cached<V> cached = l1.getIfPresent(name);
     if (cached != null && cached.entry().isFresh(now)) { // a stale copy: Redis may hold its refresh already
@@ -161,15 +162,15 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
         < admitAfter) {
       return timed ? store.get(key, now) : store.get(key);
     }
-    CompletableFuture<Entry<V>> mine = new CompletableFuture<>();
-    CompletableFuture<Entry<V>> running = reading.putIfAbsent(name, mine);
+    CompletableFuture<@Nullable Entry<V>> mine = new CompletableFuture<>();
+    CompletableFuture<@Nullable Entry<V>> running = reading.putIfAbsent(name, mine);
     if (running != null) { // one Redis read per key at a time; an invalidation unlists it for later readers
       return join(running, key, timed, now);
     }
     Mark mark = new Mark(epoch, clock.read());
     marks.put(name, mark); // before the read: an invalidation from here on drops it
     try {
-      Entry<V> entry;
+      @Nullable Entry<V> entry;
       try {
         entry = timed ? store.get(key, now) : store.get(key);
         mine.complete(entry);
@@ -195,7 +196,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   }
 
   /** Another caller's read of the same key: its result, or this caller's own read if that caller was interrupted. */
-  private Entry<V> join(CompletableFuture<Entry<V>> running, K key, boolean timed, long now) {
+  private @Nullable Entry<V> join(CompletableFuture<@Nullable Entry<V>> running, K key, boolean timed, long now) {
     try {
       return running.get();
     } catch (InterruptedException e) {
