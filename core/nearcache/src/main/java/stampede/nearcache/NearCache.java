@@ -4,29 +4,13 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisException;
-import io.lettuce.core.TrackingArgs;
-import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.push.PushListener;
-import io.lettuce.core.api.push.PushMessage;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.push.RedisClusterPushListener;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
-import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
@@ -60,12 +44,14 @@ import stampede.redis.RedisStore;
  * <p><b>Source:</b> the Redis documentation, "Client-side caching in Redis" (tracking, broadcasting mode, the race
  * and its mark); Lettuce's {@code ClientSideCaching} / {@code CacheFrontend}; Redisson's {@code RLocalCachedMap}.
  *
- * <p><b>Copy with it:</b> CacheStore.java, Entry.java, StoreException.java, Ticker.java, and the stampede-redis
- * module (RedisKeys.java, RedisStore.java and what they use).
+ * <p><b>Copy with it:</b> ClientTracking.java (the connections), CacheStore.java, Entry.java, StoreException.java,
+ * Ticker.java, and the stampede-redis module (RedisKeys.java, RedisStore.java and what they use).
  */
 public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** The name of the tracking connections in {@code CLIENT LIST}. */
   public static final String CLIENT_NAME = "stampede-nearcache";
+  static final StringCodec NAMES = StringCodec.UTF8;
+
   /** What a scenario reads: L1 hits and misses, fills, names invalidated by Redis, whole-L1 flushes. */
   public record Stats(long hits, long misses, long fills, long invalidations, long flushes) {
     public double hitRatio() {
@@ -88,14 +74,9 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private final ConcurrentHashMap<String, Mark> marks = new ConcurrentHashMap<>();
   private final LongAdder hits = new LongAdder(), misses = new LongAdder(), fills = new LongAdder(),
       invalidations = new LongAdder(), flushes = new LongAdder();
-  private final AbstractRedisClient client;
-  private final List<StatefulConnection<String, String>> connections = new ArrayList<>();
-  private final Set<Object> tracked = ConcurrentHashMap.newKeySet(), untracked = ConcurrentHashMap.newKeySet();
-  private final RedisConnectionStateListener states = new States();
-  private final TrackingArgs tracking;
+  private final ClientTracking tracking;
   private volatile long epoch;
   private volatile boolean on;
-  private volatile boolean closed;
 
   private NearCache(Builder<K, V> b) {
     this.store = b.store;
@@ -109,30 +90,30 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
             Math.max(0, c.markTime() + maxAgeNanos - clock.read())))).build();
     this.reads = admitAfter <= 1 ? null : Caffeine.newBuilder().maximumSize(4 * b.maximumSize)
         .executor(b.executor).ticker(clock::read).expireAfterWrite(b.window).<String, AtomicInteger>build();
-    this.client = b.client;
-    this.tracking = TrackingArgs.Builder.enabled().bcast().prefixes(keys.prefix());
-    client.addListener(states);
-    try {
-      if (client instanceof RedisClusterClient cc) {
-        StatefulRedisClusterConnection<String, String> c = cc.connect(StringCodec.UTF8);
-        connections.add(c);
-        c.addListener((RedisClusterPushListener) (node, message) -> onPush(message));
-        for (RedisClusterNode node : c.getPartitions()) {
-          if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-            track(c.getConnection(node.getNodeId()));
-          }
+    this.on = true; // a loss reported while connecting turns it off again
+    this.tracking = new ClientTracking(b.client, keys.prefix(), new ClientTracking.Listener() {
+      @Override
+      public void invalidated(String name) {
+        if (name == null) {
+          flush();
+        } else {
+          invalidations.increment();
+          drop(name);
         }
-      } else {
-        StatefulRedisConnection<String, String> c = ((RedisClient) client).connect(StringCodec.UTF8);
-        connections.add(c);
-        c.addListener((PushListener) this::onPush);
-        track(c);
       }
-    } catch (RedisException e) {
-      close();
-      throw new StoreException("near cache: cannot enable CLIENT TRACKING (Redis >= 6, RESP3): " + e.getMessage(), e);
-    }
-    on = true;
+
+      @Override
+      public void lost() {
+        on = false;
+        flush();
+      }
+
+      @Override
+      public void resumed() {
+        flush();
+        on = true;
+      }
+    });
   }
 
   /** A near cache in front of {@code store}, tracking through {@code client} (the store's; not closed here). */
@@ -229,18 +210,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** Stops tracking and empties L1; the store and the client stay open. */
   @Override
   public void close() {
-    closed = true;
-    client.removeListener(states);
-    for (StatefulConnection<String, String> c : connections) {
-      try {
-        c.closeAsync().get(1, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-    lost("closed");
+    tracking.close();
   }
 
   private void drop(String name) {
@@ -248,78 +218,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     l1.invalidate(name);
   }
 
-  private void onPush(PushMessage message) {
-    if (!"invalidate".equals(message.getType())) {
-      return;
-    }
-    List<Object> content = message.getContent(StringCodec.UTF8::decodeKey);
-    if (content.size() > 1 && content.get(1) instanceof List<?> names) {
-      for (Object name : names) {
-        invalidations.increment();
-        drop(String.valueOf(name));
-      }
-    } else { // FLUSHALL / FLUSHDB: a null list
-      flush();
-    }
-  }
-
-  private void track(StatefulRedisConnection<String, String> c) {
-    tracked.add(c);
-    c.sync().clientSetname(CLIENT_NAME);
-    c.sync().clientTracking(tracking);
-  }
-
-  private void flush() {
+  private synchronized void flush() {
     epoch++;
     marks.clear();
     l1.invalidateAll();
     flushes.increment();
-  }
-
-  private synchronized void lost(Object connection) {
-    untracked.add(connection);
-    on = false;
-    flush();
-  }
-
-  private synchronized void retracked(Object connection) {
-    if (untracked.remove(connection) && untracked.isEmpty() && !closed) {
-      flush();
-      on = true;
-    }
-  }
-
-  private void retrack(StatefulRedisConnection<?, ?> c) {
-    if (closed || !c.isOpen()) {
-      return;
-    }
-    @SuppressWarnings("unchecked")
-    StatefulRedisConnection<String, String> s = (StatefulRedisConnection<String, String>) c;
-    s.async().clientTracking(tracking).whenComplete((ok, failure) -> {
-      if (failure == null) {
-        retracked(c);
-      } else if (!closed) { // not active yet, or gone again: try again shortly
-        client.getResources().eventExecutorGroup().schedule(() -> retrack(c), 50, TimeUnit.MILLISECONDS);
-      }
-    });
-  }
-
-  /** Flushes on a disconnect of a tracking connection; enables tracking again when it is back. */
-  private final class States implements RedisConnectionStateListener {
-    @Override
-    public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-      if (tracked.contains(connection)) {
-        lost(connection);
-      }
-    }
-
-    @Override
-    public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-      if (tracked.contains(connection) && connection instanceof StatefulRedisConnection<?, ?> c) {
-        lost(connection); // invalidations were lost while it was away, even if no disconnect was seen
-        retrack(c);
-      }
-    }
   }
 
   /** Settings, with their defaults. */

@@ -31,7 +31,7 @@ class NearCacheRaceTest {
       try (NearCache<String, String> a = NearCache.builder(racing, storeA.keys(), NearCacheContractTest.client(kind))
           .clock(l1Clock).build()) {
         long now = ticker.read();
-        fb.store.put("k", new Entry<>("old", now, now + 60_000_000_000L, 0, 0));
+        Settle.afterWrite(() -> fb.store.put("k", new Entry<>("old", now, now + 60_000_000_000L, 0, 0)), a);
         long before = a.stats().invalidations();
         racing.afterNextGet(() -> { // A has read "old" from Redis and not filled L1 yet
           fb.store.put("k", new Entry<>("new", now, now + 60_000_000_000L, 0, 0));
