@@ -82,18 +82,19 @@ final class SharedHotKey implements Scenario {
 
   /** What {@code scenarios.json} publishes of a row. */
   record Row(String contender, String store, int nodes, double targetPerSecond, double achievedPerSecond,
-      boolean behind, long requests, long expiries, long loads, double loadsPerExpiry, double p50ms, double p99ms,
+      boolean behind, long requests, double answeredPerSecond, long expiries, long loads, double loadsPerExpiry, double p50ms, double p99ms,
       double maxMs, long errors, Map<String, Long> errorKinds, int peakCallers, boolean callerPoolExhausted,
       double windowSeconds, double redisCommandsPerSecond, Map<String, Long> redisCommands, double l1HitRatio,
-      InvalidationLatency.Summary invalidation, int writesSkipped) {
+      long l1Misses, long l1Fills, InvalidationLatency.Summary invalidation, int writesSkipped) {
 
     static Row of(Setup setup, int nodes, Steady s, SharedKeyWindow.Reading w, InvalidationLatency.Summary inv) {
       Meter m = s.meter();
       double hitRatio = w.l1Reads() == 0 ? Double.NaN : (double) w.l1Hits() / w.l1Reads();
+      double answered = (s.measured() - s.errors()) / HotKeyAtRate.measureSeconds(s);
       return new Row(setup.name(), setup.store(), nodes, s.result().targetPerSecond(), s.result().achievedPerSecond(),
-          s.result().behind(), s.measured(), m.episodes(), m.loads(), m.loadsPerExpiry(), s.p(50), s.p(99), s.max(),
+          s.result().behind(), s.measured(), answered, m.episodes(), m.loads(), m.loadsPerExpiry(), s.p(50), s.p(99), s.max(),
           s.errors(), s.errorKinds(), s.peakCallers(), s.exhausted(), w.seconds(), w.commandsPerSecond(),
-          w.commands().calls(), hitRatio, inv, w.writesSkipped());
+          w.commands().calls(), hitRatio, w.l1Reads() - w.l1Hits(), w.l1Fills(), inv, w.writesSkipped());
     }
   }
 
@@ -143,9 +144,10 @@ final class SharedHotKey implements Scenario {
           inv.served(node, caches[node].get(KEY), System.nanoTime());
         });
         Row row = Row.of(setup, n, s, window.reading(), inv.summary());
-        ctx.log("shared-hot-key %-28s %s/s: %s loads per expiry, p99 %s ms, Redis %s commands/s, L1 %s, "
-            + "invalidation p99 %s ms", row.contender(), s.achieved(), Table.ratio(row.loadsPerExpiry()),
-            Table.ms(row.p99ms()), Table.rate(row.redisCommandsPerSecond()), Table.ratio(row.l1HitRatio()),
+        ctx.log("shared-hot-key %-28s %s/s, answered %s/s: %s loads per expiry, p99 %s ms, Redis %s commands/s, "
+            + "L1 %s (misses %,d, fills %,d), invalidation p99 %s ms", row.contender(), s.achieved(),
+            Table.rate(row.answeredPerSecond()), Table.ratio(row.loadsPerExpiry()), Table.ms(row.p99ms()),
+            Table.rate(row.redisCommandsPerSecond()), Table.ratio(row.l1HitRatio()), row.l1Misses(), row.l1Fills(),
             Table.ms(row.invalidation().p99ms()));
         return row;
       }
@@ -157,17 +159,24 @@ final class SharedHotKey implements Scenario {
     }
   }
 
-  /** The nodes' L1 {hits, reads}: the near caches' counters, or the Redisson peer's local-cache reads; else null. */
+  /**
+   * The nodes' L1 {hits, reads, fills}: the near caches' counters, or the Redisson peer's local-cache reads (fills
+   * not counted: -1); null without an L1.
+   */
   static Supplier<long[]> l1(List<Env> envs, BenchCache[] caches) {
     if (envs.get(0).nearCache != null) {
-      return () -> envs.stream().map(e -> e.nearCache.stats()).reduce(new long[2], (sum, st) -> new long[] {
-          sum[0] + st.hits(), sum[1] + st.hits() + st.misses()}, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+      return () -> envs.stream().map(e -> e.nearCache.stats()).map(st -> new long[] {st.hits(),
+          st.hits() + st.misses(), st.fills()}).reduce(new long[3], SharedHotKey::sum);
     }
     if (caches[0] instanceof RedissonLocalCachedCache) {
       return () -> Arrays.stream(caches).map(c -> ((RedissonLocalCachedCache) c).localHits())
-          .reduce(new long[2], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+          .map(h -> new long[] {h[0], h[1], -1}).reduce(new long[] {0, 0, -1}, SharedHotKey::sum);
     }
     return null;
+  }
+
+  private static long[] sum(long[] a, long[] b) {
+    return new long[] {a[0] + b[0], a[1] + b[1], a[2] < 0 || b[2] < 0 ? -1 : a[2] + b[2]};
   }
 
   /** A request dropped at its deadline (see above): no stack, one instance. */

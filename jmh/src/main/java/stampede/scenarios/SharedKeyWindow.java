@@ -29,15 +29,19 @@ final class SharedKeyWindow implements AutoCloseable {
   private long openedAt;
   private int skipped;
 
-  /** What the window measured: the calls per command in it, its seconds, L1 hits and reads in it, writes skipped. */
-  record Reading(CommandStats commands, double seconds, long l1Hits, long l1Reads, int writesSkipped) {
+  /**
+   * What the window measured: the calls per command in it, its seconds, L1 hits, reads and fills in it (fills -1
+   * where the L1 does not count them), writes skipped.
+   */
+  record Reading(CommandStats commands, double seconds, long l1Hits, long l1Reads, long l1Fills, int writesSkipped) {
     double commandsPerSecond() {
       return commands.total() / seconds;
     }
   }
 
   /**
-   * Opens at {@code openAt} ({@link Context#now()} time); {@code l1} sums the nodes' {hits, reads} (null: no L1);
+   * Opens at {@code openAt} ({@link Context#now()} time); {@code l1} sums the nodes' {hits, reads, fills} (null: no
+   * L1; fills -1 if not counted);
    * {@code redis} is a connection of the scenario's own (its {@code info} calls are left out of the counts).
    */
   SharedKeyWindow(Context ctx, RedisClient client, Supplier<long[]> l1, BenchCache writer, String key,
@@ -98,8 +102,12 @@ final class SharedKeyWindow implements AutoCloseable {
     CommandStats after = commandStats();
     double seconds = (System.nanoTime() - openedAt) / 1e9;
     long[] l1After = l1 == null ? null : l1.get();
-    return new Reading(after.minus(before).without("info"), seconds, l1After == null ? 0 : l1After[0] - l1Before[0],
-        l1After == null ? 0 : l1After[1] - l1Before[1], skipped);
+    return new Reading(after.minus(before).without("info"), seconds, delta(l1Before, l1After, 0),
+        delta(l1Before, l1After, 1), l1After == null || l1After[2] < 0 ? -1 : delta(l1Before, l1After, 2), skipped);
+  }
+
+  private static long delta(long[] before, long[] after, int i) {
+    return after == null ? 0 : after[i] - before[i];
   }
 
   @Override
