@@ -11,11 +11,10 @@ import stampede.fixtures.BenchCache;
 import stampede.fixtures.Contender;
 import stampede.fixtures.Database;
 import stampede.fixtures.Env;
-import stampede.fixtures.Peer;
 import stampede.fixtures.RedisBackend;
 import stampede.fixtures.StoreType;
 import stampede.fixtures.StrategyType;
-import stampede.fixtures.peers.RedissonLocalCachedCache;
+import stampede.fixtures.peers.LocalReads;
 import stampede.report.Table;
 import stampede.settings.Profile;
 import stampede.settings.RedisTopology;
@@ -25,11 +24,11 @@ import stampede.settings.RedisTopology;
  * an {@link Env} of its own: Lettuce client, near cache, strategy) read one key on one embedded Redis, requests sent
  * to the nodes in turn; loads take 50 ms, the TTL is 1 s. Rows: every strategy of the roster twice, over a
  * {@code NearCache} (Caffeine L1 invalidated by {@code CLIENT TRACKING}) and over the plain Redis store, then the
- * peers (Redisson's {@code RLocalCachedMap}). Besides loads per expiry and latency against the {@link Floor}, each
- * row reports the Redis commands per second the window cost ({@code INFO commandstats} deltas: every command in the
- * window is for the hot key, its lock or its writes), the L1 hit ratio, and the invalidation latency: a writer on
- * node 0 updates the key once per second and every node records when it first serves that value or a newer one
- * ({@link SharedKeyWindow}, {@link InvalidationLatency}).
+ * peers (Redisson's {@code RLocalCachedMap}, Lettuce's {@code CacheFrontend}). Besides loads per expiry and latency
+ * against the {@link Floor}, each row reports the Redis commands per second the window cost
+ * ({@code INFO commandstats} deltas: every command in the window is for the hot key, its lock or its writes), the
+ * L1 hit ratio, and the invalidation latency: a writer on node 0 updates the key once per second and every node
+ * records when it first serves that value or a newer one ({@link SharedKeyWindow}, {@link InvalidationLatency}).
  *
  * <p>A request that no caller thread started within {@link #DEADLINE} of its intended start is dropped (an error,
  * as a service's request deadline would drop it): a row the machine cannot keep up with (the plain Redis store, one
@@ -63,7 +62,7 @@ final class SharedHotKey implements Scenario {
     }
 
     String store() {
-      return nearCache ? "NearCache over Redis" : isStrategy(contender) ? "Redis" : "its own (Redisson)";
+      return nearCache ? "NearCache over Redis" : isStrategy(contender) ? "Redis" : "the peer's own";
     }
 
     /** The strategies first over the near cache, then over plain Redis; then the peers. */
@@ -76,24 +75,30 @@ final class SharedHotKey implements Scenario {
     }
   }
 
+  /** The peers among the rows, for the page: name and description each. */
+  static List<Map<String, String>> peers(List<Setup> setups) {
+    return setups.stream().filter(s -> !isStrategy(s.contender())).map(s -> Map.of("name", s.contender().name(),
+        "description", s.contender().description())).toList();
+  }
+
   static boolean isStrategy(Contender c) {
     return Arrays.stream(StrategyType.values()).anyMatch(t -> t.name().equals(c.name()));
   }
 
   /** What {@code scenarios.json} publishes of a row. */
   record Row(String contender, String store, int nodes, double targetPerSecond, double achievedPerSecond,
-      boolean behind, long requests, double answeredPerSecond, long expiries, long loads, double loadsPerExpiry, double p50ms, double p99ms,
-      double maxMs, long errors, Map<String, Long> errorKinds, int peakCallers, boolean callerPoolExhausted,
-      double windowSeconds, double redisCommandsPerSecond, Map<String, Long> redisCommands, double l1HitRatio,
-      long l1Misses, long l1Fills, InvalidationLatency.Summary invalidation, int writesSkipped) {
+      boolean behind, long requests, double answeredPerSecond, long expiries, long loads, double loadsPerExpiry,
+      double p50ms, double p99ms, double maxMs, long errors, Map<String, Long> errorKinds, int peakCallers,
+      boolean callerPoolExhausted, double windowSeconds, double redisCommandsPerSecond, Map<String, Long> redisCommands,
+      double l1HitRatio, long l1Misses, long l1Fills, InvalidationLatency.Summary invalidation, int writesSkipped) {
 
     static Row of(Setup setup, int nodes, Steady s, SharedKeyWindow.Reading w, InvalidationLatency.Summary inv) {
       Meter m = s.meter();
       double hitRatio = w.l1Reads() == 0 ? Double.NaN : (double) w.l1Hits() / w.l1Reads();
       double answered = (s.measured() - s.errors()) / HotKeyAtRate.measureSeconds(s);
       return new Row(setup.name(), setup.store(), nodes, s.result().targetPerSecond(), s.result().achievedPerSecond(),
-          s.result().behind(), s.measured(), answered, m.episodes(), m.loads(), m.loadsPerExpiry(), s.p(50), s.p(99), s.max(),
-          s.errors(), s.errorKinds(), s.peakCallers(), s.exhausted(), w.seconds(), w.commandsPerSecond(),
+          s.result().behind(), s.measured(), answered, m.episodes(), m.loads(), m.loadsPerExpiry(), s.p(50), s.p(99),
+          s.max(), s.errors(), s.errorKinds(), s.peakCallers(), s.exhausted(), w.seconds(), w.commandsPerSecond(),
           w.commands().calls(), hitRatio, w.l1Reads() - w.l1Hits(), w.l1Fills(), inv, w.writesSkipped());
     }
   }
@@ -114,7 +119,7 @@ final class SharedHotKey implements Scenario {
         redis.flushAll();
       }
       return new SharedHotKeyResult(rows, nodes, perNode, warmup, measure, floor, redis.describe(),
-          Contender.of(Peer.REDISSON_LOCAL_CACHED).description());
+          peers(setups));
     }
   }
 
@@ -160,16 +165,16 @@ final class SharedHotKey implements Scenario {
   }
 
   /**
-   * The nodes' L1 {hits, reads, fills}: the near caches' counters, or the Redisson peer's local-cache reads (fills
-   * not counted: -1); null without an L1.
+   * The nodes' L1 {hits, reads, fills}: the near caches' counters, or a peer's local-cache reads ({@link LocalReads};
+   * fills not counted: -1); null without an L1.
    */
   static Supplier<long[]> l1(List<Env> envs, BenchCache[] caches) {
     if (envs.get(0).nearCache != null) {
       return () -> envs.stream().map(e -> e.nearCache.stats()).map(st -> new long[] {st.hits(),
           st.hits() + st.misses(), st.fills()}).reduce(new long[3], SharedHotKey::sum);
     }
-    if (caches[0] instanceof RedissonLocalCachedCache) {
-      return () -> Arrays.stream(caches).map(c -> ((RedissonLocalCachedCache) c).localHits())
+    if (caches[0] instanceof LocalReads) {
+      return () -> Arrays.stream(caches).map(c -> ((LocalReads) c).localHits())
           .map(h -> new long[] {h[0], h[1], -1}).reduce(new long[] {0, 0, -1}, SharedHotKey::sum);
     }
     return null;

@@ -14,7 +14,7 @@ import stampede.report.Table;
  * Redis ran and the peer's description; its page is {@code shared-hot-key.mustache}.
  */
 record SharedHotKeyResult(List<SharedHotKey.Row> rows, int nodes, double perNode, Duration warmup,
-    Duration measure, Floor floor, String redis, String peer) implements Measured {
+    Duration measure, Floor floor, String redis, List<Map<String, String>> peers) implements Measured {
 
   @Override
   public Map<String, Object> data() {
@@ -36,7 +36,7 @@ record SharedHotKeyResult(List<SharedHotKey.Row> rows, int nodes, double perNode
     v.put("warmup", seconds(warmup));
     v.put("measure", seconds(measure));
     v.put("deadline", Table.count(SharedHotKey.DEADLINE.toMillis()));
-    v.put("peer", peer);
+    v.put("peers", peers);
     v.put("table", table());
     v.put("commands", rows.stream().map(r -> Map.of("row", r.contender(), "top", top(r))).toList());
     v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.contender(), r.errorKinds())).toList()));
@@ -54,8 +54,8 @@ record SharedHotKeyResult(List<SharedHotKey.Row> rows, int nodes, double perNode
   }
 
   Table table() {
-    Table t = new Table("row", "store", ">achieved/s (all nodes)", ">answered/s", ">loads per expiry", ">p50 ms", ">p99 ms",
-        ">Redis commands/s", ">L1 hit ratio", ">invalidation p50 ms", ">p99 ms", ">max ms", ">errors",
+    Table t = new Table("row", "store", ">achieved/s (all nodes)", ">answered/s", ">loads per expiry", ">p50 ms",
+        ">p99 ms", ">Redis commands/s", ">L1 hit ratio", ">invalidation p50 ms", ">p99 ms", ">max ms", ">errors",
         ">peak callers in flight");
     for (SharedHotKey.Row r : rows) {
       InvalidationLatency.Summary inv = r.invalidation();
