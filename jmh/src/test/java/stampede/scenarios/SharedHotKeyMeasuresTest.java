@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The shared-hot-key scenario's measuring pieces, on made-up INFO replies and times. */
 class SharedHotKeyMeasuresTest {
@@ -61,5 +66,36 @@ class SharedHotKeyMeasuresTest {
     assertEquals(3.0, s.p50ms(), 0.01);
     assertEquals(Long.MIN_VALUE, InvalidationLatency.version(null));
     assertEquals(42, InvalidationLatency.version("k@w@42"));
+  }
+
+  static SharedHotKey.Row row(String name, String store, double answered, double p99, double commands, double l1,
+      InvalidationLatency.Summary inv, long dropped) {
+    return new SharedHotKey.Row(name, store, 4, 100_000, 99_000, false, 500_000, answered, 5, 5, 1.0, 0.2, p99,
+        p99 + 1, dropped, dropped == 0 ? Map.of() : Map.of("Dropped: dropped", dropped), 40, false, 5.0, commands,
+        Map.of("get", (long) (commands * 4), "evalsha", (long) commands), l1, 100, 20, inv, 0);
+  }
+
+  @Test
+  void thePageShowsEachRowsRatesRedisCommandsL1AndInvalidationLatency(@TempDir Path dir) throws Exception {
+    Floor floor = new Floor(100_000, 3, 100_000, false, 2, 0.1, 4.0, 9);
+    SharedHotKeyResult result = new SharedHotKeyResult(List.of(
+        row("LAYERED_STACK + NEAR_CACHE", "NearCache over Redis", 99_000, 5.0, 20, 0.9999,
+            new InvalidationLatency.Summary(5, 4, 20, 0, 0.5, 2.0, 2.5), 0),
+        row("LAYERED_STACK", "Redis", 10_000, 900, 10_000, Double.NaN,
+            new InvalidationLatency.Summary(5, 4, 18, 2, 1.0, 700, 800), 450_000)),
+        4, 25_000, Duration.ofSeconds(1), Duration.ofSeconds(5), floor, "one embedded redis-server",
+        List.of(Map.of("name", "REDISSON_LOCAL_CACHED", "description", "Redisson's near cache")));
+    ScenarioWriter writer = new ScenarioWriter(dir, PagesTest.run());
+    writer.write(new Outcome("shared-hot-key", result, null, 40, 8_000, Map.of()));
+    String page = Files.readString(dir.resolve("shared-hot-key.md"), StandardCharsets.UTF_8);
+    assertTrue(page.startsWith("# One hot key at 100,000 requests/s on the shared store\n"), page);
+    assertTrue(page.contains("| LAYERED_STACK + NEAR_CACHE | NearCache over Redis | 99,000 | 99,000 | 1.00 | 0.200 "
+        + "| 5.00 (floor) | 20 | 99.99% | 0.500 | 2.00 | 2.50 | 0.00% | 40 |\n"), page);
+    assertTrue(page.contains("| LAYERED_STACK | Redis | 99,000 | 10,000 | 1.00 | 0.200 | 900 | 10,000 | - | 1.00 "
+        + "| 700 | 800 (2 of 20 never) | 90.00% | 40 |\n"), page);
+    assertTrue(page.contains("LAYERED_STACK + NEAR_CACHE: get 16/s, evalsha 4/s; LAYERED_STACK: get 8,000/s, evalsha 2,000/s.\n"), page);
+    assertTrue(page.contains("- **REDISSON_LOCAL_CACHED**: Redisson's near cache\n"), page);
+    assertTrue(page.contains("- LAYERED_STACK: Dropped: dropped (450,000)"), page);
+    assertTrue(Files.size(dir.resolve("shared-hot-key.png")) > 1_000, "the chart");
   }
 }
