@@ -181,6 +181,22 @@ final class ClientTracking implements AutoCloseable {
     t.start();
   }
 
+  /** The CLIENT IDs of the open tracking connections (a test kills one to lose its invalidations). */
+  @SuppressWarnings("unchecked")
+  List<Long> ids() {
+    List<Long> ids = new java.util.ArrayList<>();
+    for (Object c : tracked) {
+      if (c instanceof StatefulRedisConnection<?, ?> s && s.isOpen()) {
+        try {
+          ids.add(((StatefulRedisConnection<String, String>) s).sync().clientId());
+        } catch (RedisException reconnecting) {
+          // not connected now: no id to give
+        }
+      }
+    }
+    return ids;
+  }
+
   /** Stops tracking: closes its connections (waiting at most 1 s); the client stays open. */
   @Override
   public void close() {

@@ -26,7 +26,9 @@ import stampede.redis.RedisStore;
  * kept coherent by Redis server-assisted client-side caching ({@code CLIENT TRACKING on BCAST PREFIX <prefix>} on a
  * RESP3 connection of its own, per master on a cluster): a write or delete of a key by any node sends this node an
  * {@code invalidate} push message, which drops the key from L1. Entries keep their own write and expiry times:
- * freshness stays the read path's decision. Writes go to the store, then drop the local copy.
+ * freshness stays the read path's decision. L1 serves fresh entries only: a stale one is read from Redis again
+ * (where its refresh may be already), so a strategy's double-check after a lock wait sees the new value as soon as
+ * Redis has it. Writes go to the store, then drop the local copy.
  *
  * <p><b>Prevents:</b> one Redis round trip per hit on a hot key (the hot key overloading its Redis shard).
  * <b>Staleness bound:</b> a value written on one node is never served by another more than {@code maxAge} after the
@@ -128,7 +130,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
 
   @Override
   public Entry<V> get(K key) {
-    return read(key, false, 0);
+    return read(key, false, store.ticker().read());
   }
 
   @Override
@@ -139,7 +141,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   private Entry<V> read(K key, boolean timed, long now) {
     String name = keys.entry(key);
     Cached<V> cached = l1.getIfPresent(name);
-    if (cached != null) {
+    if (cached != null && cached.entry().isFresh(now)) { // a stale copy: Redis may hold its refresh already
       hits.increment();
       return cached.entry();
     }
@@ -152,7 +154,7 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
     marks.put(name, mark); // before the read: an invalidation from here on drops it
     try {
       Entry<V> entry = timed ? store.get(key, now) : store.get(key);
-      if (entry != null) {
+      if (entry != null && entry.isFresh(now)) {
         marks.computeIfPresent(name, (n, m) -> { // atomic with the invalidation's remove of the mark
           if (m == mark && on && mark.epoch() == epoch) {
             l1.put(n, new Cached<>(entry, mark.time()));
@@ -205,6 +207,11 @@ public final class NearCache<K, V> implements CacheStore<K, V>, AutoCloseable {
   /** Entries in L1 now (approximate). */
   public long size() {
     return l1.estimatedSize();
+  }
+
+  /** The CLIENT IDs of its tracking connections now, for tests. */
+  java.util.List<Long> trackingIds() {
+    return tracking.ids();
   }
 
   /** Stops tracking and empties L1; the store and the client stay open. */

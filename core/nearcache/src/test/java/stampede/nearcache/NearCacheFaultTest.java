@@ -99,6 +99,26 @@ class NearCacheFaultTest {
     }
   }
 
+  /** L1 serves fresh copies only: past its expiry an entry is read from Redis, where its refresh may be already. */
+  @Test
+  void aStaleCopyIsReadFromRedisAgain() {
+    ManualTicker entries = new ManualTicker(Ticker.wall().read());
+    try (RedisStore<String, String> timed = RedisStore.builder(SharedRedis.client(), keys, ValueCodec.utf8())
+        .ticker(entries).build();
+        NearCache<String, String> near = NearCache.builder(timed, SharedRedis.client()).clock(l1Clock).build()) {
+      long now = entries.read();
+      Settle.afterWrite(() -> timed.put("k", new Entry<>("v", now, now + 1_000_000_000L, 0, 0)), near);
+      near.get("k");
+      near.get("k");
+      assertEquals(1, near.stats().hits());
+      entries.advance(Duration.ofSeconds(2));
+      assertFalse(near.get("k").isFresh(entries.read()));
+      assertFalse(near.get("k", entries.read()).isFresh(entries.read()));
+      assertEquals(1, near.stats().hits(), "the stale copy was not served from L1: " + near.stats());
+      assertEquals(1, near.stats().fills(), "nor a stale entry filled");
+    }
+  }
+
   @Test
   void admitsAKeyToL1OnlyFromItsNthReadInTheWindow() {
     try (NearCache<String, String> near = near(b -> b.admitAfter(3, Duration.ofSeconds(1)))) {
