@@ -134,13 +134,14 @@ final class SharedHotKey implements Scenario {
         caches[i] = setup.contender().create(envs.get(i));
       }
       caches[0].get(KEY); // the first load, before the clock starts
-      InvalidationLatency inv = new InvalidationLatency(n, (int) (measure.toSeconds() + 5));
+      int writes = (int) Math.max(1, measure.toMillis() / WRITE_EVERY.toMillis());
+      InvalidationLatency inv = new InvalidationLatency(n, writes);
       statsClient = RedisClient.create(envs.get(0).redisUri());
       long origin = ctx.now() + Steady.START_DELAY.toNanos(); // as Steady.run's, within microseconds
       long deadline = DEADLINE.toNanos();
       double interval = 1e9 / rate;
       try (SharedKeyWindow window = new SharedKeyWindow(ctx, statsClient, l1(envs, caches), caches[0], KEY, inv,
-          WRITE_EVERY, origin + warmup.toNanos())) {
+          WRITE_EVERY, writes, origin + warmup.toNanos())) {
         Steady s = Steady.run(ctx, db, envs.stream().map(e -> e.counters).toList(), rate, warmup, measure, i -> {
           if (ctx.now() - (origin + (long) (i * interval)) > deadline) {
             throw Dropped.INSTANCE;

@@ -10,7 +10,8 @@ import stampede.fixtures.BenchCache;
 /**
  * What the shared-hot-key scenario reads around one row's measured window, on a thread of its own: at the window's
  * start it reads Redis's {@code INFO commandstats} and the nodes' L1 counters, then the writer updates the hot key
- * once per {@code period} through one node ({@link BenchCache#update}: the value changes, its expiry does not) and
+ * {@code writes} times, once per {@code period} from the start (the last a period before the window ends, so every
+ * node has had time to see it), through one node ({@link BenchCache#update}: the value changes, its expiry does not) and
  * records each write in the {@link InvalidationLatency}; {@link #close()} (after the run) stops the writer and reads
  * both again. The commands per second are the difference over the time between the two readings.
  */
@@ -22,6 +23,7 @@ final class SharedKeyWindow implements AutoCloseable {
   private final String key;
   private final InvalidationLatency invalidation;
   private final Duration period;
+  private final int writes;
   private final Thread thread;
   private volatile boolean closed;
   private CommandStats before;
@@ -45,7 +47,7 @@ final class SharedKeyWindow implements AutoCloseable {
    * {@code redis} is a connection of the scenario's own (its {@code info} calls are left out of the counts).
    */
   SharedKeyWindow(Context ctx, RedisClient client, Supplier<long[]> l1, BenchCache writer, String key,
-      InvalidationLatency invalidation, Duration period, long openAt) {
+      InvalidationLatency invalidation, Duration period, int writes, long openAt) {
     this.ctx = ctx;
     this.redis = client.connect();
     this.l1 = l1;
@@ -53,6 +55,7 @@ final class SharedKeyWindow implements AutoCloseable {
     this.key = key;
     this.invalidation = invalidation;
     this.period = period;
+    this.writes = writes;
     this.thread = new Thread(() -> run(openAt), "shared-key-window");
     thread.setDaemon(true);
     thread.start();
@@ -63,7 +66,8 @@ final class SharedKeyWindow implements AutoCloseable {
     before = commandStats();
     l1Before = l1 == null ? null : l1.get();
     openedAt = System.nanoTime();
-    for (long next = openedAt; !closed; next += period.toNanos()) {
+    long next = openedAt;
+    for (int w = 0; w < writes && !closed; w++, next += period.toNanos()) {
       for (long left = next - System.nanoTime(); left > 0 && !closed; left = next - System.nanoTime()) {
         LockSupport.parkNanos(left); // reading() unparks it
       }
