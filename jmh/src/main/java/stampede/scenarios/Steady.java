@@ -3,7 +3,6 @@ package stampede.scenarios;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import stampede.core.Counters;
 import stampede.fixtures.Database;
@@ -25,10 +24,12 @@ import stampede.report.Table;
  */
 record Steady(OpenLoop.Result result, Histogram latency, long measured, long errors, Map<String, Long> errorKinds,
     Meter meter, int peakCallers, boolean exhausted) {
+  /** The schedule's origin is this long after {@link #run} is called (the window opener starts meanwhile). */
+  static final Duration START_DELAY = Duration.ofMillis(20);
 
   static Steady run(Context ctx, Database db, List<Counters> counters, double perSecond, Duration warmup,
       Duration measure, OpenLoop.Call call) {
-    long origin = ctx.now() + TimeUnit.MILLISECONDS.toNanos(20);
+    long origin = ctx.now() + START_DELAY.toNanos();
     long from = origin + warmup.toNanos();
     Probe probe = new Probe().measureFrom(from);
     Meter meter = new Meter(db, counters);

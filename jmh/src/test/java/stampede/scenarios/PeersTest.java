@@ -97,6 +97,42 @@ class PeersTest {
     }
   }
 
+  /**
+   * The near caches of the shared-hot-key scenario: a load on one node serves both, which answer from their local
+   * copies, and an update on node A (same expiry) reaches node B's reads within 2 s: the layered stack over NearCache
+   * envs, and the Redisson and Lettuce peers.
+   */
+  @Test
+  void theNearCachesLoadOnceHitLocallyAndSeeAnUpdateFromAnotherNode() throws Exception {
+    try (RedisBackend redis = RedisBackend.start(RedisTopology.STANDALONE)) {
+      for (Contender c : List.of(Contender.of(StrategyType.LAYERED_STACK), Contender.of(Peer.REDISSON_LOCAL_CACHED),
+          Contender.of(Peer.LETTUCE_CACHE_FRONTEND))) {
+        Database db = new Database(50 * MS, 50 * MS, 500 * MS);
+        boolean near = SharedHotKey.isStrategy(c); // a peer brings its own near cache
+        try (Env a = redis.node(db, Duration.ofSeconds(30), "nc:" + c.name() + ":", null, near);
+             Env b = redis.node(db, Duration.ofSeconds(30), "nc:" + c.name() + ":", null, near)) {
+          BenchCache nodeA = c.create(a);
+          BenchCache nodeB = c.create(b);
+          String first = nodeA.get("k"); // one caller: the Lettuce peer coalesces nothing
+          for (int i = 0; i < 100; i++) {
+            assertEquals(first, nodeB.get("k"));
+          }
+          long[] local = SharedHotKey.l1(List.of(b), new BenchCache[] {nodeB}).get();
+          assertTrue(local[0] >= 90, c.name() + ": B answered from its local copy: " + local[0] + " of " + local[1]);
+          assertTrue(nodeA.update("k", "k@w@42"), c.name());
+          long deadline = System.nanoTime() + 2_000 * MS;
+          while (!"k@w@42".equals(nodeB.get("k")) && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+          }
+          assertEquals("k@w@42", nodeB.get("k"), c.name() + ": B sees A's update");
+          assertEquals(1, db.loads(), c.name() + ": the update kept the expiry, nothing reloaded");
+          assertTrue(!nodeA.update("absent", "x"), c.name() + ": no entry, no update");
+        }
+        redis.flushAll();
+      }
+    }
+  }
+
   @Test
   void theHoldableTickerHoldsStillThenFollowsTheSystemClock() throws Exception {
     HoldableTicker t = new HoldableTicker();
