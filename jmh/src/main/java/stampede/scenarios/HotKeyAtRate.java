@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAccumulator;
 import stampede.core.Event;
 import stampede.fixtures.BenchCache;
@@ -100,9 +101,14 @@ final class HotKeyAtRate implements Scenario {
     public Map<String, Object> view() {
       Map<String, Object> v = new LinkedHashMap<>();
       List<Map<String, Object>> floors = new ArrayList<>();
-      floors.add(where(floor.view(), "in process", false));
-      if (ladder.floor() != null && ladder.floor().view() != null) {
-        floors.add(where(ladder.floor().view(), "at the Redis rows' rate", true));
+      Map<String, Object> inProcess = floor.view();
+      if (inProcess != null) {
+        floors.add(where(inProcess, "in process", false));
+      }
+      Floor redisFloor = ladder.floor();
+      Map<String, Object> atRedisRate = redisFloor == null ? null : redisFloor.view();
+      if (atRedisRate != null) {
+        floors.add(where(atRedisRate, "at the Redis rows' rate", true));
       }
       v.put("floor", floors);
       v.put("rate", Table.rate(rate));
@@ -136,6 +142,9 @@ final class HotKeyAtRate implements Scenario {
       List<Map<String, Object>> out = new ArrayList<>();
       for (StoreType store : StoreType.values()) {
         Floor f = store == StoreType.CAFFEINE ? floor : ladder.floor();
+        if (f == null) { // no Redis row ran, so no ladder and nothing to rank
+          continue;
+        }
         List<Ranking.Entry> entries = byStrategy(rows).stream().filter(g -> g.first().store().equals(store.name()))
             .map(g -> new Ranking.Entry(g.first().strategy(), g.spread(Row::p99ms),
             f.judge(g.spread(Row::p99ms).max(), g.max(Row::maxGeneratorLagMs)))).toList();
@@ -157,7 +166,8 @@ final class HotKeyAtRate implements Scenario {
           ">max ms", ">stale served", ">oldest value served ms", ">errors", ">peak callers in flight");
       for (Repeats<Row> g : byStrategy(rows)) {
         Row r = g.first();
-        Floor f = r.store().equals(StoreType.CAFFEINE.name()) ? floor : ladder.floor();
+        Floor f = r.store().equals(StoreType.CAFFEINE.name()) ? floor
+            : Objects.requireNonNull(ladder.floor(), "Redis rows without a ladder");
         long expiries = g.sum(Row::expiries);
         long requests = g.sum(Row::requests);
         double oldest = g.max(Row::oldestValueServedMs);

@@ -1,5 +1,6 @@
 package stampede.scenarios;
 
+import stampede.core.Nullable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,7 +37,7 @@ import stampede.settings.Calibration;
  * @param floor     the floor at {@code rate} (the step's, its repeats gathered); null with no ladder
  * @param plusMs    the round trip's allowance ({@code scenarios.calibration.ladderPlusMs})
  */
-record Ladder(double rate, boolean sustained, List<Ladder.Step> steps, Floor floor, double plusMs) {
+record Ladder(double rate, boolean sustained, List<Ladder.Step> steps, @Nullable Floor floor, double plusMs) {
 
   /** No Redis row: no ladder. */
   static Ladder none() {

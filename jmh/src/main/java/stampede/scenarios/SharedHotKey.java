@@ -1,10 +1,12 @@
 package stampede.scenarios;
 
+import stampede.core.Nullable;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.function.Supplier;
 import stampede.fixtures.BenchCache;
@@ -169,9 +171,9 @@ final class SharedHotKey implements Scenario {
    * The nodes' L1 {hits, reads, fills}: the near caches' counters, or a peer's local-cache reads ({@link LocalReads};
    * fills not counted: -1); null without an L1.
    */
-  static Supplier<long[]> l1(List<Env> envs, BenchCache[] caches) {
+  static @Nullable Supplier<long[]> l1(List<Env> envs, BenchCache[] caches) {
     if (envs.get(0).nearCache != null) {
-      return () -> envs.stream().map(e -> e.nearCache.stats()).map(st -> new long[] {st.hits(),
+      return () -> envs.stream().map(e -> Objects.requireNonNull(e.nearCache, "near cache").stats()).map(st -> new long[] {st.hits(),
           st.hits() + st.misses(), st.fills()}).reduce(new long[3], SharedHotKey::sum);
     }
     if (caches[0] instanceof LocalReads) {

@@ -1,5 +1,6 @@
 package stampede.scenarios;
 
+import stampede.core.Nullable;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +87,7 @@ record SharedHotKeyResult(List<SharedHotKey.Row> rows, int nodes, double perNode
     return c;
   }
 
-  private static Double positive(double y) {
+  private static @Nullable Double positive(double y) {
     return y > 0 ? y : null;
   }
 }

@@ -1,5 +1,6 @@
 package stampede.scenarios;
 
+import stampede.core.Nullable;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -18,7 +19,7 @@ import stampede.fixtures.BenchCache;
 final class SharedKeyWindow implements AutoCloseable {
   private final Context ctx;
   private final StatefulRedisConnection<String, String> redis;
-  private final Supplier<long[]> l1;
+  private final @Nullable Supplier<long[]> l1;
   private final BenchCache writer;
   private final String key;
   private final InvalidationLatency invalidation;
@@ -26,8 +27,8 @@ final class SharedKeyWindow implements AutoCloseable {
   private final int writes;
   private final Thread thread;
   private volatile boolean closed;
-  private CommandStats before;
-  private long[] l1Before;
+  private @Nullable CommandStats before;
+  private long @Nullable [] l1Before;
   private long openedAt;
   private int skipped;
 
@@ -46,7 +47,7 @@ final class SharedKeyWindow implements AutoCloseable {
    * L1; fills -1 if not counted);
    * {@code redis} is a connection of the scenario's own (its {@code info} calls are left out of the counts).
    */
-  SharedKeyWindow(Context ctx, RedisClient client, Supplier<long[]> l1, BenchCache writer, String key,
+  SharedKeyWindow(Context ctx, RedisClient client, @Nullable Supplier<long[]> l1, BenchCache writer, String key,
       InvalidationLatency invalidation, Duration period, int writes, long openAt) {
     this.ctx = ctx;
     this.redis = client.connect();
@@ -100,18 +101,19 @@ final class SharedKeyWindow implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (before == null) {
+    CommandStats opened = before;
+    if (opened == null) {
       throw new IllegalStateException("the window never opened");
     }
     CommandStats after = commandStats();
     double seconds = (System.nanoTime() - openedAt) / 1e9;
-    long[] l1After = l1 == null ? null : l1.get();
-    return new Reading(after.minus(before).without("info"), seconds, delta(l1Before, l1After, 0),
+    long @Nullable [] l1After = l1 == null ? null : l1.get();
+    return new Reading(after.minus(opened).without("info"), seconds, delta(l1Before, l1After, 0),
         delta(l1Before, l1After, 1), l1After == null || l1After[2] < 0 ? -1 : delta(l1Before, l1After, 2), skipped);
   }
 
-  private static long delta(long[] before, long[] after, int i) {
-    return after == null ? 0 : after[i] - before[i];
+  private static long delta(long @Nullable [] before, long @Nullable [] after, int i) {
+    return after == null || before == null ? 0 : after[i] - before[i];
   }
 
   @Override
