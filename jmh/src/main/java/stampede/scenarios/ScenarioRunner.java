@@ -21,7 +21,7 @@ import stampede.settings.BenchSettings;
  * ({@code <id>.png}) into {@code results/} (quick and full) or {@code jmh/target/bench-smoke/} (smoke), plus
  * {@code scenarios.json}: where and how it ran and every number behind the tables.
  *
- * <p>The seven scenarios of issue 12, in the order they run:
+ * <p>The seven scenarios of issue 12 and issue 22's, in the order they run:
  * <ol>
  *   <li>{@link CallersSweep} ({@code callers-sweep}): 1 to 10,000 callers on one expired key;</li>
  *   <li>{@link HotKeyAtRate} ({@code hot-key-100k}): one hot key at 100,000 requests/s in process, and at the
@@ -30,7 +30,9 @@ import stampede.settings.BenchSettings;
  *   <li>{@link Midnight} ({@code midnight}): a million keys written at once;</li>
  *   <li>{@link DatabaseOutage} ({@code database-outage}): the database fails for a window;</li>
  *   <li>{@link RedisOutage} ({@code redis-outage}): Redis stops for 10 s;</li>
- *   <li>{@link LockingEverywhere} ({@code locking}): 1,000 keys expire together, per-key, global and no locks.</li>
+ *   <li>{@link LockingEverywhere} ({@code locking}): 1,000 keys expire together, per-key, global and no locks;</li>
+ *   <li>{@link PriorityOverload} ({@code priority-overload}, issue 22): offered loads ramp to 3x the database's
+ *       capacity and back; who is answered, by priority class.</li>
  * </ol>
  *
  * <p>Each scenario measures and returns a {@link Measured} record; {@link ScenarioWriter} writes it (the page from
@@ -58,7 +60,7 @@ public final class ScenarioRunner {
   /** Every scenario, in running order: the plan. */
   static List<Scenario> all() {
     return List.of(new CallersSweep(), new HotKeyAtRate(), new NodesSharingRedis(), new Midnight(),
-        new DatabaseOutage(), new RedisOutage(), new LockingEverywhere());
+        new DatabaseOutage(), new RedisOutage(), new LockingEverywhere(), new PriorityOverload());
   }
 
   /** The scenarios whose id {@code only} (a regex, empty for all) finds. */

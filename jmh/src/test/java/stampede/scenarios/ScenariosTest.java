@@ -23,13 +23,13 @@ import stampede.settings.TestSettings;
 class ScenariosTest {
 
   @Test
-  void sevenScenariosWithDistinctIdsSelectedByRegex() {
+  void eightScenariosWithDistinctIdsSelectedByRegex() {
     List<String> ids = ScenarioRunner.all().stream().map(Scenario::id).toList();
     assertEquals(List.of("callers-sweep", "hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage",
-        "locking"), ids);
+        "locking", "priority-overload"), ids);
     assertEquals(List.of("database-outage", "redis-outage"),
         ScenarioRunner.select("outage").stream().map(Scenario::id).toList());
-    assertEquals(7, ScenarioRunner.select("").size());
+    assertEquals(8, ScenarioRunner.select("").size());
     assertEquals(10_000, new CallersSweep().callerThreads(Profile.QUICK), "the sweep's 10,000 callers");
     assertEquals(2_500, new Midnight().callerThreads(Profile.QUICK));
   }
