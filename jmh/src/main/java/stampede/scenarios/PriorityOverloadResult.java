@@ -118,8 +118,8 @@ record PriorityOverloadResult(List<PriorityOverloadResult.Row> rows, List<Priori
   /** Misses offered per second, and answered per class for the adaptive priority shedder and the flat shedder. */
   @Override
   public ChartSpec chart() {
-    ChartSpec chart = ChartSpec.lines("Overload by priority: misses answered per second, by class, as offered loads "
-        + "ramp 0.5x to 3x capacity and back", "seconds", "misses per second", false, false);
+    ChartSpec chart = ChartSpec.lines("Misses answered per second by class, offered 0.5x to 3x capacity and back",
+        "seconds", "misses per second", false, false);
     double perSecond = 1000.0 / PriorityOverload.BUCKET_MS;
     int buckets = (int) (phases.totalMs() / PriorityOverload.BUCKET_MS);
     boolean offered = false;
