@@ -123,10 +123,8 @@ public final class PriorityShedder<K, V> implements Fill<K, V> {
       V value = fill.fill(key, seen, fence, loader);
       sample = true;
       return value;
-    } catch (RejectedException e) {
-      throw e; // an inner protection refused: the database was not asked
-    } catch (RuntimeException e) {
-      sample = !InterruptedLoadException.isInterrupt(e); // the caller's cancellation says nothing of the database
+    } catch (RuntimeException e) { // an inner refusal did not ask the database; a cancellation says nothing of it
+      sample = !(e instanceof RejectedException) && !InterruptedLoadException.isInterrupt(e);
       throw e;
     } finally {
       slots.release(c);
@@ -185,16 +183,14 @@ public final class PriorityShedder<K, V> implements Fill<K, V> {
     /** Guaranteed shares in percent of the limit, adding up to at most 100; default 10, 60, 10 (20 unreserved). */
     public Builder<K, V> shares(int critical, int dflt, int bulk) {
       int[] s = {critical, dflt, bulk};
-      int sum = 0;
       for (Priority p : Priority.values()) {
         if (s[p.ordinal()] < 0 || s[p.ordinal()] > 100) {
           throw new IllegalArgumentException("share of " + p + " must be between 0% and 100%: " + s[p.ordinal()] + "%");
         }
-        sum += s[p.ordinal()];
       }
-      if (sum > 100) {
+      if (critical + dflt + bulk > 100) {
         throw new IllegalArgumentException("shares must add up to at most 100%: CRITICAL " + critical + "% + DEFAULT "
-            + dflt + "% + BULK " + bulk + "% = " + sum + "%");
+            + dflt + "% + BULK " + bulk + "% = " + (critical + dflt + bulk) + "%");
       }
       this.shares = s;
       return this;

@@ -3,6 +3,7 @@ package stampede.strategies;
 import java.util.Arrays;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
 
 /**
  * Load slots shared by priority classes, {@link PriorityShedder}'s admission: at most {@code limit} slots are taken at
@@ -146,29 +147,23 @@ public final class PrioritySlots {
 
   /** The number of slots now. */
   public int limit() {
-    lock.lock();
-    try {
-      return limit;
-    } finally {
-      lock.unlock();
-    }
+    return locked(() -> limit);
   }
 
   /** Slots taken now by class {@code c} (for tests and monitoring). */
   public int inUse(int c) {
-    lock.lock();
-    try {
-      return inUse[c];
-    } finally {
-      lock.unlock();
-    }
+    return locked(() -> inUse[c]);
   }
 
   /** Slots taken now, all classes (for tests and monitoring). */
   public int inUse() {
+    return locked(() -> total);
+  }
+
+  private int locked(IntSupplier read) {
     lock.lock();
     try {
-      return total;
+      return read.getAsInt();
     } finally {
       lock.unlock();
     }
