@@ -245,9 +245,10 @@ enum EveryStrategy {
       }
       case RATE_LIMITED -> path(w, RateLimited.builder(storeFill, () -> "client").metrics(metrics).ticker(ticker)
           .limit(2, 0.2).build(), metrics).staleIfError(SIE).build();
-      case CIRCUIT_BREAKER -> path(w, p.add(new CircuitBreaker<>(storeFill, 2, Duration.ofSeconds(5), metrics,
-          ticker)), metrics).staleIfError(SIE).build();
-      case LOAD_SHEDDER -> path(w, p.add(new LoadShedder<>(storeFill, 1, Duration.ZERO, metrics)), metrics)
+      case CIRCUIT_BREAKER -> path(w, p.add(CircuitBreaker.builder(storeFill).failureThreshold(2)
+          .openFor(Duration.ofSeconds(5)).metrics(metrics).ticker(ticker).build()), metrics).staleIfError(SIE).build();
+      case LOAD_SHEDDER -> path(w, p.add(LoadShedder.builder(storeFill).maxConcurrentLoads(1)
+          .metrics(metrics).build()), metrics)
           .staleIfError(SIE).build();
       case PRIORITY_SHEDDER -> path(w, p.add(PriorityShedder.builder(storeFill).limit(1).metrics(metrics).ticker(ticker)
           .maxQueueWait(PriorityShedder.Priority.CRITICAL, Duration.ZERO)

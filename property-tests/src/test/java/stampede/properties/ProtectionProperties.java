@@ -147,8 +147,8 @@ class ProtectionProperties {
     try (StoreFixture<String> f = kind.open(ticker)) {
       Duration openFor = Duration.ofSeconds(openForSeconds);
       Counters counters = new Counters();
-      CircuitBreaker<String, String> breaker = new CircuitBreaker<>(storeFill(f.store, counters), threshold, openFor,
-          counters, ticker);
+      CircuitBreaker<String, String> breaker = CircuitBreaker.builder(storeFill(f.store, counters))
+          .failureThreshold(threshold).openFor(openFor).metrics(counters).ticker(ticker).build();
       LoadingStrategy<String, String> guarded = readPath(f.store, breaker, counters);
       BreakerModel m = new BreakerModel();
       AtomicInteger loads = new AtomicInteger();
@@ -215,8 +215,8 @@ class ProtectionProperties {
     ManualTicker ticker = new ManualTicker();
     try (StoreFixture<String> f = kind.open(ticker)) {
       Counters counters = new Counters();
-      CircuitBreaker<String, String> breaker = new CircuitBreaker<>(storeFill(f.store, counters), 1,
-          Duration.ofSeconds(1), counters, ticker);
+      CircuitBreaker<String, String> breaker = CircuitBreaker.builder(storeFill(f.store, counters))
+          .failureThreshold(1).openFor(Duration.ofSeconds(1)).metrics(counters).ticker(ticker).build();
       LoadingStrategy<String, String> guarded = readPath(f.store, breaker, counters);
       try {
         guarded.get("open-it", k -> {
@@ -283,8 +283,8 @@ class ProtectionProperties {
     ManualTicker ticker = new ManualTicker();
     try (StoreFixture<String> f = kind.open(ticker)) {
       Counters counters = new Counters();
-      LoadShedder<String, String> shedder = new LoadShedder<>(storeFill(f.store, counters), maxConcurrent,
-          Duration.ofMillis(queueWaitMillis), counters);
+      LoadShedder<String, String> shedder = LoadShedder.builder(storeFill(f.store, counters))
+          .maxConcurrentLoads(maxConcurrent).maxQueueWait(Duration.ofMillis(queueWaitMillis)).metrics(counters).build();
       LoadingStrategy<String, String> guarded = readPath(f.store, shedder, counters);
       CountingLoader loader = new CountingLoader(ticker, loadMillis);
       AtomicInteger n = new AtomicInteger();

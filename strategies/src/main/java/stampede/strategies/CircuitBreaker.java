@@ -17,6 +17,10 @@ import stampede.core.Ticker;
  * stops calling the database for {@code openFor} and fails fast with {@link RejectedException} ("circuit open");
  * the read path's {@code staleIfError} turns that into a bounded-stale value where it has one.
  *
+ * <pre>
+ *   CircuitBreaker.builder(storeFill).failureThreshold(5).openFor(Duration.ofSeconds(5)).metrics(metrics).build();
+ * </pre>
+ *
  * <p><b>Prevents:</b> the retry stampede on a sick database, where every miss calls it again and keeps it down. Open,
  * it costs the database nothing; half-open, one trial load probes it (success closes, failure reopens).
  *
@@ -56,23 +60,17 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
   private long trials;
   private long trialStartedAt;
 
-  /**
-   * @param fill             the miss path it guards (e.g. a {@code StoreFill})
-   * @param failureThreshold consecutive failed loads that open the circuit, at least 1
-   * @param openFor          how long the circuit stays open before a trial load
-   * @param metrics          receives {@link Event#CIRCUIT_OPEN}
-   * @param ticker           a monotonic clock: {@link Ticker#system()} outside tests
-   */
-  public CircuitBreaker(Fill<K, V> fill, int failureThreshold, Duration openFor, Metrics metrics, Ticker ticker) {
-    this.fill = Objects.requireNonNull(fill, "fill");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
-    this.ticker = Objects.requireNonNull(ticker, "ticker");
-    this.failureThreshold = failureThreshold;
-    this.openForNanos = openFor.toNanos();
-    if (failureThreshold < 1 || openForNanos <= 0) {
-      throw new IllegalArgumentException("need failureThreshold >= 1 and openFor > 0: " + failureThreshold + ", "
-          + openFor);
-    }
+  private CircuitBreaker(Builder<K, V> b) {
+    this.fill = b.fill;
+    this.metrics = b.metrics;
+    this.ticker = b.ticker;
+    this.failureThreshold = b.failureThreshold;
+    this.openForNanos = b.openFor.toNanos();
+  }
+
+  /** Guards {@code fill}, the miss path (e.g. a {@code StoreFill}); one breaker per database. */
+  public static <K, V> Builder<K, V> builder(Fill<K, V> fill) {
+    return new Builder<>(fill);
   }
 
   @Override
@@ -151,5 +149,53 @@ public final class CircuitBreaker<K, V> implements Fill<K, V> {
       return 0;
     }
     return now - start;
+  }
+
+  /** Settings of a {@link CircuitBreaker}, with their defaults; checked in {@link #build()}. */
+  public static final class Builder<K, V> {
+    private final Fill<K, V> fill;
+    private Metrics metrics = Metrics.none();
+    private Ticker ticker = Ticker.system();
+    private int failureThreshold = 5;
+    private Duration openFor = Duration.ofSeconds(5);
+
+    private Builder(Fill<K, V> fill) {
+      this.fill = Objects.requireNonNull(fill, "fill");
+    }
+
+    /** Consecutive failed loads that open the circuit, at least 1; default 5. */
+    public Builder<K, V> failureThreshold(int failureThreshold) {
+      this.failureThreshold = failureThreshold;
+      return this;
+    }
+
+    /** How long the circuit stays open before a trial load, and how long a trial may run; default 5 s. */
+    public Builder<K, V> openFor(Duration openFor) {
+      this.openFor = Objects.requireNonNull(openFor, "openFor");
+      return this;
+    }
+
+    /** Receives {@link Event#CIRCUIT_OPEN}; default none. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** The clock of {@code openFor}, monotonic; default {@link Ticker#system()}. */
+    public Builder<K, V> ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** The breaker; an {@link IllegalArgumentException} naming the first setting that cannot work. */
+    public CircuitBreaker<K, V> build() {
+      if (failureThreshold < 1) {
+        throw new IllegalArgumentException("failureThreshold must be at least 1: " + failureThreshold);
+      }
+      if (openFor.isNegative() || openFor.isZero() || openFor.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("openFor must be positive and at most 292 years: " + openFor);
+      }
+      return new CircuitBreaker<>(this);
+    }
   }
 }

@@ -18,6 +18,10 @@ import stampede.core.RejectedException;
  * {@link RejectedException} ("load shed"); the read path's {@code staleIfError} turns that into a bounded-stale
  * value where it has one.
  *
+ * <pre>
+ *   LoadShedder.builder(storeFill).maxConcurrentLoads(10).maxQueueWait(Duration.ofMillis(50)).metrics(metrics).build();
+ * </pre>
+ *
  * <p><b>Prevents:</b> the many-keys stampede that per-key coalescing cannot: a cold start, a flush, or a mass expiry
  * sends thousands of distinct misses at the database at once. The database sees a bounded concurrency; the excess
  * fails fast instead of queueing without bound.
@@ -44,22 +48,17 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
   private final Semaphore permits;
   private final long maxQueueWaitNanos;
 
-  /**
-   * @param fill               the miss path it bounds (e.g. a {@code StoreFill})
-   * @param maxConcurrentLoads loads allowed at once, at least 1
-   * @param maxQueueWait       how long a load may wait for a slot before it is shed (zero: never waits)
-   * @param metrics            receives {@link Event#LOAD_SHED}
-   */
-  public LoadShedder(Fill<K, V> fill, int maxConcurrentLoads, Duration maxQueueWait, Metrics metrics) {
-    this.fill = Objects.requireNonNull(fill, "fill");
-    this.metrics = Objects.requireNonNull(metrics, "metrics");
-    this.maxConcurrentLoads = maxConcurrentLoads;
-    this.maxQueueWaitNanos = maxQueueWait.toNanos();
-    if (maxConcurrentLoads < 1 || maxQueueWaitNanos < 0) {
-      throw new IllegalArgumentException("need maxConcurrentLoads >= 1 and maxQueueWait >= 0: "
-          + maxConcurrentLoads + ", " + maxQueueWait);
-    }
+  private LoadShedder(Builder<K, V> b) {
+    this.fill = b.fill;
+    this.metrics = b.metrics;
+    this.maxConcurrentLoads = b.maxConcurrentLoads;
+    this.maxQueueWaitNanos = b.maxQueueWait.toNanos();
     this.permits = new Semaphore(maxConcurrentLoads, true);
+  }
+
+  /** Bounds the loads of {@code fill}, the miss path (e.g. a {@code StoreFill}); one shedder per database. */
+  public static <K, V> Builder<K, V> builder(Fill<K, V> fill) {
+    return new Builder<>(fill);
   }
 
   @Override
@@ -84,5 +83,47 @@ public final class LoadShedder<K, V> implements Fill<K, V> {
   /** Loads running now (for tests and monitoring). */
   public int loadsInFlight() {
     return maxConcurrentLoads - permits.availablePermits();
+  }
+
+  /** Settings of a {@link LoadShedder}, with their defaults; checked in {@link #build()}. */
+  public static final class Builder<K, V> {
+    private final Fill<K, V> fill;
+    private Metrics metrics = Metrics.none();
+    private int maxConcurrentLoads = 10;
+    private Duration maxQueueWait = Duration.ZERO;
+
+    private Builder(Fill<K, V> fill) {
+      this.fill = Objects.requireNonNull(fill, "fill");
+    }
+
+    /** Loads allowed at once in this process, at least 1; default 10 (HikariCP's default pool size). */
+    public Builder<K, V> maxConcurrentLoads(int maxConcurrentLoads) {
+      this.maxConcurrentLoads = maxConcurrentLoads;
+      return this;
+    }
+
+    /** How long a load may wait for a slot before it is shed; default zero (never waits). */
+    public Builder<K, V> maxQueueWait(Duration maxQueueWait) {
+      this.maxQueueWait = Objects.requireNonNull(maxQueueWait, "maxQueueWait");
+      return this;
+    }
+
+    /** Receives {@link Event#LOAD_SHED}; default none. */
+    public Builder<K, V> metrics(Metrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** The shedder; an {@link IllegalArgumentException} naming the first setting that cannot work. */
+    public LoadShedder<K, V> build() {
+      if (maxConcurrentLoads < 1) {
+        throw new IllegalArgumentException("maxConcurrentLoads must be at least 1: " + maxConcurrentLoads);
+      }
+      if (maxQueueWait.isNegative() || maxQueueWait.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("maxQueueWait must be zero or positive and at most 292 years: "
+            + maxQueueWait);
+      }
+      return new LoadShedder<>(this);
+    }
   }
 }

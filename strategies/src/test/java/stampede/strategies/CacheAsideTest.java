@@ -441,7 +441,8 @@ class CacheAsideTest {
   void staleIfErrorAnswersAnOpenCircuitWithinItsBoundOnly(StoreKind kind) {
     try (StoreFixture<String> f = kind.open(ticker)) {
       CircuitBreaker<String, String> breaker =
-          new CircuitBreaker<>(storeFill(f.store), 3, Duration.ofSeconds(5), counters, ticker);
+          CircuitBreaker.builder(storeFill(f.store)).failureThreshold(3)
+          .openFor(Duration.ofSeconds(5)).metrics(counters).ticker(ticker).build();
       CacheAside<String, String> path = CacheAside.builder(f.store, breaker).metrics(counters)
           .staleIfError(Duration.ofSeconds(2)).build();
       for (int i = 0; i < 3; i++) {
@@ -466,7 +467,8 @@ class CacheAsideTest {
   @EnumSource(StoreKind.class)
   void staleIfErrorAnswersAShedLoadWithinItsBoundOnly(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      LoadShedder<String, String> shedder = new LoadShedder<>(storeFill(f.store), 1, Duration.ZERO, counters);
+      LoadShedder<String, String> shedder = LoadShedder.builder(storeFill(f.store)).maxConcurrentLoads(1)
+          .maxQueueWait(Duration.ZERO).metrics(counters).build();
       CacheAside<String, String> path = CacheAside.builder(f.store, shedder).metrics(counters)
           .staleIfError(Duration.ofSeconds(2)).build();
       stale(f.store, "s", Duration.ofSeconds(1));

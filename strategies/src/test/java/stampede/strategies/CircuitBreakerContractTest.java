@@ -7,7 +7,8 @@ import stampede.core.Fill;
 class CircuitBreakerContractTest extends FillContractTest {
   @Override
   Fill<String, String> fill(Fill<String, String> inner) {
-    return new CircuitBreaker<>(inner, 1000, Duration.ofSeconds(5), metrics, ticker);
+    return CircuitBreaker.builder(inner).failureThreshold(1000).openFor(Duration.ofSeconds(5)).metrics(metrics)
+        .ticker(ticker).build();
   }
 
   @Override

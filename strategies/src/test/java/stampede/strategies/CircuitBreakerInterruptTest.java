@@ -35,8 +35,9 @@ class CircuitBreakerInterruptTest {
   private final Counters counters = new Counters();
   private final AtomicInteger loads = new AtomicInteger();
   private final StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker);
-  private final CircuitBreaker<String, String> breaker = new CircuitBreaker<>(
-      new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(1))), 3, OPEN_FOR, counters, ticker);
+  private final CircuitBreaker<String, String> breaker = CircuitBreaker.builder(
+      new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(1)))).failureThreshold(3).openFor(OPEN_FOR)
+      .metrics(counters).ticker(ticker).build();
   private final CacheAside<String, String> path = CacheAside.builder(f.store, breaker).metrics(counters).build();
   /** A healthy 1 ms database read: it sleeps, so an interrupted caller's load is interrupted. */
   private final Loader<String, String> db = key -> {

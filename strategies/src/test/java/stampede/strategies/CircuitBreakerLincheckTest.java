@@ -54,13 +54,13 @@ class CircuitBreakerLincheckTest {
 
   /** A breaker whose loads fail through {@code fill} (a StoreFill's wrapping) at once, on the manual ticker. */
   private CircuitBreaker<String, String> breaker(int threshold) {
-    return new CircuitBreaker<>((key, seen, fence, loader) -> {
+    return CircuitBreaker.<String, String>builder((key, seen, fence, loader) -> {
       try {
         return loader.load(key);
       } catch (Exception e) {
         throw LoadException.wrap(key, e);
       }
-    }, threshold, OPEN_FOR, Metrics.none(), ticker);
+    }).failureThreshold(threshold).openFor(OPEN_FOR).metrics(Metrics.none()).ticker(ticker).build();
   }
 
   @Test

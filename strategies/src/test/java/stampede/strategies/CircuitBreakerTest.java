@@ -57,8 +57,8 @@ class CircuitBreakerTest {
   }
 
   private CircuitBreaker<String, String> breaker(CacheStore<String, String> store, int threshold) {
-    return new CircuitBreaker<>(new StoreFill<>(store, counters, Ttl.fixed(TTL)), threshold, OPEN_FOR, counters,
-        ticker);
+    return CircuitBreaker.builder(new StoreFill<>(store, counters, Ttl.fixed(TTL))).failureThreshold(threshold)
+        .openFor(OPEN_FOR).metrics(counters).ticker(ticker).build();
   }
 
   /** The read path over {@code breaker}, answering refused or failed loads with values stale up to {@code sie}. */
@@ -246,7 +246,8 @@ class CircuitBreakerTest {
       Fill<String, String> shedding = (key, seen, fence, loader) -> {
         throw new RejectedException(key, "load shed");
       };
-      CircuitBreaker<String, String> cb = new CircuitBreaker<>(shedding, 1, OPEN_FOR, counters, ticker);
+      CircuitBreaker<String, String> cb = CircuitBreaker.builder(shedding).failureThreshold(1).openFor(OPEN_FOR)
+          .metrics(counters).ticker(ticker).build();
       CacheAside<String, String> path = path(f.store, cb, Duration.ZERO);
       for (int i = 0; i < 5; i++) {
         assertEquals("load shed", assertThrows(RejectedException.class, () -> path.get("k", ok)).reason());
@@ -273,9 +274,8 @@ class CircuitBreakerTest {
       StoreFill<String, String> fill = new StoreFill<>(f.store, counters, Ttl.fixed(TTL));
       assertThrows(NullPointerException.class, () -> cb.fill(null, null, 0, ok));
       assertThrows(NullPointerException.class, () -> cb.fill("k", null, 0, null));
-      assertThrows(IllegalArgumentException.class, () -> new CircuitBreaker<>(fill, 0, OPEN_FOR, counters, ticker));
-      assertThrows(IllegalArgumentException.class,
-          () -> new CircuitBreaker<>(fill, 1, Duration.ZERO, counters, ticker));
+      assertThrows(IllegalArgumentException.class, () -> CircuitBreaker.builder(fill).failureThreshold(0).build());
+      assertThrows(IllegalArgumentException.class, () -> CircuitBreaker.builder(fill).openFor(Duration.ZERO).build());
       assertThrows(LoadException.class, () -> cb.fill("k", null, 0, key -> null));
       assertEquals(State.OPEN, cb.state(), "a null value is a failed load");
       assertThrows(NullPointerException.class, () -> cb.fill("k", null, 0, null), "open: still a null loader");

@@ -7,7 +7,8 @@ import stampede.core.Fill;
 class LoadShedderContractTest extends FillContractTest {
   @Override
   Fill<String, String> fill(Fill<String, String> inner) {
-    return new LoadShedder<>(inner, CALLERS, Duration.ofSeconds(5), metrics);
+    return LoadShedder.builder(inner).maxConcurrentLoads(CALLERS).maxQueueWait(Duration.ofSeconds(5)).metrics(metrics)
+        .build();
   }
 
   @Override

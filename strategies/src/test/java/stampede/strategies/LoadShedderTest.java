@@ -63,7 +63,8 @@ class LoadShedderTest {
   }
 
   private LoadShedder<String, String> shedder(CacheStore<String, String> store, int max, Duration maxQueueWait) {
-    return new LoadShedder<>(new StoreFill<>(store, counters, Ttl.fixed(TTL)), max, maxQueueWait, counters);
+    return LoadShedder.builder(new StoreFill<>(store, counters, Ttl.fixed(TTL))).maxConcurrentLoads(max)
+        .maxQueueWait(maxQueueWait).metrics(counters).build();
   }
 
   private CacheAside<String, String> path(CacheStore<String, String> store, LoadShedder<String, String> shedder) {

@@ -116,12 +116,14 @@ class OverloadErrorsTest {
   void refusalsOfTheProtections() {
     try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
       StoreFill<String, String> fill = new StoreFill<>(f.store, counters, Ttl.fixed(TTL));
-      CircuitBreaker<String, String> breaker = new CircuitBreaker<>(fill, 1, Duration.ofSeconds(5), counters, ticker);
+      CircuitBreaker<String, String> breaker = CircuitBreaker.builder(fill).failureThreshold(1)
+          .openFor(Duration.ofSeconds(5)).metrics(counters).ticker(ticker).build();
       assertThrows(RuntimeException.class, () -> breaker.fill("a", null, 0, key -> null));
       assertStackless(assertThrows(RejectedException.class, () -> breaker.fill("b", null, 0, db)));
       List<LoadShedder<String, String>> shedder = new ArrayList<>(); // one slot, and its load asks for another
-      shedder.add(new LoadShedder<>((key, seen, fence, loader) -> shedder.get(0).fill("nested", seen, fence, loader),
-          1, Duration.ZERO, counters));
+      shedder.add(LoadShedder.<String, String>builder(
+          (key, seen, fence, loader) -> shedder.get(0).fill("nested", seen, fence, loader))
+          .maxConcurrentLoads(1).maxQueueWait(Duration.ZERO).metrics(counters).build());
       assertStackless(assertThrows(RejectedException.class, () -> shedder.get(0).fill("c", null, 0, db)));
       RateLimited<String, String> limited = RateLimited.builder(fill, () -> "client").ticker(ticker).limit(1, 1)
           .build();

@@ -101,7 +101,8 @@ class PriorityShedderTest {
     assertEquals(2, shedder.loadsInFlight(Priority.CRITICAL));
     assertEquals(12, counters.get(Event.LOAD_SHED), "7 BULK and 5 DEFAULT");
 
-    LoadShedder<String, String> flat = new LoadShedder<>(storeFill, 10, Duration.ZERO, counters); // what it replaces
+    LoadShedder<String, String> flat = LoadShedder.builder(storeFill).maxConcurrentLoads(10)
+        .maxQueueWait(Duration.ZERO).metrics(counters).build(); // what it replaces
     assertEquals(10, admitted(flat, "bulk-flat", null, 10));
     assertEquals(0, admitted(flat, "checkout-flat", Priority.CRITICAL, 1), "one pool: the checkout is shed");
   }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -16,6 +18,7 @@ import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.Loader;
 import stampede.core.Metrics;
+import stampede.core.RejectedException;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
 import stampede.testkit.ManualExecutor;
@@ -93,6 +96,14 @@ class SettingsTest {
       rejects("burst", () -> RateLimited.builder(fill, () -> "client").limit(0, 1));
       rejects("loadsPerSecond", () -> RateLimited.builder(fill, () -> "client").limit(1, 0));
       rejects("loadsPerSecond", () -> RateLimited.builder(fill, () -> "client").limit(1, Double.NaN));
+      // CircuitBreaker, LoadShedder (issue 19: builders instead of positional constructors)
+      rejects("failureThreshold", () -> CircuitBreaker.builder(fill).failureThreshold(0).build());
+      rejects("openFor", () -> CircuitBreaker.builder(fill).openFor(Duration.ZERO).build());
+      rejects("openFor", () -> CircuitBreaker.builder(fill).openFor(Duration.ofSeconds(-1)).build());
+      rejects("openFor", () -> CircuitBreaker.builder(fill).openFor(CENTURIES).build());
+      rejects("maxConcurrentLoads", () -> LoadShedder.builder(fill).maxConcurrentLoads(0).build());
+      rejects("maxQueueWait", () -> LoadShedder.builder(fill).maxQueueWait(Duration.ofMillis(-1)).build());
+      rejects("maxQueueWait", () -> LoadShedder.builder(fill).maxQueueWait(CENTURIES).build());
       assertEquals(List.of(), wrong, "settings not rejected with a message that starts with their name");
     }
   }
@@ -179,5 +190,59 @@ class SettingsTest {
     NullPointerException e = assertThrows(NullPointerException.class,
         () -> new TtlJitter<String>(null, 0.1, () -> 0.5));
     assertEquals("base", e.getMessage());
+    Fill<String, String> fill = (key, seen, fence, loader) -> key; // never called
+    assertEquals("fill", assertThrows(NullPointerException.class, () -> CircuitBreaker.builder(null)).getMessage());
+    assertEquals("openFor",
+        assertThrows(NullPointerException.class, () -> CircuitBreaker.builder(fill).openFor(null)).getMessage());
+    assertEquals("fill", assertThrows(NullPointerException.class, () -> LoadShedder.builder(null)).getMessage());
+    assertEquals("maxQueueWait",
+        assertThrows(NullPointerException.class, () -> LoadShedder.builder(fill).maxQueueWait(null)).getMessage());
+  }
+
+  /** The documented defaults: 5 failures open the breaker for 5 s; 10 loads at once, the 11th shed at once. */
+  @Test
+  void breakerAndShedderDefaultsAreTheDocumentedOnes() throws Exception {
+    try (StoreFixture<String> f = StoreKind.CAFFEINE.open(ticker)) {
+      CircuitBreaker<String, String> breaker = CircuitBreaker.<String, String>builder(
+          new StoreFill<>(f.store, counters, Ttl.fixed(SECOND))).ticker(ticker).build();
+      Loader<String, String> failing = key -> {
+        throw new IllegalStateException("db down");
+      };
+      for (int i = 0; i < 4; i++) {
+        assertThrows(RuntimeException.class, () -> breaker.fill("k", null, 0, failing));
+      }
+      assertEquals(CircuitBreaker.State.CLOSED, breaker.state(), "4 failures");
+      assertThrows(RuntimeException.class, () -> breaker.fill("k", null, 0, failing));
+      assertEquals(CircuitBreaker.State.OPEN, breaker.state(), "5 failures");
+      ticker.advance(Duration.ofMillis(4_999));
+      assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+      ticker.advance(Duration.ofMillis(1));
+      assertEquals(CircuitBreaker.State.HALF_OPEN, breaker.state(), "after 5 s");
+    }
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch started = new CountDownLatch(10);
+    LoadShedder<String, String> shedder = LoadShedder.<String, String>builder((key, seen, fence, loader) -> {
+      started.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return key;
+    }).build();
+    List<Thread> loads = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Thread t = new Thread(() -> shedder.fill("k", null, 0, key -> key));
+      t.start();
+      loads.add(t);
+    }
+    assertTrue(started.await(10, TimeUnit.SECONDS), "10 loads started");
+    assertEquals(10, shedder.loadsInFlight());
+    assertThrows(RejectedException.class, () -> shedder.fill("k", null, 0, key -> key), "11th");
+    release.countDown();
+    for (Thread t : loads) {
+      t.join();
+    }
+    assertEquals(0, shedder.loadsInFlight());
   }
 }
