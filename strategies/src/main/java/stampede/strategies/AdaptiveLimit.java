@@ -147,9 +147,11 @@ public final class AdaptiveLimit {
 
     /** A window: at least {@code minSamples} loads over at least {@code window}; defaults 10 loads, 1 s. */
     public Builder window(Duration window, int minSamples) {
-      if (window.isNegative() || minSamples < 1) {
-        throw new IllegalArgumentException("window must be at least 0 and minSamples at least 1: " + window + ", "
-            + minSamples);
+      if (window.isNegative() || window.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0) {
+        throw new IllegalArgumentException("window must be at least 0 and at most 292 years: " + window);
+      }
+      if (minSamples < 1) {
+        throw new IllegalArgumentException("minSamples must be at least 1: " + minSamples);
       }
       this.window = window;
       this.minSamples = minSamples;
