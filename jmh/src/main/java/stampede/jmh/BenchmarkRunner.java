@@ -262,9 +262,11 @@ public final class BenchmarkRunner {
     List<StrategyType> hitRedis = of("CACHE_ASIDE", "SINGLE_FLIGHT", "XFETCH", "STALE_WHILE_REVALIDATE",
         "HOT_KEY_PROTECTION", "LAYERED_STACK");
     // SINGLE_FLIGHT_JITTER only differs from SINGLE_FLIGHT at a mass expiry, STALE_WHILE_REVALIDATE_SINGLE_FLIGHT from
-    // STALE_WHILE_REVALIDATE on a miss: neither on a hit
+    // STALE_WHILE_REVALIDATE on a miss, the priority shedders from cache-aside only on a miss (their scenario is
+    // priority-overload): none of them on a hit, and the 5-minute share of the hit path has no room left
     List<StrategyType> all = ALL.stream().filter(t -> t != StrategyType.SINGLE_FLIGHT_JITTER
-        && t != StrategyType.STALE_WHILE_REVALIDATE_SINGLE_FLIGHT).toList();
+        && t != StrategyType.STALE_WHILE_REVALIDATE_SINGLE_FLIGHT && t != StrategyType.PRIORITY_SHEDDER
+        && t != StrategyType.PRIORITY_SHEDDER_ADAPTIVE).toList();
     return List.of(
         new Plan(Bench.SPREAD_KEYS, "get", spreadCaffeine, CAFFEINE, params("distribution", "ZIPF")),
         new Plan(Bench.SPREAD_KEYS, "get", spreadRedis, REDIS, params("distribution", "ZIPF")),

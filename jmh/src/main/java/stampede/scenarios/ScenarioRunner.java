@@ -21,7 +21,7 @@ import stampede.settings.BenchSettings;
  * ({@code <id>.png}) into {@code results/} (quick and full) or {@code jmh/target/bench-smoke/} (smoke), plus
  * {@code scenarios.json}: where and how it ran and every number behind the tables.
  *
- * <p>The seven scenarios of issue 12 and issue 21's, in the order they run:
+ * <p>The seven scenarios of issue 12, issue 21's and issue 22's, in the order they run:
  * <ol>
  *   <li>{@link CallersSweep} ({@code callers-sweep}): 1 to 10,000 callers on one expired key;</li>
  *   <li>{@link HotKeyAtRate} ({@code hot-key-100k}): one hot key at 100,000 requests/s in process, and at the
@@ -33,6 +33,8 @@ import stampede.settings.BenchSettings;
  *   <li>{@link LockingEverywhere} ({@code locking}): 1,000 keys expire together, per-key, global and no locks;</li>
  *   <li>{@link SharedHotKey} ({@code shared-hot-key}, issue 21): one hot key at 100,000 requests/s on 4 nodes
  *       sharing one Redis, with and without the near cache.</li>
+ *   <li>{@link PriorityOverload} ({@code priority-overload}, issue 22): offered loads ramp to 3x the database's
+ *       capacity and back; who is answered, by priority class.</li>
  * </ol>
  *
  * <p>Each scenario measures and returns a {@link Measured} record; {@link ScenarioWriter} writes it (the page from
@@ -60,7 +62,8 @@ public final class ScenarioRunner {
   /** Every scenario, in running order: the plan. */
   static List<Scenario> all() {
     return List.of(new CallersSweep(), new HotKeyAtRate(), new NodesSharingRedis(), new Midnight(),
-        new DatabaseOutage(), new RedisOutage(), new LockingEverywhere(), new SharedHotKey());
+        new DatabaseOutage(), new RedisOutage(), new LockingEverywhere(), new SharedHotKey(),
+        new PriorityOverload());
   }
 
   /** The scenarios whose id {@code only} (a regex, empty for all) finds. */

@@ -26,7 +26,7 @@ class ScenariosTest {
   void eightScenariosWithDistinctIdsSelectedByRegex() {
     List<String> ids = ScenarioRunner.all().stream().map(Scenario::id).toList();
     assertEquals(List.of("callers-sweep", "hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage",
-        "locking", "shared-hot-key"), ids);
+        "locking", "shared-hot-key", "priority-overload"), ids);
     assertEquals(List.of("database-outage", "redis-outage"),
         ScenarioRunner.select("outage").stream().map(Scenario::id).toList());
     assertEquals(8, ScenarioRunner.select("").size());

@@ -26,6 +26,7 @@ import stampede.strategies.HotKeyProtection;
 import stampede.strategies.LayeredStack;
 import stampede.strategies.LoadShedder;
 import stampede.strategies.Monitoring;
+import stampede.strategies.PriorityShedder;
 import stampede.strategies.ProbabilisticEarlyExpiration;
 import stampede.strategies.RateLimited;
 import stampede.strategies.SingleFlight;
@@ -43,7 +44,7 @@ import stampede.strategies.TwoLevelCoalescing;
 enum EveryStrategy {
   CACHE_ASIDE, SINGLE_FLIGHT, DISTRIBUTED_LOCK, DISTRIBUTED_LOCK_FAIL, TWO_LEVEL, TTL_JITTER, XFETCH,
   STALE_WHILE_REVALIDATE, BACKGROUND_REFRESH, HOT_KEY_PROTECTION, RATE_LIMITED, CIRCUIT_BREAKER, LOAD_SHEDDER,
-  MONITORING, LAYERED_STACK, STORE_GUARD;
+  PRIORITY_SHEDDER, MONITORING, LAYERED_STACK, STORE_GUARD;
 
   static final Duration TTL = Duration.ofSeconds(10);
   static final double JITTER = 0.1;
@@ -57,7 +58,7 @@ enum EveryStrategy {
   long boundNanos() {
     return switch (this) {
       case STALE_WHILE_REVALIDATE, LAYERED_STACK -> Math.max(SWR.toNanos(), SIE.toNanos());
-      case DISTRIBUTED_LOCK_FAIL, RATE_LIMITED, CIRCUIT_BREAKER, LOAD_SHEDDER -> SIE.toNanos();
+      case DISTRIBUTED_LOCK_FAIL, RATE_LIMITED, CIRCUIT_BREAKER, LOAD_SHEDDER, PRIORITY_SHEDDER -> SIE.toNanos();
       default -> 0;
     };
   }
@@ -90,6 +91,13 @@ enum EveryStrategy {
     StoreGuard<String, String> guard;
     CircuitBreaker<String, String> breaker;
     LoadShedder<String, String> shedder;
+    PriorityShedder<String, String> priorityShedder;
+
+    /** Load slots still taken in the shedders. */
+    int slotsTaken() {
+      return (shedder == null ? 0 : shedder.loadsInFlight())
+          + (priorityShedder == null ? 0 : priorityShedder.loadsInFlight());
+    }
 
     /** Loads in flight in every single flight of the strategy. */
     int inFlight() {
@@ -106,6 +114,8 @@ enum EveryStrategy {
         breaker = cast(b);
       } else if (part instanceof LoadShedder<?, ?> l) {
         shedder = cast(l);
+      } else if (part instanceof PriorityShedder<?, ?> l) {
+        priorityShedder = cast(l);
       } else if (part instanceof StoreGuard<?, ?> g) {
         guard = cast(g);
       } else if (part instanceof CacheAside<?, ?> c) {
@@ -240,6 +250,9 @@ enum EveryStrategy {
       case LOAD_SHEDDER -> path(w, p.add(LoadShedder.builder(storeFill).maxConcurrentLoads(1)
           .metrics(metrics).build()), metrics)
           .staleIfError(SIE).build();
+      case PRIORITY_SHEDDER -> path(w, p.add(PriorityShedder.builder(storeFill).limit(1).metrics(metrics).ticker(ticker)
+          .maxQueueWait(PriorityShedder.Priority.CRITICAL, Duration.ZERO)
+          .maxQueueWait(PriorityShedder.Priority.DEFAULT, Duration.ZERO).build()), metrics).staleIfError(SIE).build();
       case MONITORING -> {
         Monitoring monitoring = Monitoring.builder(metrics).ticker(ticker).build();
         yield path(w, singleFlight(p, w, new StoreFill<>(w, monitoring, Ttl.fixed(TTL)), monitoring), monitoring)

@@ -429,11 +429,12 @@ class InterruptProperties {
 
     private boolean coalesces() {
       return !EnumSet.of(EveryStrategy.CACHE_ASIDE, EveryStrategy.CIRCUIT_BREAKER, EveryStrategy.LOAD_SHEDDER,
-          EveryStrategy.RATE_LIMITED).contains(strategy);
+          EveryStrategy.PRIORITY_SHEDDER, EveryStrategy.RATE_LIMITED).contains(strategy);
     }
 
     private boolean refuses() {
-      return strategy == EveryStrategy.LOAD_SHEDDER || strategy == EveryStrategy.RATE_LIMITED;
+      return strategy == EveryStrategy.LOAD_SHEDDER || strategy == EveryStrategy.PRIORITY_SHEDDER
+          || strategy == EveryStrategy.RATE_LIMITED;
     }
 
     private void verify(StoreFixture<String> f, EveryStrategy.Parts parts) throws Exception {
@@ -476,7 +477,7 @@ class InterruptProperties {
       check(parts.inFlight() == 0, story() + "\n-> " + parts.inFlight() + " loads left in flight in a single flight");
       check(parts.path == null || parts.path.refreshing() == 0, story() + "\n-> "
           + (parts.path == null ? 0 : parts.path.refreshing()) + " refresh marks left");
-      check(parts.shedder == null || parts.shedder.loadsInFlight() == 0, story() + "\n-> a load slot is still taken");
+      check(parts.slotsTaken() == 0, story() + "\n-> a load slot is still taken");
       check(shared.openWatches() == 0, story() + "\n-> " + shared.openWatches() + " watches left open");
       for (String key : keys.keySet()) {
         String holder = Harness.await(() -> holder(f, key) == null, Duration.ofSeconds(1)) ? null : holder(f, key);

@@ -121,7 +121,8 @@ class StalenessProperties {
         boolean failing = (fault & 1) != 0;
         boolean lockHeld = (fault & 2) != 0 && strategy.locks();
         boolean down = (fault & 4) != 0;
-        boolean busy = (fault & 8) != 0 && strategy == EveryStrategy.LOAD_SHEDDER;
+        boolean busy = (fault & 8) != 0
+            && (strategy == EveryStrategy.LOAD_SHEDDER || strategy == EveryStrategy.PRIORITY_SHEDDER);
         String context = strategy + " on " + kind + ", key '" + key + "', step " + i + (failing ? ", loader failing"
             : "") + (lockHeld ? ", lease held elsewhere" : "") + (down ? ", store down" : "")
             + (busy ? ", load slot taken" : "");

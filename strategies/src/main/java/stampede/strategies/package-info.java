@@ -8,7 +8,9 @@
  * {@link stampede.strategies.BackgroundRefresh}). Who loads and whether are {@link stampede.core.Fill}s under it
  * ({@link stampede.strategies.SingleFlight}, {@link stampede.strategies.DistributedLock},
  * {@link stampede.strategies.TwoLevelCoalescing}, {@link stampede.strategies.CircuitBreaker},
- * {@link stampede.strategies.LoadShedder}, {@link stampede.strategies.RateLimited}); how long a value lives is a
+ * {@link stampede.strategies.LoadShedder}, {@link stampede.strategies.PriorityShedder} with its
+ * {@link stampede.strategies.PrioritySlots} and {@link stampede.strategies.AdaptiveLimit},
+ * {@link stampede.strategies.RateLimited}); how long a value lives is a
  * {@link stampede.core.Ttl} ({@link stampede.strategies.TtlJitter}). {@link stampede.strategies.Monitoring} wraps
  * the metrics of any of them, {@link stampede.strategies.StoreGuard} stands between any of them and a shared store
  * that may fail, and {@link stampede.strategies.LayeredStack} builds the recommended combination.

@@ -104,6 +104,23 @@ class SettingsTest {
       rejects("maxConcurrentLoads", () -> LoadShedder.builder(fill).maxConcurrentLoads(0).build());
       rejects("maxQueueWait", () -> LoadShedder.builder(fill).maxQueueWait(Duration.ofMillis(-1)).build());
       rejects("maxQueueWait", () -> LoadShedder.builder(fill).maxQueueWait(CENTURIES).build());
+      // PriorityShedder, AdaptiveLimit (issue 22)
+      rejects("shares", () -> PriorityShedder.builder(fill).shares(50, 60, 10).build());
+      rejects("share of BULK", () -> PriorityShedder.builder(fill).shares(10, 10, -1).build());
+      rejects("limit", () -> PriorityShedder.builder(fill).limit(0).build());
+      rejects("maxQueueWait of CRITICAL", () -> PriorityShedder.builder(fill)
+          .maxQueueWait(PriorityShedder.Priority.CRITICAL, Duration.ofMillis(-1)).build());
+      rejects("maxQueueWait of BULK", () -> PriorityShedder.builder(fill)
+          .maxQueueWait(PriorityShedder.Priority.BULK, CENTURIES).build());
+      rejects("ceiling", () -> AdaptiveLimit.builder(0).build());
+      rejects("initial", () -> AdaptiveLimit.builder(5).initial(6).build());
+      rejects("initial", () -> AdaptiveLimit.builder(5).minLimit(3).initial(2).build());
+      rejects("minLimit", () -> AdaptiveLimit.builder(5).minLimit(0).build());
+      rejects("tolerance", () -> AdaptiveLimit.builder(5).tolerance(Double.NaN).build());
+      rejects("tolerance", () -> AdaptiveLimit.builder(5).tolerance(Double.POSITIVE_INFINITY).build());
+      rejects("window", () -> AdaptiveLimit.builder(5).window(Duration.ofSeconds(-1), 1).build());
+      rejects("window", () -> AdaptiveLimit.builder(5).window(CENTURIES, 1).build());
+      rejects("minSamples", () -> AdaptiveLimit.builder(5).window(SECOND, 0).build());
       assertEquals(List.of(), wrong, "settings not rejected with a message that starts with their name");
     }
   }

@@ -10,7 +10,8 @@ package stampede.core;
  *    '-- StaleIfError             whether a failed or refused load may be answered with a bounded-stale value
  *         '-- SingleFlight        who loads in this process: one caller per key, the others wait for it
  *              '-- DistributedLock     who loads across processes: one lease per key, a fencing token
- *                   '-- CircuitBreaker | LoadShedder | RateLimited   whether the database may be called now
+ *                   '-- CircuitBreaker | LoadShedder | PriorityShedder | RateLimited
+ *                        |            whether the database may be called now (PriorityShedder: by the load's class)
  *                        '-- StoreFill(Ttl)   loads, times the load, writes the entry (TtlJitter: how long)
  * </pre>
  *
