@@ -2,6 +2,7 @@ package stampede.spring;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The settings of one cache, with their defaults; a JavaBean, so Spring Boot binds it from properties
@@ -22,12 +23,12 @@ public class CacheSpec {
     SINGLE_FLIGHT
   }
 
-  private Strategy strategy;
+  private @Nullable Strategy strategy;
   private Duration ttl = Duration.ofMinutes(10);
   private double jitter = 0.1;
-  private Duration staleWhileRevalidate;
-  private Duration staleIfError;
-  private String redisUri;
+  private @Nullable Duration staleWhileRevalidate;
+  private @Nullable Duration staleIfError;
+  private @Nullable String redisUri;
   private Duration redisTimeout = Duration.ofSeconds(1);
   private long maximumSize = 10_000;
   private boolean allowNullValues = true;
@@ -58,7 +59,7 @@ public class CacheSpec {
     return strategy != null ? strategy : redisUri != null ? Strategy.LAYERED_STACK : Strategy.SINGLE_FLIGHT;
   }
 
-  public CacheSpec setStrategy(Strategy strategy) {
+  public CacheSpec setStrategy(@Nullable Strategy strategy) {
     this.strategy = strategy;
     return this;
   }
@@ -92,7 +93,7 @@ public class CacheSpec {
         : getStrategy() == Strategy.LAYERED_STACK ? ttl : Duration.ZERO;
   }
 
-  public CacheSpec setStaleWhileRevalidate(Duration staleWhileRevalidate) {
+  public CacheSpec setStaleWhileRevalidate(@Nullable Duration staleWhileRevalidate) {
     this.staleWhileRevalidate = staleWhileRevalidate;
     return this;
   }
@@ -103,17 +104,17 @@ public class CacheSpec {
         : getStrategy() == Strategy.LAYERED_STACK ? ttl : Duration.ZERO;
   }
 
-  public CacheSpec setStaleIfError(Duration staleIfError) {
+  public CacheSpec setStaleIfError(@Nullable Duration staleIfError) {
     this.staleIfError = staleIfError;
     return this;
   }
 
   /** The Redis the entries live on, e.g. {@code redis://host:6379}; none (default): in process, on Caffeine. */
-  public String getRedisUri() {
+  public @Nullable String getRedisUri() {
     return redisUri;
   }
 
-  public CacheSpec setRedisUri(String redisUri) {
+  public CacheSpec setRedisUri(@Nullable String redisUri) {
     this.redisUri = redisUri;
     return this;
   }

@@ -10,6 +10,7 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.io.UncheckedIOException;
+import org.jspecify.annotations.Nullable;
 import stampede.redis.ValueCodec;
 
 /**
@@ -25,14 +26,14 @@ import stampede.redis.ValueCodec;
  * ({@code jdk.serialFilter}).
  */
 public final class JavaSerializationCodec implements ValueCodec<Object> {
-  private final ClassLoader classLoader;
-  private final ObjectInputFilter filter;
+  private final @Nullable ClassLoader classLoader;
+  private final @Nullable ObjectInputFilter filter;
 
   /**
    * @param classLoader the loader of the values' classes (the application's), or null for the default resolution
    * @param filter      what may be deserialized, or null for the JVM-wide filter
    */
-  public JavaSerializationCodec(ClassLoader classLoader, ObjectInputFilter filter) {
+  public JavaSerializationCodec(@Nullable ClassLoader classLoader, @Nullable ObjectInputFilter filter) {
     this.classLoader = classLoader;
     this.filter = filter;
   }
@@ -71,9 +72,9 @@ public final class JavaSerializationCodec implements ValueCodec<Object> {
 
   /** Resolves classes with the given loader first. */
   private static final class Input extends ObjectInputStream {
-    private final ClassLoader loader;
+    private final @Nullable ClassLoader loader;
 
-    Input(InputStream in, ClassLoader loader) throws IOException {
+    Input(InputStream in, @Nullable ClassLoader loader) throws IOException {
       super(in);
       this.loader = loader;
     }

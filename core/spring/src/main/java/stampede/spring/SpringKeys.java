@@ -9,6 +9,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 import org.springframework.cache.interceptor.SimpleKey;
 import stampede.redis.RedisKeys;
 
@@ -61,7 +62,7 @@ public final class SpringKeys {
     return RedisKeys.of(prefix, k -> k.generation() + ":" + encode(k.key()));
   }
 
-  private static void append(StringBuilder out, Object key, int depth) {
+  private static void append(StringBuilder out, @Nullable Object key, int depth) {
     if (depth > 32) {
       throw new IllegalArgumentException("cache key nested more than 32 levels deep");
     }
@@ -119,7 +120,7 @@ public final class SpringKeys {
     out.append('s').append(s.length()).append(':').append(s);
   }
 
-  private static void sequence(StringBuilder out, char tag, Object[] elements, int depth) {
+  private static void sequence(StringBuilder out, char tag, @Nullable Object[] elements, int depth) {
     out.append(tag).append(elements.length).append(':');
     for (Object element : elements) {
       append(out, element, depth + 1);

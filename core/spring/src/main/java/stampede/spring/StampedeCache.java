@@ -2,6 +2,7 @@ package stampede.spring;
 
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import org.springframework.cache.support.AbstractValueAdaptingCache;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
@@ -83,7 +84,7 @@ public final class StampedeCache extends AbstractValueAdaptingCache {
   }
 
   @Override
-  protected Object lookup(Object key) {
+  protected @Nullable Object lookup(Object key) {
     CacheKey k = key(key);
     try {
       long now = store.ticker().read();
@@ -96,7 +97,7 @@ public final class StampedeCache extends AbstractValueAdaptingCache {
 
   @Override
   @SuppressWarnings("unchecked")
-  public <T> T get(Object key, Callable<T> valueLoader) {
+  public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
     Objects.requireNonNull(valueLoader, "valueLoader");
     try {
       return (T) fromStoreValue(strategy.get(key(key), k -> toStoreValue(valueLoader.call())));
@@ -106,7 +107,7 @@ public final class StampedeCache extends AbstractValueAdaptingCache {
   }
 
   @Override
-  public void put(Object key, Object value) {
+  public void put(Object key, @Nullable Object value) {
     CacheKey k = key(key);
     Object stored = toStoreValue(value);
     long now = store.ticker().read();

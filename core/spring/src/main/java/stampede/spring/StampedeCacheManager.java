@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.springframework.cache.Cache;
 import org.springframework.cache.CacheManager;
 import stampede.caffeine.CaffeineStore;
@@ -55,7 +56,7 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
   private final String keyPrefix;
   private final Function<String, Metrics> metrics;
   private final ValueCodec<Object> codec;
-  private final CacheSpec defaults;
+  private final @Nullable CacheSpec defaults;
   private final ExecutorService executor;
   private final Map<String, RedisClient> clients = new ConcurrentHashMap<>();
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
@@ -81,13 +82,14 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
   }
 
   @Override
-  public Cache getCache(String name) {
+  public @Nullable Cache getCache(String name) {
     StampedeCache cache = caches.get(name);
-    if (cache != null || defaults == null || closed) {
+    CacheSpec spec = defaults;
+    if (cache != null || spec == null || closed) {
       return cache;
     }
     synchronized (resources) {
-      return caches.computeIfAbsent(name, n -> build(n, defaults));
+      return caches.computeIfAbsent(name, n -> build(n, spec));
     }
   }
 
@@ -113,9 +115,10 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
     Ttl<CacheKey> ttls = new TtlJitter<>(ttl, spec.getJitter(), () -> ThreadLocalRandom.current().nextDouble());
     CacheSpec.Strategy strategy = spec.getStrategy();
     CacheStore<CacheKey, Object> store;
-    RedisLocks<CacheKey> locks = null;
+    @Nullable RedisLocks<CacheKey> locks = null;
     Generation generation;
-    if (spec.getRedisUri() == null) {
+    String uri = spec.getRedisUri();
+    if (uri == null) {
       if (strategy != CacheSpec.Strategy.SINGLE_FLIGHT) {
         throw new IllegalArgumentException(strategy + " shares loads across nodes through Redis: set redis-uri");
       }
@@ -125,7 +128,7 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
       if (name.indexOf('{') >= 0 || name.indexOf('}') >= 0) {
         throw new IllegalArgumentException("a cache on Redis may not have '{' or '}' in its name");
       }
-      RedisClient client = client(spec.getRedisUri(), spec.getRedisTimeout());
+      RedisClient client = client(uri, spec.getRedisTimeout());
       RedisKeys<CacheKey> keys = SpringKeys.redisKeys(keyPrefix + name + ":");
       RedisStore<CacheKey, Object> redisStore = own(RedisStore.builder(client, keys, codec).retention(retention)
           .build());
@@ -136,10 +139,11 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
       }
     }
     LoadingStrategy<CacheKey, Object> loading = switch (strategy) {
-      case LAYERED_STACK -> LayeredStack.builder(store, locks, ttl, executor).metrics(m).jitter(spec.getJitter())
+      case LAYERED_STACK -> LayeredStack.builder(store, Objects.requireNonNull(locks, "locks"), ttl, executor).metrics(m).jitter(spec.getJitter())
           .stale(swr, sie).lock(spec.getLease(), spec.getMaxWait()).build();
       case TWO_LEVEL_COALESCING -> {
-        DistributedLock<CacheKey, Object> lock = DistributedLock.builder(store, locks, new StoreFill<>(store, m, ttls))
+        DistributedLock<CacheKey, Object> lock = DistributedLock.builder(store,
+            Objects.requireNonNull(locks, "locks"), new StoreFill<>(store, m, ttls))
             .metrics(m).lease(spec.getLease()).maxWait(spec.getMaxWait()).build();
         yield aside(store, new TwoLevelCoalescing<>(store, lock, m), m, swr, sie);
       }
@@ -208,9 +212,9 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
     private final Map<String, CacheSpec> caches = new LinkedHashMap<>();
     private String keyPrefix = "stampede:";
     private Function<String, Metrics> metrics = name -> Metrics.none();
-    private ValueCodec<Object> codec;
-    private ClassLoader classLoader;
-    private CacheSpec defaults;
+    private @Nullable ValueCodec<Object> codec;
+    private @Nullable ClassLoader classLoader;
+    private @Nullable CacheSpec defaults;
 
     private Builder() {
     }
@@ -222,7 +226,7 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
     }
 
     /** Caches for names not configured, built on first use; default none (an unknown name has no cache). */
-    public Builder defaults(CacheSpec defaults) {
+    public Builder defaults(@Nullable CacheSpec defaults) {
       this.defaults = defaults == null ? null : defaults.copy();
       return this;
     }
@@ -240,13 +244,13 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
     }
 
     /** How values are written to Redis; default {@link JavaSerializationCodec} without a filter (see its doc). */
-    public Builder codec(ValueCodec<Object> codec) {
+    public Builder codec(@Nullable ValueCodec<Object> codec) {
       this.codec = codec;
       return this;
     }
 
     /** The loader of the values' classes for the default codec (the application's); default the JVM's. */
-    public Builder classLoader(ClassLoader classLoader) {
+    public Builder classLoader(@Nullable ClassLoader classLoader) {
       this.classLoader = classLoader;
       return this;
     }

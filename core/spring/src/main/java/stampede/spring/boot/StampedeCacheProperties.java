@@ -2,6 +2,7 @@ package stampede.spring.boot;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import stampede.spring.CacheSpec;
 
@@ -16,7 +17,7 @@ public class StampedeCacheProperties {
   private boolean enabled = true;
   private String keyPrefix = "stampede:";
   private Map<String, CacheSpec> caches = new LinkedHashMap<>();
-  private CacheSpec defaults;
+  private @Nullable CacheSpec defaults;
 
   /** Whether the stampede cache manager is auto-configured; default true. */
   public boolean isEnabled() {
@@ -46,11 +47,11 @@ public class StampedeCacheProperties {
   }
 
   /** The settings of caches whose names are not listed, built on first use; default none. */
-  public CacheSpec getDefaults() {
+  public @Nullable CacheSpec getDefaults() {
     return defaults;
   }
 
-  public void setDefaults(CacheSpec defaults) {
+  public void setDefaults(@Nullable CacheSpec defaults) {
     this.defaults = defaults;
   }
 }
