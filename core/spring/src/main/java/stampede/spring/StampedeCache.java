@@ -6,8 +6,10 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.cache.support.AbstractValueAdaptingCache;
 import stampede.core.CacheStore;
 import stampede.core.Entry;
+import stampede.core.InterruptedLoadException;
 import stampede.core.LoadException;
 import stampede.core.LoadingStrategy;
+import stampede.core.RejectedException;
 import stampede.core.StoreException;
 import stampede.core.Ttl;
 
@@ -19,8 +21,11 @@ import stampede.core.Ttl;
  *       {@code LayeredStack} or {@code TwoLevelCoalescing} on Redis, one load per key per expiry across every node,
  *       where Spring's own {@code sync} coalesces each JVM alone. The loader's exception reaches the caller as
  *       Spring's {@link ValueRetrievalException} with the loader's exception as its cause (and
- *       {@code @Cacheable} rethrows that cause, as Spring documents). A refusal by a protection
- *       ({@code RejectedException}) is thrown as it is: nothing was loaded.</li>
+ *       {@code @Cacheable} rethrows that cause, as Spring documents); a load that failed without one (a waiter that
+ *       gave up, another node's failed load) gives its {@link LoadException} as the cause. A refusal by a protection
+ *       ({@link RejectedException}) and the caller's own interrupt ({@link InterruptedLoadException}, interrupt
+ *       status set) are the cause themselves, so {@code @Cacheable} rethrows them as they are: never to Spring's
+ *       {@code CacheErrorHandler}, which could run the method anyway.</li>
  *   <li>{@link #get(Object)} ({@code @Cacheable} without {@code sync}) reads the store: a fresh entry is a hit; a
  *       stale one (kept for stale-while-revalidate), none, a store failure or a corrupt entry is a miss, as for the
  *       strategies (the method runs: the source of truth).</li>
@@ -101,6 +106,11 @@ public final class StampedeCache extends AbstractValueAdaptingCache {
     Objects.requireNonNull(valueLoader, "valueLoader");
     try {
       return (T) fromStoreValue(strategy.get(key(key), k -> toStoreValue(valueLoader.call())));
+    } catch (InterruptedLoadException | RejectedException e) {
+      // Not the loader's failure, but wrapped all the same: Spring rethrows a ValueRetrievalException's cause to the
+      // caller, while any other exception goes to the CacheErrorHandler, which may log it and run the method anyway
+      // (a cancelled request, or a load a protection refused, would then load after all).
+      throw new ValueRetrievalException(key, valueLoader, e);
     } catch (LoadException e) {
       throw new ValueRetrievalException(key, valueLoader, e.getCause() != null ? e.getCause() : e);
     }

@@ -1,6 +1,7 @@
 package stampede.spring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.cache.Cache;
 import org.springframework.cache.interceptor.SimpleKey;
+import stampede.core.InterruptedLoadException;
+import stampede.core.RejectedException;
 import stampede.testkit.Callers;
 
 /** The Spring semantics of {@link StampedeCache}, on the in-process store (Caffeine) with single flight. */
@@ -124,7 +127,10 @@ class StampedeCacheTest {
     Cache cache = manager.getCache("short");
     cache.put("k", "v");
     assertEquals("v", cache.get("k").get());
-    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(80));
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(80);
+    for (long left; (left = until - System.nanoTime()) > 0; ) {
+      LockSupport.parkNanos(left); // may return early
+    }
     assertNull(cache.get("k"));
   }
 
@@ -147,5 +153,28 @@ class StampedeCacheTest {
     IllegalArgumentException jitter = assertThrows(IllegalArgumentException.class, () -> StampedeCacheManager
         .builder().cache("orders", new CacheSpec().setJitter(1.5)).build());
     assertTrue(jitter.getMessage().startsWith("cache 'orders': "), jitter.getMessage());
+  }
+
+  @Test
+  void aRefusalAndAnInterruptAreTheCauseThemselves() {
+    RejectedException refused = new RejectedException("k", "circuit open");
+    StampedeCache rejecting = new StampedeCache("r", ((StampedeCache) books).getNativeCache(), (k, loader) -> {
+      throw refused;
+    }, k -> 1_000_000_000L, Generation.local(), true);
+    Cache.ValueRetrievalException e = assertThrows(Cache.ValueRetrievalException.class,
+        () -> rejecting.get("k", () -> "never"));
+    assertSame(refused, e.getCause(), "@Cacheable rethrows it to the caller, not to the CacheErrorHandler");
+
+    StampedeCache interrupted = new StampedeCache("i", ((StampedeCache) books).getNativeCache(), (k, loader) -> {
+      throw InterruptedLoadException.of(k, "while waiting for the load in flight", new InterruptedException());
+    }, k -> 1_000_000_000L, Generation.local(), true);
+    try {
+      Cache.ValueRetrievalException i = assertThrows(Cache.ValueRetrievalException.class,
+          () -> interrupted.get("k", () -> "never"));
+      assertInstanceOf(InterruptedLoadException.class, i.getCause());
+      assertTrue(Thread.currentThread().isInterrupted(), "the caller's interrupt status stays set");
+    } finally {
+      Thread.interrupted();
+    }
   }
 }
