@@ -2,6 +2,7 @@ package stampede.spring;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.StringCodec;
@@ -23,9 +24,11 @@ import stampede.core.Ticker;
  * interrupt is an {@link InterruptedLoadException}, never a store failure.
  *
  * <p><b>Lost counter.</b> If the counter is lost (a Redis restart without persistence, a {@code FLUSHALL}, an
- * eviction under an {@code allkeys-*} policy), the generation starts again at 0; entries written under generation 0
- * before the first clear could then be read again until they expire. Keep the counter with the entries (the same
- * persistence), or use a {@code volatile-*} eviction policy: the counter has no expiry, so it is never evicted then.
+ * eviction under an {@code allkeys-*} policy), the first node to find it missing writes back the generation it last
+ * read ({@code SET NX}; the other nodes then read that one), so the cache does not fall back to generation 0. A node
+ * that never read one, or a counter lost while every node that knew it was down, starts again at 0: entries of an
+ * older generation still in Redis could then be read again until they expire. Keep the counter with the entries (the
+ * same persistence), or use a {@code volatile-*} eviction policy: the counter has no expiry, so it is never evicted.
  */
 public final class RedisGeneration implements Generation, AutoCloseable {
   private final String name;
@@ -65,6 +68,10 @@ public final class RedisGeneration implements Generation, AutoCloseable {
     }
     try {
       String value = redis.get(name);
+      if (value == null && read && last > 0) { // the counter was lost: put back the one this node knows, unless
+        redis.set(name, Long.toString(last), SetArgs.Builder.nx()); // another node did first (NX)
+        value = redis.get(name);
+      }
       long generation = value == null ? 0 : Long.parseLong(value);
       remember(generation, now);
       return generation;
