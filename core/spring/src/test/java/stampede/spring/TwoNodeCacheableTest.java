@@ -54,6 +54,7 @@ class TwoNodeCacheableTest {
   static final int THREADS_PER_NODE = 100;
   static final Duration TTL = Duration.ofSeconds(1);
   static final Map<String, AtomicInteger> RUNS = new ConcurrentHashMap<>();
+  static final java.util.concurrent.atomic.AtomicLong LOADED = new java.util.concurrent.atomic.AtomicLong();
   static final Map<String, AtomicInteger> IN_FLIGHT = new ConcurrentHashMap<>();
   static final Map<String, AtomicInteger> MOST_IN_FLIGHT = new ConcurrentHashMap<>();
 
@@ -110,6 +111,7 @@ class TwoNodeCacheableTest {
       case "springSync" -> books.springSync(key);
       case "springNoSync" -> books.springNoSync(key);
       case "springLockingSync" -> books.springLockingSync(key);
+      case "stampedeStale" -> books.stampedeStale(key);
       default -> throw new IllegalArgumentException(method);
     };
   }
@@ -134,6 +136,35 @@ class TwoNodeCacheableTest {
     assertTrue(springNoSync > 2 && springNoSync <= 2 * THREADS_PER_NODE, "no sync: " + springNoSync);
     assertTrue(layeredNoSync > 2 && layeredNoSync <= 2 * THREADS_PER_NODE, "no sync: " + layeredNoSync);
     assertTrue(springLocking >= 1 && springLocking <= 2, "locking writer: " + springLocking);
+  }
+
+  /**
+   * With the default stale-while-revalidate (one TTL), the 200 callers on the just-expired key are all answered at
+   * once with the old value, and the method runs once, in the background, for both nodes.
+   */
+  @Test
+  void staleWhileRevalidateAnswersEveryoneAndRefreshesOnce() throws InterruptedException {
+    Books a = nodeA.getBean(Books.class);
+    Books b = nodeB.getBean(Books.class);
+    String old = a.stampedeStale("s1");
+    LockSupport.parkNanos(TTL.toNanos() + TimeUnit.MILLISECONDS.toNanos(300));
+    AtomicInteger runs = RUNS.computeIfAbsent("stampedeStale", m -> new AtomicInteger());
+    runs.set(0);
+    List<Object> got = Callers.race(2 * THREADS_PER_NODE, i -> 0, i -> call(i % 2 == 0 ? a : b, "stampedeStale", "s1"),
+        Duration.ofSeconds(60), "stampedeStale");
+    long served = got.stream().filter(old::equals).count();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (runs.get() == 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+    }
+    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1000)); // room for a second refresh, if any were to run
+    System.out.printf("stampedeStale: 2 nodes x %d threads on a key expired within stale-while-revalidate -> %d"
+        + " served the old value, the method ran %d times%n", THREADS_PER_NODE, served, runs.get());
+    assertEquals(2 * THREADS_PER_NODE, served, "every caller got the old value at once");
+    assertEquals(1, runs.get(), "one refresh for both nodes");
+    String refreshed = b.stampedeStale("s1");
+    assertTrue(refreshed.startsWith("s1@") && !refreshed.equals(old), "the refreshed value: " + refreshed);
+    assertEquals(1, runs.get(), "a hit");
   }
 
   @Test
@@ -218,7 +249,7 @@ class TwoNodeCacheableTest {
     } finally {
       inFlight.decrementAndGet();
     }
-    return key + "@" + value;
+    return key + "@" + value + "#" + LOADED.incrementAndGet(); // every load's value differs
   }
 
   /**
@@ -258,6 +289,11 @@ class TwoNodeCacheableTest {
     @Cacheable(cacheNames = "books", cacheManager = "stampedeCacheManager")
     public String stampedeNoSync(String isbn) {
       return load("stampedeNoSync", isbn, node);
+    }
+
+    @Cacheable(cacheNames = "books-stale", cacheManager = "stampedeCacheManager", sync = true)
+    public String stampedeStale(String isbn) {
+      return load("stampedeStale", isbn, node);
     }
 
     @Cacheable(cacheNames = "books", cacheManager = "redisCacheManager", sync = true)
@@ -316,6 +352,7 @@ class TwoNodeCacheableTest {
       return StampedeCacheManager.builder().keyPrefix(env.getRequiredProperty("node.prefix"))
           .cache("books", new CacheSpec().setStrategy(CacheSpec.Strategy.LAYERED_STACK).setRedisUri(uri).setTtl(TTL)
               .setJitter(0).setStaleWhileRevalidate(Duration.ZERO).setStaleIfError(Duration.ZERO))
+          .cache("books-stale", new CacheSpec().setRedisUri(uri).setTtl(TTL).setJitter(0)) // stale bounds: one TTL
           .build();
     }
 
