@@ -17,7 +17,10 @@ public class CacheSpec {
      * nodes), stale-while-revalidate and stale-if-error, over a store guard. Needs {@code redis-uri}.
      */
     LAYERED_STACK,
-    /** {@code TwoLevelCoalescing}: single flight in front of a Redis lease, no stale serving. Needs {@code redis-uri}. */
+    /**
+     * {@code TwoLevelCoalescing}: single flight in front of a Redis lease; stale serving only if its bounds are set.
+     * Needs {@code redis-uri}.
+     */
     TWO_LEVEL_COALESCING,
     /** {@code SingleFlight}: one load per key per process; on Redis or in process (Caffeine). */
     SINGLE_FLIGHT

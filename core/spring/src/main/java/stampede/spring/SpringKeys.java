@@ -36,7 +36,7 @@ import stampede.redis.RedisKeys;
  *   List (any)              L&lt;count&gt;:&lt;each element&gt;            (List.equals ignores the implementation)
  *   Object[] (any class)    A&lt;count&gt;:&lt;each element&gt;           (by content, as SimpleKey compares them)
  *   primitive array         P&lt;component type as a String&gt;&lt;count&gt;:&lt;each element&gt;
- *   record                  r&lt;class name as a String&gt;&lt;count&gt;:&lt;each component&gt;  (records compare components)
+ *   record                  r&lt;class name as a String&gt;&lt;count&gt;:&lt;each component&gt;
  * </pre>
  *
  * Any other type is refused with an {@link IllegalArgumentException} naming it: its {@code equals} is unknown, so

@@ -130,17 +130,15 @@ public final class StampedeCacheManager implements CacheManager, AutoCloseable {
       }
       RedisClient client = client(uri, spec.getRedisTimeout());
       RedisKeys<CacheKey> keys = SpringKeys.redisKeys(keyPrefix + name + ":");
-      RedisStore<CacheKey, Object> redisStore = own(RedisStore.builder(client, keys, codec).retention(retention)
-          .build());
-      store = redisStore;
+      store = own(RedisStore.builder(client, keys, codec).retention(retention).build());
       generation = own(new RedisGeneration(client, keys.prefix(), spec.getGenerationRecheck()));
       if (strategy != CacheSpec.Strategy.SINGLE_FLIGHT) {
         locks = own(new RedisLocks<>(client, keys));
       }
     }
     LoadingStrategy<CacheKey, Object> loading = switch (strategy) {
-      case LAYERED_STACK -> LayeredStack.builder(store, Objects.requireNonNull(locks, "locks"), ttl, executor).metrics(m).jitter(spec.getJitter())
-          .stale(swr, sie).lock(spec.getLease(), spec.getMaxWait()).build();
+      case LAYERED_STACK -> LayeredStack.builder(store, Objects.requireNonNull(locks, "locks"), ttl, executor)
+          .metrics(m).jitter(spec.getJitter()).stale(swr, sie).lock(spec.getLease(), spec.getMaxWait()).build();
       case TWO_LEVEL_COALESCING -> {
         DistributedLock<CacheKey, Object> lock = DistributedLock.builder(store,
             Objects.requireNonNull(locks, "locks"), new StoreFill<>(store, m, ttls))
