@@ -1,3 +1,4 @@
+// docs:begin spring
 package stampede.spring.example;
 
 import java.io.ObjectInputFilter;
@@ -69,3 +70,4 @@ public class BookApplication {
     }
   }
 }
+// docs:end spring
