@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import stampede.core.Nullable;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Metrics;
@@ -126,6 +127,7 @@ final class PriorityOverload implements Scenario {
     final AtomicInteger[] dbMax = new AtomicInteger[3];
     final Timeline[] answered = new Timeline[3];
     final Timeline offered;
+    final ErrorKinds errorKinds = new ErrorKinds();
     long origin;
 
     Lane(Contender c, Phases ph, OpenLoop.Schedule schedule, Metrics meters) {
@@ -229,7 +231,10 @@ final class PriorityOverload implements Scenario {
       }
     }
 
-    void completed(long index, long intended, long started, long ended, Throwable error) {
+    void completed(long index, long intended, long started, long ended, @Nullable Throwable error) {
+      if (error != null) {
+        errorKinds.record(error);
+      }
       int p = phase(intended);
       if (p >= 0) {
         latency[classOf(index) * 3 + p].recordValue(Math.max(0, ended - intended));
@@ -252,7 +257,7 @@ final class PriorityOverload implements Scenario {
 
     PriorityOverloadResult.Series series() {
       return new PriorityOverloadResult.Series(contender.name(), new long[][] {answered[0].buckets(),
-          answered[1].buckets(), answered[2].buckets()}, offered.buckets());
+          answered[1].buckets(), answered[2].buckets()}, offered.buckets(), errorKinds.counts());
     }
   }
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import stampede.core.Nullable;
 import stampede.report.ChartSpec;
 import stampede.report.Table;
 
@@ -28,11 +29,14 @@ record PriorityOverloadResult(List<PriorityOverloadResult.Row> rows, List<Priori
     }
   }
 
-  /** A strategy's answered misses per 500 ms, per class (CRITICAL, DEFAULT, BULK), and the misses offered. */
-  record Series(String strategy, long[][] answeredPer500ms, long[] offeredPer500ms) { }
+  /**
+   * A strategy's answered misses per 500 ms, per class (CRITICAL, DEFAULT, BULK), the misses offered, and the errors
+   * its callers got by kind.
+   */
+  record Series(String strategy, long[][] answeredPer500ms, long[] offeredPer500ms, Map<String, Long> errorKinds) { }
 
   /** The strategy's row of {@code priority} at the peak, or null. */
-  Row peak(String strategy, String priority) {
+  @Nullable Row peak(String strategy, String priority) {
     return rows.stream().filter(r -> r.strategy().equals(strategy) && r.priority().equals(priority)
         && r.phase().equals(PriorityOverload.PHASES[1])).findFirst().orElse(null);
   }
@@ -61,6 +65,7 @@ record PriorityOverloadResult(List<PriorityOverloadResult.Row> rows, List<Priori
   public Map<String, Object> view() {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("floor", floor.view());
+    v.put("errorKinds", ErrorKinds.view(series.stream().map(x -> Map.entry(x.strategy(), x.errorKinds())).toList()));
     v.put("warmS", Table.seconds(phases.warmMs() / 1000.0));
     v.put("upS", Table.seconds(phases.upMs() / 1000.0));
     v.put("peakS", Table.seconds(phases.peakMs() / 1000.0));

@@ -61,10 +61,10 @@ class PriorityOverloadTest {
           (long) r[2], 0, 1, 2, (int) r[3], 100, 120));
       rows.add(new PriorityOverloadResult.Row(name, "BULK", PriorityOverload.PHASES[1], 700, 0, 300, 0, 1, 2,
           (int) r[3], 100, 120));
-      series.add(new PriorityOverloadResult.Series(name, new long[3][0], new long[0]));
+      series.add(new PriorityOverloadResult.Series(name, new long[3][0], new long[0], Map.of()));
       generated.add(new Generated(1_000, false, 1));
     }
-    Floor floor = new Floor(1_000, 1, 1_000, false, 0.5, 0.2, 1.5, 3.0);
+    Floor floor = FloorTest.floor(1_000, 0.5, 0.2, 1.5, 3.0);
     Map<String, Object> view = new PriorityOverloadResult(rows, series, ph, generated, floor).view();
     assertEquals(List.of(
         "A: CRITICAL 99.00% answered, BULK 30.00% refused, at most 20 loads at the database: meets it",

@@ -23,13 +23,13 @@ import stampede.settings.TestSettings;
 class ScenariosTest {
 
   @Test
-  void eightScenariosWithDistinctIdsSelectedByRegex() {
+  void nineScenariosWithDistinctIdsSelectedByRegex() {
     List<String> ids = ScenarioRunner.all().stream().map(Scenario::id).toList();
     assertEquals(List.of("callers-sweep", "hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage",
         "locking", "shared-hot-key", "priority-overload"), ids);
     assertEquals(List.of("database-outage", "redis-outage"),
         ScenarioRunner.select("outage").stream().map(Scenario::id).toList());
-    assertEquals(8, ScenarioRunner.select("").size());
+    assertEquals(9, ScenarioRunner.select("").size());
     assertEquals(10_000, new CallersSweep().callerThreads(Profile.QUICK), "the sweep's 10,000 callers");
     assertEquals(2_500, new Midnight().callerThreads(Profile.QUICK));
   }
@@ -47,7 +47,8 @@ class ScenariosTest {
         template = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       }
       assertTrue(template.contains("{{> error-kinds}}"), s.id());
-      boolean rateDriven = Set.of("hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage")
+      boolean rateDriven = Set.of("hot-key-100k", "n-nodes", "midnight", "database-outage", "redis-outage",
+          "shared-hot-key", "priority-overload")
           .contains(s.id());
       assertEquals(rateDriven, template.contains("{{> floor}}"), s.id());
     }

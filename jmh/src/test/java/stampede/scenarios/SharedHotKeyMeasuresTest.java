@@ -77,7 +77,7 @@ class SharedHotKeyMeasuresTest {
 
   @Test
   void thePageShowsEachRowsRatesRedisCommandsL1AndInvalidationLatency(@TempDir Path dir) throws Exception {
-    Floor floor = new Floor(100_000, 3, 100_000, false, 2, 0.1, 4.0, 9);
+    Floor floor = FloorTest.floor(100_000, 2, 0.1, 4.0, 9);
     SharedHotKeyResult result = new SharedHotKeyResult(List.of(
         row("LAYERED_STACK + NEAR_CACHE", "NearCache over Redis", 99_000, 5.0, 20, 0.9999,
             new InvalidationLatency.Summary(5, 4, 20, 0, 0.5, 2.0, 2.5), 0),
@@ -90,7 +90,7 @@ class SharedHotKeyMeasuresTest {
     String page = Files.readString(dir.resolve("shared-hot-key.md"), StandardCharsets.UTF_8);
     assertTrue(page.startsWith("# One hot key at 100,000 requests/s on the shared store\n"), page);
     assertTrue(page.contains("| LAYERED_STACK + NEAR_CACHE | NearCache over Redis | 99,000 | 99,000 | 1.00 | 0.200 "
-        + "| 5.00 (floor) | 20 | 99.99% | 0.500 | 2.00 | 2.50 | 0.00% | 40 |\n"), page);
+        + "| 5.00 (machine-bound: floor) | 20 | 99.99% | 0.500 | 2.00 | 2.50 | 0.00% | 40 |\n"), page);
     assertTrue(page.contains("| LAYERED_STACK | Redis | 99,000 | 10,000 | 1.00 | 0.200 | 900 | 10,000 | - | 1.00 "
         + "| 700 | 800 (2 of 20 never) | 90.00% | 40 |\n"), page);
     assertTrue(page.contains("LAYERED_STACK + NEAR_CACHE: get 16/s, evalsha 4/s; LAYERED_STACK: get 8,000/s, evalsha 2,000/s.\n"), page);

@@ -10,6 +10,7 @@ import stampede.core.Event;
 import stampede.core.Fill;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Loader;
+import stampede.core.Nullable;
 import stampede.core.Metrics;
 import stampede.core.RejectedException;
 import stampede.core.Ticker;
@@ -63,7 +64,7 @@ public final class PriorityShedder<K, V> implements Fill<K, V> {
   private final Function<? super K, Priority> classifier;
   private final long[] maxQueueWaitNanos;
   private final PrioritySlots slots;
-  private final AdaptiveLimit adaptive; // null: a fixed limit
+  private final @Nullable AdaptiveLimit adaptive; // null: a fixed limit
 
   private PriorityShedder(Builder<K, V> b) {
     this.fill = b.fill;
@@ -102,7 +103,7 @@ public final class PriorityShedder<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     Priority set = CURRENT.get();
@@ -158,7 +159,7 @@ public final class PriorityShedder<K, V> implements Fill<K, V> {
     private int[] shares = {10, 60, 10};
     private long[] maxQueueWaitNanos = {100_000_000L, 10_000_000L, 0};
     private int limit = 10;
-    private AdaptiveLimit adaptive;
+    private @Nullable AdaptiveLimit adaptive;
 
     private Builder(Fill<K, V> fill) {
       this.fill = Objects.requireNonNull(fill, "fill");
