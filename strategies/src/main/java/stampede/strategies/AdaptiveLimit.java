@@ -31,7 +31,7 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
  * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
- * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class AdaptiveLimit {
   private final int ceiling;

@@ -51,7 +51,8 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> AdaptiveLimit.java, CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
  * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
- * PrioritySlots.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Nullable.java, PrioritySlots.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java,
+ * Ttl.java.
  */
 public final class PriorityShedder<K, V> implements Fill<K, V> {
   /** Classes of loads, the highest first. */

@@ -33,7 +33,7 @@ import java.util.function.IntSupplier;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
  * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Metrics.java,
- * RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class PrioritySlots {
   private final int[] shares; // percent of the limit guaranteed to each class, 0 the highest

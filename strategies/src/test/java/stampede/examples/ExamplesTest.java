@@ -39,6 +39,18 @@ class ExamplesTest {
   }
 
   @Test
+  void priorityShedder_aCriticalLoadThenAHit() throws Exception {
+    try (Example example = PriorityExample.build()) {
+      ProductDatabase database = example.database();
+      assertEquals(1, database.loads(), "the snippet's own CRITICAL get");
+      assertEquals("checkout:sku-42", example.products().get("checkout:sku-42", database::load).sku());
+      assertEquals(1, database.loads(), "the second get is a hit");
+      example.products().get("page:sku-7", database::load); // DEFAULT, by the classifier
+      assertEquals(2, database.loads());
+    }
+  }
+
+  @Test
   void composedInProcess_50CallersOneLoad() throws Exception {
     try (Example example = InProcessExample.compose()) {
       assertEquals(1, example.database().loads(), "the snippet's own get");

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,30 +16,30 @@ import stampede.strategies.CacheAside;
 import stampede.strategies.LayeredStack;
 import stampede.testkit.SharedRedis;
 
-/** The example of docs/near-cache.md, as written there (but on the test's Redis), runs and hits L1. */
+/** The example of docs/near-cache.md (region {@code near-cache}, kept equal by DocSnippetsTest) runs, hits L1. */
 class NearCacheExampleTest {
   @Test
   void theDocsExampleRunsAndHitsL1() throws Exception {
-    String docs = Files.readString(Path.of("../../docs/near-cache.md"));
-    assertTrue(docs.contains("<!-- snippet nearcache -->"), "the snippet marker");
-    RedisClient client = RedisStore.client(SharedRedis.server().uri(), Duration.ofSeconds(1));
+    String redisUri = SharedRedis.server().uri();
     ExecutorService refresher = Executors.newFixedThreadPool(2);
+    // docs:begin near-cache
+    RedisClient client = RedisStore.client(redisUri, Duration.ofSeconds(1));
+    RedisKeys<String> keys = RedisKeys.strings("app:");
+    RedisStore<String, String> redis = RedisStore.builder(client, keys, ValueCodec.utf8()).build();
+    NearCache<String, String> store = NearCache.builder(redis, client)
+        .maxAge(Duration.ofSeconds(1))      // the staleness bound across nodes
+        .admitAfter(3, Duration.ofSeconds(1)) // only keys read 3+ times a second take L1 memory
+        .build();
+    CacheAside<String, String> cache = LayeredStack.builder(store, new RedisLocks<>(client, keys),
+        Duration.ofMinutes(1), refresher).build();
+    String value = cache.get("user:42", key -> "loaded " + key); // your database call
+    double hitRatio = store.stats().hitRatio();
+    // docs:end near-cache
     try {
-      // from here: the snippet, less its first line
-      RedisKeys<String> keys = RedisKeys.strings("app:");
-      RedisStore<String, String> redis = RedisStore.builder(client, keys, ValueCodec.utf8()).build();
-      NearCache<String, String> store = NearCache.builder(redis, client)
-          .maxAge(Duration.ofSeconds(1))      // the staleness bound across nodes
-          .admitAfter(3, Duration.ofSeconds(1)) // only keys read 3+ times a second take L1 memory
-          .build();
-      CacheAside<String, String> cache = LayeredStack.builder(store, new RedisLocks<>(client, keys),
-          Duration.ofMinutes(1), refresher).build();
-      String value = cache.get("user:42", key -> "loaded " + key); // your database call
-      // to here
       for (int i = 0; i < 5; i++) {
         value = cache.get("user:42", key -> "loaded " + key);
       }
-      double hitRatio = store.stats().hitRatio();
+      hitRatio = store.stats().hitRatio();
       assertEquals("loaded user:42", value);
       assertTrue(hitRatio > 0, store.stats().toString());
       store.close();
