@@ -45,7 +45,7 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, DistributedLock.java,
  * Entry.java, Event.java, Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java,
- * LoadingStrategy.java, Locks.java, Metrics.java, RejectedException.java, SingleFlight.java,
+ * LoadingStrategy.java, Locks.java, LockWaits.java, Metrics.java, RejectedException.java, SingleFlight.java,
  * StaleWhileRevalidate.java, StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java, Ttl.java,
  * TtlJitter.java, TwoLevelCoalescing.java.
  */
