@@ -39,11 +39,11 @@ import stampede.core.Ticker;
  * what it finds, or on the holder here, sending nothing (before: each waiting thread polled on its own, and at 10,000
  * requests/s one key's waiters took every caller thread). A watchdog renews the lease every lease/3 while the load
  * runs, for {@code maxHold} at most (default 1 minute): a hung load holds the key for {@code maxHold} plus one lease,
- * then another caller may load (give a loader that may hang its own timeout too). A loader error reaches the waiters too, as with {@link SingleFlight}: a waiter woken by the holder's release
- * that finds no fresh value fails at once ({@link LoadException}, "the lock holder's load failed"; the read path's
- * {@code staleIfError} may answer it), nothing is cached, and the next call loads again. Leases are timed by the lock
- * service, {@code maxWait} and {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks agree
- * within their skew.
+ * then another caller may load (give a loader that may hang its own timeout too). A loader error reaches the waiters
+ * too, as with {@link SingleFlight}: a waiter woken by the holder's release that finds no fresh value fails at once
+ * ({@link LoadException}, "the lock holder's load failed"; the read path's {@code staleIfError} may answer it),
+ * nothing is cached, and the next call loads again. Leases are timed by the lock service, {@code maxWait} and
+ * {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks agree within their skew.
  *
  * <p><b>Waking, exactly.</b> A waiter in the holder's process hears from the holder how it ended: its value (even if
  * the write did not reach the store), its failure, or its interrupt, after which the waiters try for the lease again

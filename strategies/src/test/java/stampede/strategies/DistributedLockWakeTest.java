@@ -102,8 +102,8 @@ class DistributedLockWakeTest {
       }
     });
     DistributedLock<String, String> lock = DistributedLock.builder(store, f.locks,
-        new StoreFill<>(store, counters, Ttl.fixed(TTL))).metrics(metrics).tokens(new Random(++built)).watchdog(watchdog).lease(Duration.ofSeconds(30))
-        .maxWait(Duration.ofSeconds(20)).fallback(Fallback.LOAD_WITHOUT_CACHING).build();
+        new StoreFill<>(store, counters, Ttl.fixed(TTL))).metrics(metrics).tokens(new Random(++built))
+        .watchdog(watchdog).lease(Duration.ofSeconds(30)).maxWait(Duration.ofSeconds(20)).fallback(Fallback.LOAD_WITHOUT_CACHING).build();
     return CacheAside.builder(store, lock).metrics(counters).build();
   }
 
