@@ -47,6 +47,8 @@ final class HotKeyAtRate implements Scenario {
   static final long LOAD_MS = 50;
   static final long TTL_MS = 1_000;
   static final double[] LADDER = {1_000, 2_500, 5_000, 10_000, 20_000, 40_000, 80_000};
+  /** Issue 21's measure: the lock alone on one node, on Redis at this rate whatever the ladder found. */
+  static final double LOCK_ALONE_RATE = 10_000;
 
   @Override
   public String id() {
@@ -119,6 +121,9 @@ final class HotKeyAtRate implements Scenario {
       v.put("measure", seconds(measure));
       v.put("tenExpiries", measure.toMillis() * (int) v.get("repeats") >= 10 * TTL_MS);
       v.put("ladder", ladder.view());
+      v.put("lockAlone", rows.stream().anyMatch(r -> r.store().equals(StoreType.REDIS.name())
+          && r.targetPerSecond() == LOCK_ALONE_RATE && ladder.rate() != LOCK_ALONE_RATE));
+      v.put("lockAloneRate", Table.rate(LOCK_ALONE_RATE));
       v.put("table", table());
       v.put("rankings", rankings());
       v.put("errorKinds", ErrorKinds.view(byStrategy(rows).stream().map(g -> Map.entry(g.first().strategy() + " ("
@@ -255,7 +260,30 @@ final class HotKeyAtRate implements Scenario {
           redis.flushAll();
         }
       }
+      lockAlone(ctx, redis, contenders, climbed, rows, warmup, measure);
       return climbed;
+    }
+  }
+
+  /**
+   * One more Redis row: {@code DISTRIBUTED_LOCK} alone at {@link #LOCK_ALONE_RATE} on one node, when the ladder ran
+   * the Redis rows at another rate (issue 21: before its waiters shared one wait per key, each waiting thread polled
+   * on its own, and every caller thread was busy); not at the smoke size.
+   */
+  void lockAlone(Context ctx, RedisBackend redis, List<Contender> contenders, Ladder climbed, List<Row> rows,
+      Duration warmup, Duration measure) {
+    Contender lock = contenders.stream().filter(c -> c.name().equals(StrategyType.DISTRIBUTED_LOCK.name()))
+        .findFirst().orElse(null);
+    if (lock == null || climbed.rate() == LOCK_ALONE_RATE || ctx.profile() == Profile.SMOKE) {
+      return;
+    }
+    Env env = redis.node(Context.database(LOAD_MS, TTL_MS), Duration.ofMillis(TTL_MS), "hk-lock-alone:",
+        ctx.meters(lock.name()));
+    try {
+      rows.add(measure(ctx, lock, env, 0, LOCK_ALONE_RATE, warmup, measure));
+    } finally {
+      env.close();
+      redis.flushAll();
     }
   }
 

@@ -152,13 +152,16 @@ class InterruptProperties {
     return Combinators.combine(key, point).as(Caller::new);
   }
 
-  /** Records which threads waited for a load in flight. */
+  /**
+   * Records which threads waited for a load in flight: coalesced, or waiting for the distributed lock (a waiter that
+   * is not its process's poller parks on the poller or on the holder, not on a watch).
+   */
   static final class Coalesced implements Metrics {
     final Set<Thread> threads = ConcurrentHashMap.newKeySet();
 
     @Override
     public void record(Event event, Object key) {
-      if (event == Event.LOAD_COALESCED) {
+      if (event == Event.LOAD_COALESCED || event == Event.LOCK_WAITED) {
         threads.add(Thread.currentThread());
       }
     }

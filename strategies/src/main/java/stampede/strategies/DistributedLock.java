@@ -4,7 +4,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -19,6 +18,7 @@ import stampede.core.LoadException;
 import stampede.core.Loader;
 import stampede.core.Locks;
 import stampede.core.Metrics;
+import stampede.core.Nullable;
 import stampede.core.StoreException;
 import stampede.core.Ticker;
 
@@ -33,16 +33,18 @@ import stampede.core.Ticker;
  * <p><b>Pick it when</b> loads are expensive for the backend and many nodes share one cache; under a
  * {@link SingleFlight} ({@link TwoLevelCoalescing}) so a node sends one caller per key to the lock.
  *
- * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish), a map entry per lease held here,
- * plus waiting: one load time, or the {@link Fallback} after {@code maxWait} (default 5 s). A caller subscribes to the
- * key's signal before it tries for the lease, so a release is never missed; waiters also poll every lease/4. A watchdog
- * renews the lease every lease/3 while the load runs, for {@code maxHold} at most (default 1 minute): a hung load holds
- * the key for {@code maxHold} plus one lease, then another caller may load (give a loader that may hang its own timeout
- * too). A loader error reaches the waiters too, as with {@link SingleFlight}: a waiter woken by the holder's release
- * that finds no fresh value fails at once ({@link LoadException}, "the lock holder's load failed"; the read path's
- * {@code staleIfError} may answer it), nothing is cached, and the next call loads again. Leases are timed by the lock
- * service, {@code maxWait} and {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks agree
- * within their skew.
+ * <p><b>Costs:</b> 2-3 round trips per miss (acquire, re-read, release + publish), a map entry per key waited for or
+ * held here, plus waiting: one load time, or the {@link Fallback} after {@code maxWait} (default 5 s). Waiters in one
+ * process share one wait per key ({@link LockWaits}): one of them subscribes to the key's signal before it tries for
+ * the lease (so a release is never missed), tries and reads again every lease/4 and on each signal; the others park on
+ * what it finds, or on the holder here, sending nothing (before: each waiting thread polled on its own, and at 10,000
+ * requests/s one key's waiters took every caller thread). A watchdog renews the lease every lease/3 while the load
+ * runs, for {@code maxHold} at most (default 1 minute): a hung load holds the key for {@code maxHold} plus one lease,
+ * then another caller may load (give a loader that may hang its own timeout too). A loader error reaches the waiters
+ * too, as with {@link SingleFlight}: a waiter woken by the holder's release that finds no fresh value fails at once
+ * ({@link LoadException}, "the lock holder's load failed"; the read path's {@code staleIfError} may answer it),
+ * nothing is cached, and the next call loads again. Leases are timed by the lock service, {@code maxWait} and
+ * {@code maxHold} on a monotonic {@link Ticker}; freshness assumes node clocks agree within their skew.
  *
  * <p><b>Waking, exactly.</b> A waiter in the holder's process hears from the holder how it ended: its value (even if
  * the write did not reach the store), its failure, or its interrupt, after which the waiters try for the lease again
@@ -50,17 +52,19 @@ import stampede.core.Ticker;
  * {@link Fallback} (whether the holder loaded is unknown: with Redis down, a load, not an error); no fresh value is
  * the failure above, which is also what it sees when the holder was interrupted or loaded but could not write while
  * this waiter can read (a store failing for one node only: put a {@link StoreGuard} on both). A caller interrupted
- * while it waits gets an {@link InterruptedLoadException} and loads nothing; a holder interrupted in its loader still
- * releases and signals (its interrupt status cleared for the clean-up, then set again).
+ * while it waits gets an {@link InterruptedLoadException} and loads nothing (the others wait on: one of them polls
+ * instead if it was the poller); a holder interrupted in its loader still releases and signals (its interrupt status
+ * cleared for the clean-up, then set again).
  *
  * <p><b>Source:</b> Redis {@code SET NX PX} locks (redis.io, "Distributed Locks with Redis") and Kleppmann, "How to
- * do distributed locking" (2016: fencing tokens); Redisson's lock watchdog and {@code RFencedLock}; Nishtala et al.,
- * "Scaling Memcache at Facebook", NSDI 2013, section 3.2.1 (leases); nginx {@code proxy_cache_lock_timeout} (the
+ * do distributed locking" (2016: fencing tokens); Redisson's lock watchdog, {@code RFencedLock}, and its waiters
+ * sharing one subscription per lock ({@code RedissonLock}, {@code LockPubSub}); Nishtala et al., "Scaling Memcache
+ * at Facebook", NSDI 2013, section 3.2.1 (leases); nginx {@code proxy_cache_lock_timeout} (the
  * {@link Fallback#LOAD_WITHOUT_CACHING} default).
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
- * Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, LockWaits.java,
+ * Metrics.java, Nullable.java, RejectedException.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
  */
 public final class DistributedLock<K, V> implements Fill<K, V> {
 
@@ -75,7 +79,7 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     FAIL
   }
 
-  private static ScheduledExecutorService defaultWatchdog;
+  private static @Nullable ScheduledExecutorService defaultWatchdog;
 
   private final CacheStore<K, V> store;
   private final Locks<K> locks;
@@ -85,11 +89,10 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   private final ScheduledExecutorService watchdog;
   private final Ticker ticker;
   private final long leaseMillis;
-  private final long pollNanos;
   private final long maxWaitNanos;
   private final long maxHoldNanos;
   private final Fallback fallback;
-  private final ConcurrentHashMap<K, CompletableFuture<V>> outcomes = new ConcurrentHashMap<>(); // holders here
+  private final LockWaits<K, V> waits; // per key, one caller here polls; the others park on it
 
   private DistributedLock(Builder<K, V> b) {
     this.store = b.store;
@@ -100,10 +103,10 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     this.watchdog = b.watchdog != null ? b.watchdog : sharedWatchdog();
     this.ticker = b.ticker;
     this.leaseMillis = b.lease.toMillis();
-    this.pollNanos = TimeUnit.MILLISECONDS.toNanos(leaseMillis) / 4;
     this.maxWaitNanos = b.maxWait.toNanos();
     this.maxHoldNanos = b.maxHold.toNanos();
     this.fallback = b.fallback;
+    this.waits = new LockWaits<>(store, locks, metrics, ticker, leaseMillis);
   }
 
   /** One load per key across processes, leased from {@code locks}, loading through {@code fill}. */
@@ -112,73 +115,30 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   }
 
   @Override
-  public V fill(K key, Entry<V> seen, long fence, Loader<K, V> loader) {
+  public V fill(K key, @Nullable Entry<V> seen, long fence, Loader<K, V> loader) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(loader, "loader");
     String owner = Long.toHexString(tokens.nextLong());
-    long deadline = ticker.read() + maxWaitNanos;
-    long token;
-    Locks.Watch watch = null;
-    try {
-      watch = locks.watch(key); // subscribed before the first try: no release after it is missed
-      for (boolean waited = false; (token = locks.tryAcquire(key, owner, leaseMillis)) == 0; waited = true) {
-        if (!waited) {
-          metrics.record(Event.LOCK_WAITED, key);
-        }
-        CompletableFuture<V> local = outcomes.get(key); // the holder is in this process: it says how it ended
-        Entry<V> current = store.freshSince(key, seen, metrics);
-        long remaining = deadline - ticker.read();
-        if (current != null) {
-          return current.value();
-        }
-        if (remaining <= 0) {
-          break;
-        }
-        if (watch.await(Math.min(remaining, pollNanos), TimeUnit.NANOSECONDS)) {
-          V value = released(key, seen, local != null ? local : outcomes.get(key));
-          if (value != null) {
-            return value;
-          }
-          Locks.Watch next = locks.watch(key); // a watch hears one release: listen afresh, then try again
-          watch.close();
-          watch = next;
-        }
-      }
-    } catch (StoreException e) {
-      if (InterruptedLoadException.isInterrupt(e)) {
-        throw InterruptedLoadException.of(key, "while waiting for the distributed lock", e);
-      }
-      metrics.record(Event.STORE_ERROR, key);
-      return fallback(key, loader, "the lock service failed", e);
-    } catch (InterruptedException e) {
-      throw InterruptedLoadException.of(key, "while waiting for the distributed lock", e);
-    } finally {
-      if (watch != null) {
-        watch.close();
-      }
+    LockWaits.Found<V> found = waits.await(key, seen, owner, ticker.read() + maxWaitNanos);
+    if (found == null) {
+      return fallback(key, loader, "no lock within " + Duration.ofNanos(maxWaitNanos), null);
     }
-    return token == 0 ? fallback(key, loader, "no lock within " + Duration.ofNanos(maxWaitNanos), null)
-        : hold(key, seen, owner, token, loader);
+    if (found.token() > 0) {
+      return hold(key, seen, owner, found.token(), Objects.requireNonNull(found.holder(), "a taken lease's outcome"),
+          loader);
+    }
+    if (found.failure() instanceof StoreException e) {
+      return fallback(key, loader, "the lock service failed", e);
+    }
+    if (found.failure() != null) {
+      throw found.failure();
+    }
+    return found.value();
   }
 
-  /**
-   * A waiter woken by a release: the value now in the store, or the local holder's outcome; null to try for the lease
-   * again (the local holder was interrupted, or the release was an older one). A holder elsewhere that left no fresh
-   * value failed. A store error propagates: whether the holder loaded is unknown, so the caller takes the fallback.
-   */
-  private V released(K key, Entry<V> seen, CompletableFuture<V> local) {
-    if (local != null && local.isDone() && !local.isCancelled() && !local.isCompletedExceptionally()) {
-      return local.join(); // loaded here, even if its write did not reach the store
-    }
-    long now = store.ticker().read();
-    Entry<V> current = store.get(key, now); // a StoreException (a corrupt entry too): the fallback
-    if (current != null && current.isFresh(now) && current.supersedes(seen)) {
-      return current.value();
-    }
-    if (local == null || local.isCompletedExceptionally() && !local.isCancelled()) {
-      throw new LoadException(key, "the lock holder's load failed", null, false);
-    }
-    return null;
+  /** Keys with a wait or a holder in this process now (for tests: a wait that ended leaves nothing behind). */
+  int waitingKeys() {
+    return waits.keys();
   }
 
   /** The longest a caller may spend in {@link #fill} before it loads itself: {@code maxWait} plus a lease. */
@@ -187,12 +147,11 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
   }
 
   /** Loads under the lease {@code token}, renewed for at most {@code maxHold}; releases it and wakes the waiters. */
-  private V hold(K key, Entry<V> seen, String owner, long token, Loader<K, V> loader) {
+  private V hold(K key, @Nullable Entry<V> seen, String owner, long token, CompletableFuture<V> outcome,
+      Loader<K, V> loader) {
     metrics.record(Event.LOCK_ACQUIRED, key);
     long acquiredAt = ticker.read();
     long every = Math.max(1, leaseMillis / 3);
-    CompletableFuture<V> outcome = new CompletableFuture<>();
-    outcomes.put(key, outcome);
     try {
       Entry<V> current = store.freshSince(key, seen, metrics); // double-check: the last holder may have just written
       if (current != null) {
@@ -222,14 +181,14 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
       boolean interrupted = Thread.interrupted(); // the clean-up runs even for a cancelled caller
       quietly(key, () -> locks.release(key, owner)); // compare-and-delete: never frees a newer holder's lease
       quietly(key, () -> locks.signal(key));
-      outcomes.remove(key, outcome);
+      waits.done(key, outcome);
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
   }
 
-  private V fallback(K key, Loader<K, V> loader, String why, Exception cause) {
+  private V fallback(K key, Loader<K, V> loader, String why, @Nullable Exception cause) {
     metrics.record(Event.LOCK_FALLBACK, key);
     if (fallback == Fallback.FAIL) {
       throw new LoadException(key, why + " (fallback FAIL)", cause, false); // on every call while it lasts
@@ -277,7 +236,7 @@ public final class DistributedLock<K, V> implements Fill<K, V> {
     private final Fill<K, V> fill;
     private Metrics metrics = Metrics.none();
     private RandomGenerator tokens = new SecureRandom();
-    private ScheduledExecutorService watchdog;
+    private @Nullable ScheduledExecutorService watchdog;
     private Duration lease = Duration.ofSeconds(30);
     private Duration maxWait = Duration.ofSeconds(5);
     private Duration maxHold = Duration.ofMinutes(1);

@@ -45,9 +45,9 @@ import stampede.core.Ticker;
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, CorruptEntryException.java, DistributedLock.java,
  * Entry.java, Event.java, Fill.java, InterruptedLoadException.java, LoadException.java, Loader.java,
- * LoadingStrategy.java, Locks.java, Metrics.java, Nullable.java, RejectedException.java, SingleFlight.java,
- * StaleWhileRevalidate.java, StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java, Ttl.java,
- * TtlJitter.java, TwoLevelCoalescing.java.
+ * LoadingStrategy.java, Locks.java, LockWaits.java, Metrics.java, Nullable.java, RejectedException.java,
+ * SingleFlight.java, StaleWhileRevalidate.java, StoreException.java, StoreFill.java, StoreGuard.java, Ticker.java,
+ * Ttl.java, TtlJitter.java, TwoLevelCoalescing.java.
  */
 public final class LayeredStack {
   private LayeredStack() {

@@ -37,8 +37,9 @@ import stampede.core.Nullable;
  * singleflight in front of a Redis {@code SET NX PX} lease; see {@link SingleFlight} and {@link DistributedLock}.
  *
  * <p><b>Copy with it:</b> CacheAside.java, CacheStore.java, DistributedLock.java, Entry.java, Event.java, Fill.java,
- * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, Metrics.java,
- * Nullable.java, RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java, Ticker.java, Ttl.java.
+ * InterruptedLoadException.java, LoadException.java, Loader.java, LoadingStrategy.java, Locks.java, LockWaits.java,
+ * Metrics.java, Nullable.java, RejectedException.java, SingleFlight.java, StoreException.java, StoreFill.java,
+ * Ticker.java, Ttl.java.
  */
 public final class TwoLevelCoalescing<K, V> implements Fill<K, V> {
   private final SingleFlight<K, V> local;

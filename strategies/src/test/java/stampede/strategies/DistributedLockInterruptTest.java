@@ -24,6 +24,7 @@ import stampede.core.Event;
 import stampede.core.InterruptedLoadException;
 import stampede.core.Loader;
 import stampede.core.Locks;
+import stampede.core.Metrics;
 import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ttl;
@@ -106,8 +107,12 @@ class DistributedLockInterruptTest {
   }
 
   private CacheAside<String, String> node(Locks<String> locks, Duration maxWait) {
+    return node(locks, maxWait, counters);
+  }
+
+  private CacheAside<String, String> node(Locks<String> locks, Duration maxWait, Metrics metrics) {
     DistributedLock<String, String> lock = DistributedLock.builder(f.store, locks,
-        new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(1)))).metrics(counters).tokens(new Random(7))
+        new StoreFill<>(f.store, counters, Ttl.fixed(Duration.ofMinutes(1)))).metrics(metrics).tokens(new Random(7))
         .watchdog(watchdog).lease(Duration.ofSeconds(30)).maxWait(maxWait)
         .fallback(Fallback.LOAD_WITHOUT_CACHING).build();
     return CacheAside.builder(f.store, lock).metrics(counters).build();
@@ -172,8 +177,11 @@ class DistributedLockInterruptTest {
   @Test
   void aHolderInterruptedInItsLoaderReleasesAndSignalsAndItsWaitersRetry() throws Exception {
     CountDownLatch waiting = new CountDownLatch(4);
-    CacheAside<String, String> node = node(new ProbedLocks<>(new Refusing(leases)).onAwait(waiting::countDown),
-        Duration.ofSeconds(2));
+    CacheAside<String, String> node = node(new Refusing(leases), Duration.ofSeconds(2), counters.and((event, key) -> {
+      if (event == Event.LOCK_WAITED) { // they wait on the holder here, sending nothing
+        waiting.countDown();
+      }
+    }));
     Loader<String, String> cancelled = key -> {
       loads.incrementAndGet();
       assertTrue(waiting.await(10, TimeUnit.SECONDS), "4 waiters");

@@ -165,16 +165,18 @@ class DistributedLockTest {
   @EnumSource(StoreKind.class)
   void waitersAreWokenByTheSignalNotThePoll(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
-      CountDownLatch parked = new CountDownLatch(15);
+      CountDownLatch waiting = on(Event.LOCK_WAITED, 15);
+      CountDownLatch polling = new CountDownLatch(1); // the other node's poller (its callers share one wait)
       List<CacheAside<String, String>> strategies = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
         StoreFixture<String> n = node(f);
-        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(parked::countDown);
+        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(polling::countDown);
         strategies.add(read(n.store, lock(n, locks, Duration.ofSeconds(4), Duration.ofSeconds(5), Fallback.FAIL)));
       }
       AtomicLong loadEnd = new AtomicLong();
       Loader<String, String> db = key -> {
-        await(parked, "every other caller waiting for the holder's signal (the poll is 1 s)");
+        await(waiting, "every other caller waiting for the holder");
+        await(polling, "the other node's poller waiting for the holder's signal (the poll is 1 s)");
         loadEnd.set(System.nanoTime());
         return "v";
       };
@@ -325,17 +327,21 @@ class DistributedLockTest {
   void aLoaderErrorReachesTheWaitersWhoFailFastAndTheNextCallLoads(StoreKind kind) throws Exception {
     try (StoreFixture<String> f = kind.open(ticker)) {
       CacheAside<String, String> a = node(f, Duration.ofSeconds(4), Duration.ofSeconds(10), Fallback.FAIL);
-      CountDownLatch waiting = new CountDownLatch(8);
+      CountDownLatch waiting = on(Event.LOCK_WAITED, 8);
+      List<CountDownLatch> polling = List.of(new CountDownLatch(1), new CountDownLatch(1)); // a poller per node
       List<CacheAside<String, String>> others = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
         StoreFixture<String> n = node(f);
-        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(waiting::countDown);
+        ProbedLocks<String> locks = new ProbedLocks<>(n.locks).onAwait(polling.get(i)::countDown);
         others.add(read(n.store, lock(n, locks, Duration.ofSeconds(4), Duration.ofSeconds(10), Fallback.FAIL)));
       }
       IllegalStateException dbDown = new IllegalStateException("db down");
       Loader<String, String> failing = key -> {
         loads.incrementAndGet();
         await(waiting, "the other nodes' callers waiting for the lock");
+        for (CountDownLatch poller : polling) { // its node's callers share its wait
+          await(poller, "each other node's poller waiting for the holder's signal");
+        }
         throw dbDown;
       };
       CountDownLatch acquired = on(Event.LOCK_ACQUIRED, 1);

@@ -22,6 +22,7 @@ import stampede.core.Counters;
 import stampede.core.Entry;
 import stampede.core.Event;
 import stampede.core.Loader;
+import stampede.core.Metrics;
 import stampede.core.StoreException;
 import stampede.core.StoreFill;
 import stampede.core.Ticker;
@@ -93,12 +94,16 @@ class DistributedLockWakeTest {
     }
   }
 
-  /** One node's read path: its own lock over the shared store and leases; waiters counted down as they wait. */
+  /** One node's read path: its own lock over the shared store and leases; callers counted down as they wait. */
   private CacheAside<String, String> node(CountDownLatch waiting) {
-    DistributedLock<String, String> lock = DistributedLock.builder(store,
-        new ProbedLocks<>(f.locks).onAwait(waiting::countDown), new StoreFill<>(store, counters, Ttl.fixed(TTL)))
-        .metrics(counters).tokens(new Random(++built)).watchdog(watchdog).lease(Duration.ofSeconds(30))
-        .maxWait(Duration.ofSeconds(20)).fallback(Fallback.LOAD_WITHOUT_CACHING).build();
+    Metrics metrics = counters.and((event, key) -> {
+      if (event == Event.LOCK_WAITED) { // a caller waits (on the node's one poller, or on the holder here)
+        waiting.countDown();
+      }
+    });
+    DistributedLock<String, String> lock = DistributedLock.builder(store, f.locks,
+        new StoreFill<>(store, counters, Ttl.fixed(TTL))).metrics(metrics).tokens(new Random(++built))
+        .watchdog(watchdog).lease(Duration.ofSeconds(30)).maxWait(Duration.ofSeconds(20)).fallback(Fallback.LOAD_WITHOUT_CACHING).build();
     return CacheAside.builder(store, lock).metrics(counters).build();
   }
 

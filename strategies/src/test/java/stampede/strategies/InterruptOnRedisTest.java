@@ -102,8 +102,9 @@ class InterruptOnRedisTest {
   }
 
   /**
-   * A caller interrupted in its acquire while another holds the lease does not load beside the holder: 1 load, and
-   * the cancelled caller gets an InterruptedLoadException with its interrupt status set. No lease is left behind.
+   * A caller (of another node) interrupted in its acquire while another holds the lease does not load beside the
+   * holder: 1 load, and the cancelled caller gets an InterruptedLoadException with its interrupt status set. No lease
+   * is left behind.
    */
   @Test
   void anInterruptedWaiterDoesNotLoadBesideTheHolder() throws Exception {
@@ -128,7 +129,10 @@ class InterruptOnRedisTest {
     holder.start();
     assertTrue(holding.await(10, TimeUnit.SECONDS), "the holder is loading");
 
-    Object[] outcome = interruptInCommand(() -> lock.fill("k", null, 0, db));
+    // another node's lock (a caller of the holder's own waits on the holder, sending nothing to Redis)
+    DistributedLock<String, String> otherNode = DistributedLock.builder(store, locks,
+        new StoreFill<>(store, counters, Ttl.fixed(Duration.ofMinutes(5)))).metrics(counters).build();
+    Object[] outcome = interruptInCommand(() -> otherNode.fill("k", null, 0, db));
     finish.countDown();
     holder.join(10_000);
     assertEquals(1, loads.get(), "loads (" + counters + ")");

@@ -90,8 +90,13 @@ class StoreGuardLeaseTest {
   }
 
   private CacheAside<String, String> node(StoreGuard<String, String> guard, Locks<String> locks) {
+    return node(guard, locks, counters);
+  }
+
+  private CacheAside<String, String> node(StoreGuard<String, String> guard, Locks<String> locks,
+      stampede.core.Metrics metrics) {
     DistributedLock<String, String> lock = DistributedLock.builder(guard, locks,
-        new StoreFill<>(guard, counters, Ttl.fixed(Duration.ofMinutes(5)))).metrics(counters)
+        new StoreFill<>(guard, counters, Ttl.fixed(Duration.ofMinutes(5)))).metrics(metrics)
         .tokens(new Random(loads.get() + System.identityHashCode(guard))).watchdog(watchdog)
         .lease(Duration.ofSeconds(30)).maxWait(MAX_WAIT).fallback(Fallback.LOAD_WITHOUT_CACHING).build();
     return CacheAside.builder(guard, lock).metrics(counters).build();
@@ -109,14 +114,21 @@ class StoreGuardLeaseTest {
         .firstProbe(Duration.ofSeconds(30)).openFor(Duration.ofSeconds(30)).build(); // no probe closes it meanwhile
     StoreGuard<String, String> guardB = StoreGuard.builder(shared.store, shared.locks).metrics(counters).build();
     CountDownLatch bWaiting = new CountDownLatch(3);
+    CountDownLatch bPolling = new CountDownLatch(1); // B's callers share one wait: one of them polls
     CacheAside<String, String> a = node(guardA, guardA);
-    CacheAside<String, String> b = node(guardB, new ProbedLocks<>(guardB).onAwait(bWaiting::countDown));
+    CacheAside<String, String> b = node(guardB, new ProbedLocks<>(guardB).onAwait(bPolling::countDown),
+        counters.and((event, key) -> {
+          if (event == stampede.core.Event.LOCK_WAITED) {
+            bWaiting.countDown();
+          }
+        }));
     CountDownLatch aSecondCaller = new CountDownLatch(1);
     long[] loadedAt = new long[1];
     Loader<String, String> db = key -> {
       int n = loads.incrementAndGet();
       if (n == 1) {
-        assertTrue(bWaiting.await(10, TimeUnit.SECONDS), "B's callers wait for A's lease");
+        assertTrue(bWaiting.await(10, TimeUnit.SECONDS) && bPolling.await(10, TimeUnit.SECONDS),
+            "B's callers wait for A's lease");
         aView.armed.set(true);
         CompletableFuture.runAsync(() -> guardA.get("other"), pool).get(10, TimeUnit.SECONDS);
         assertTrue(guardA.isOpen(), "one timed-out command on A: A's guard opened");
