@@ -83,7 +83,7 @@ final class HotKeyAtRate implements Scenario {
 
   /** The page's rows: one per strategy and store, the repeats ({@link Repeats}) of its runs gathered. */
   static List<Repeats<Row>> byStrategy(List<Row> rows) {
-    return Repeats.group(rows, r -> r.strategy() + "@" + r.store());
+    return Repeats.group(rows, r -> r.strategy() + "@" + r.store() + "@" + r.targetPerSecond());
   }
 
   /** Every row, in process then on Redis, at {@code rate} in process and the ladder's rate on Redis. */
@@ -150,7 +150,9 @@ final class HotKeyAtRate implements Scenario {
         if (f == null) { // no Redis row ran, so no ladder and nothing to rank
           continue;
         }
-        List<Ranking.Entry> entries = byStrategy(rows).stream().filter(g -> g.first().store().equals(store.name()))
+        double at = store == StoreType.CAFFEINE ? rate : ladder.rate(); // not the fixed-rate lock row
+        List<Ranking.Entry> entries = byStrategy(rows).stream().filter(g -> g.first().store().equals(store.name())
+                && g.first().targetPerSecond() == at)
             .map(g -> new Ranking.Entry(g.first().strategy(), g.spread(Row::p99ms),
             f.judge(g.spread(Row::p99ms).max(), g.max(Row::maxGeneratorLagMs)))).toList();
         if (!entries.isEmpty()) {
@@ -198,8 +200,9 @@ final class HotKeyAtRate implements Scenario {
       for (StoreType store : StoreType.values()) {
         List<Double> ys = new ArrayList<>();
         for (String n : names) {
-          List<Row> runs = rows.stream().filter(x -> x.strategy().equals(n) && x.store().equals(store.name()))
-              .toList();
+          double at = store == StoreType.CAFFEINE ? rate : ladder.rate();
+          List<Row> runs = rows.stream().filter(x -> x.strategy().equals(n) && x.store().equals(store.name())
+              && x.targetPerSecond() == at).toList();
           long expiries = runs.stream().mapToLong(Row::expiries).sum();
           double y = expiries == 0 ? Double.NaN : runs.stream().mapToLong(Row::loads).sum() / (double) expiries;
           ys.add(y > 0 ? y : null); // no bar: nothing to draw on a log axis (or the row did not run)

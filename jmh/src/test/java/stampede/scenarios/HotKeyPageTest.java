@@ -65,4 +65,29 @@ class HotKeyPageTest {
     assertTrue(page.contains("**Floor (at the Redis rows' rate)**"), page);
     assertTrue(page.contains("- LAYERED_STACK (CAFFEINE): RejectedException: too many requests (6)"), page);
   }
+  /** Issue 21's DISTRIBUTED_LOCK row at a fixed 10,000/s is a row of its own, not a repeat of the ladder's rows. */
+  @Test
+  void theFixedRateLockRowIsItsOwnRowAndNotRanked(@TempDir Path dir) throws Exception {
+    Floor inProcess = FloorTest.floor(100_000, 5, 0.1, 3, 10);
+    Floor atRedis = FloorTest.floor(20_000, 2, 0.1, 1, 4);
+    List<HotKeyAtRate.Row> rows = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      rows.add(row("SINGLE_FLIGHT", "CAFFEINE", r, 100_000, 100_000, 15, 12, Map.of()));
+      rows.add(row("DISTRIBUTED_LOCK", "REDIS", r, 20_000, 20_000, 5, 60 + r, Map.of()));
+      rows.add(row("SINGLE_FLIGHT", "REDIS", r, 20_000, 20_000, 5, 40 + r, Map.of()));
+    }
+    rows.add(row("DISTRIBUTED_LOCK", "REDIS", 0, 10_000, 10_000, 5, 44, Map.of()));
+    List<Run> runs = List.of(new Run(20_000, false, 4.5, false, 7));
+    Ladder ladder = Ladder.of(List.of(new Step(20_000, runs, atRedis, Verdict.HELD)), 4);
+    HotKeyAtRate.Result result = new HotKeyAtRate.Result(rows, 100_000, ladder, Duration.ofSeconds(1),
+        Duration.ofSeconds(6), inProcess);
+    new ScenarioWriter(dir, PagesTest.run()).write(new Outcome("hot-key-100k", result, null, 1, 10, Map.of()));
+    String page = Files.readString(dir.resolve("hot-key-100k.md"), StandardCharsets.UTF_8);
+    assertTrue(page.contains("| DISTRIBUTED_LOCK | REDIS | 20,000 | 20,000 | 5.00 | 12 | 12 | 1.00 | 1.00 | 1 | 0.100 "
+        + "| 60.0-61.0 |"), page);
+    assertTrue(page.contains("| DISTRIBUTED_LOCK | REDIS | 10,000 | 10,000 | 5.00 | 6 | 6 | 1.00 | 1.00 | 1 | 0.100 "
+        + "| 44.0 |"), page);
+    assertTrue(page.contains("**Latency ranking, on Redis**: SINGLE_FLIGHT 40.0-41.0 < DISTRIBUTED_LOCK 60.0-61.0."),
+        page);
+  }
 }
