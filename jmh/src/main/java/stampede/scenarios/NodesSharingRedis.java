@@ -168,7 +168,7 @@ final class NodesSharingRedis implements Scenario {
       v.put("peer", Contender.of(Peer.REDISSON_LOCK).description());
       v.put("repeats", rows().stream().mapToInt(Row::repeat).max().orElse(0) + 1);
       v.put("tables", parts.stream().map(p -> Map.of("cluster", p.cluster(), "table", p.table(floor), "rankings",
-          p.rankings(floor, p == parts.get(0)))).toList());
+          p.rankings(floor, parts.indexOf(p) == 0))).toList());
       v.put("errorKinds", ErrorKinds.view(Repeats.group(rows(), r -> r.redis() + r.strategy() + r.nodes()).stream()
           .map(g -> Map.entry(String.format(Locale.ROOT, "%s, %d node(s), %s", g.first().strategy(),
           g.first().nodes(), g.first().redis()), g.merged(Row::errorKinds))).toList()));

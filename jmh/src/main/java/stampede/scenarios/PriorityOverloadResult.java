@@ -33,6 +33,8 @@ record PriorityOverloadResult(List<PriorityOverloadResult.Row> rows, List<Priori
    * A strategy's answered misses per 500 ms, per class (CRITICAL, DEFAULT, BULK), the misses offered, and the errors
    * its callers got by kind.
    */
+  // ArrayRecordComponent: a measured series, written to JSON and charts; records of it are never compared or hashed
+  @SuppressWarnings("ArrayRecordComponent")
   record Series(String strategy, long[][] answeredPer500ms, long[] offeredPer500ms, Map<String, Long> errorKinds) { }
 
   /** The strategy's row of {@code priority} at the peak, or null. */
@@ -135,7 +137,7 @@ record PriorityOverloadResult(List<PriorityOverloadResult.Row> rows, List<Priori
       }
       for (int c = 0; c < 3; c++) {
         boolean shown = s.strategy().equals("PRIORITY_SHEDDER_ADAPTIVE")
-            || c != 1 && (s.strategy().equals("LOAD_SHEDDER") || s.strategy().equals("NETFLIX_PARTITIONED"));
+            || (c != 1 && (s.strategy().equals("LOAD_SHEDDER") || s.strategy().equals("NETFLIX_PARTITIONED")));
         if (shown) {
           chart.line(s.strategy() + " " + PriorityOverload.CLASSES[c], x(buckets),
               y(s.answeredPer500ms()[c], buckets, perSecond), false);

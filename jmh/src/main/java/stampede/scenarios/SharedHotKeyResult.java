@@ -40,7 +40,7 @@ record SharedHotKeyResult(List<SharedHotKey.Row> rows, int nodes, double perNode
     v.put("peers", peers);
     v.put("table", table());
     v.put("commands", rows.stream().map(r -> Map.of("row", r.contender(), "top", top(r), "last",
-        r == rows.get(rows.size() - 1))).toList());
+        rows.indexOf(r) == rows.size() - 1)).toList());
     v.put("errorKinds", ErrorKinds.view(rows.stream().map(r -> Map.entry(r.contender(), r.errorKinds())).toList()));
     return v;
   }
